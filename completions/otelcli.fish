@@ -1,0 +1,1 @@
+complete --command otelcli --no-files --arguments "(env _OTELCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) otelcli)" --condition "env _OTELCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) otelcli"

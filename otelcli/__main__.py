@@ -1,0 +1,3 @@
+from otelcli.cli import main
+
+main()

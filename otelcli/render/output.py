@@ -1,0 +1,171 @@
+"""The one place that writes to the terminal: data to stdout, notices and progress to stderr.
+
+`auto` means a rich table on a terminal and JSON when piped. Errors come out as JSON in the
+JSON modes, so scripts can always parse what they get.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
+
+import orjson
+
+from otelcli.errors import OtelcliError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.progress import Progress
+
+FORMATS = ("auto", "table", "json", "ndjson")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(value: Any, pretty: bool = False) -> bytes:
+    option = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_DATACLASS
+    if pretty:
+        option |= orjson.OPT_INDENT_2
+    return orjson.dumps(value, default=_default, option=option)
+
+
+@dataclass
+class Output:
+    format: str = "auto"
+    color: bool = True
+    stdout: IO[str] | None = None
+    stderr: IO[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.stdout = self.stdout or sys.stdout
+        self.stderr = self.stderr or sys.stderr
+
+    @property
+    def mode(self) -> str:
+        """table, json or ndjson: `auto` resolved against the terminal."""
+        if self.format != "auto":
+            return self.format
+        return "table" if self.is_terminal else "json"
+
+    @property
+    def is_terminal(self) -> bool:
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
+
+    @property
+    def machine(self) -> bool:
+        return self.mode in ("json", "ndjson")
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stdout, no_color=not self.color, highlight=False, soft_wrap=False)
+
+    @cached_property
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stderr, no_color=not self.color, highlight=False, soft_wrap=True)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def data(self, payload: Any, table: Callable[[Any], RenderableType] | None = None) -> None:
+        """Emit a command's result: a rich rendering in table mode, JSON otherwise."""
+        if self.mode == "table" and table is not None:
+            self.console.print(table(payload))
+            return
+        if self.mode == "ndjson" and isinstance(payload, list):
+            self.lines(payload)
+            return
+        self._write(to_json(payload, pretty=self.mode == "json" and self.is_terminal) + b"\n")
+
+    def lines(self, records: Iterable[Any]) -> None:
+        """One JSON document per line, flushed as it goes (for streams)."""
+        for record in records:
+            self._write(to_json(record) + b"\n")
+
+    def text(self, text: str) -> None:
+        """Plain data text on stdout (no markup)."""
+        assert self.stdout is not None
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def _write(self, data: bytes) -> None:
+        assert self.stdout is not None
+        self.stdout.write(data.decode())
+        self.stdout.flush()
+
+    # -- stderr -----------------------------------------------------------------------------
+
+    def notice(self, message: str, style: str = "dim") -> None:
+        """A message for the human on stderr (never mixed into data)."""
+        self.err_console.print(message, style=style, markup=False, highlight=False)
+
+    def warning(self, message: str) -> None:
+        self.err_console.print(f"warning: {message}", style="yellow", markup=False)
+
+    def error(self, error: OtelcliError) -> None:
+        if self.machine:
+            self._write(to_json({"error": error.to_dict()}) + b"\n")
+            return
+        assert self.stderr is not None
+        self.err_console.print(f"error: {error.message}", style="bold red", markup=False)
+        if error.hint:
+            self.err_console.print(f"  hint: {error.hint}", style="dim", markup=False)
+
+    @contextmanager
+    def progress(self, description: str, total: float | None = None) -> Iterator[ProgressHandle]:
+        """A progress bar on stderr when stderr is a terminal; silent otherwise."""
+        if not getattr(self.stderr, "isatty", lambda: False)():
+            yield ProgressHandle(None, None)
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.err_console,
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task(description, total=total, detail="")
+            yield ProgressHandle(progress, task)
+
+
+class ProgressHandle:
+    """Advance a progress bar, or do nothing when there is none."""
+
+    def __init__(self, progress: Progress | None, task: Any) -> None:
+        self._progress = progress
+        self._task = task
+
+    def update(
+        self, completed: float | None = None, total: float | None = None, detail: str | None = None
+    ) -> None:
+        if self._progress is None:
+            return
+        fields: dict[str, Any] = {}
+        if detail is not None:
+            fields["detail"] = detail
+        self._progress.update(self._task, completed=completed, total=total, **fields)

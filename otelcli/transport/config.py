@@ -1,0 +1,241 @@
+"""Exporter configuration.
+
+Precedence: flags > OTEL_EXPORTER_OTLP_TRACES_* > OTEL_EXPORTER_OTLP_* > preset > default.
+
+Follows the OTel SDK environment-variable spec exactly: the general endpoint gets `v1/traces`
+appended, the traces endpoint is used as-is, headers are W3C-baggage-style `k=v,k=v` with
+percent-decoding, the timeout is integer milliseconds (0 = no limit).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from otelcli.errors import ConfigError
+
+DEFAULT_ENDPOINT = "http://localhost:4318/"
+DEFAULT_TIMEOUT_S = 10.0
+PROTOCOLS = ("http/protobuf", "http/json")
+COMPRESSIONS = ("gzip", "none")
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    endpoint: str
+    protocol: str = "http/protobuf"
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_s: float | None = DEFAULT_TIMEOUT_S  # one deadline per batch, retries included
+    compression: str = "none"
+    certificate: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+    verify_tls: bool = True
+    endpoint_source: str = "default"  # which setting the endpoint came from, for messages
+
+    @property
+    def content_type(self) -> str:
+        return "application/json" if self.protocol == "http/json" else "application/x-protobuf"
+
+
+def signal_url(base: str) -> str:
+    """The general endpoint rule: make sure the base ends with '/' and append v1/traces."""
+    return (base if base.endswith("/") else base + "/") + "v1/traces"
+
+
+def as_is_url(url: str) -> str:
+    """The signal endpoint rule: used as-is, except that an empty path becomes '/'."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path or "/"))
+
+
+def flag_endpoint_url(url: str) -> str:
+    """--endpoint takes a base URL like OTEL_EXPORTER_OTLP_ENDPOINT, or a full .../v1/traces URL."""
+    return (
+        as_is_url(url) if urlsplit(url).path.rstrip("/").endswith("/v1/traces") else signal_url(url)
+    )
+
+
+def check_url(url: str, setting: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{setting}: {url!r} is not an http(s) URL",
+            hint="e.g. http://localhost:4318 (otelcli speaks OTLP/HTTP)",
+        )
+    return url
+
+
+def parse_key_values(text: str, setting: str) -> dict[str, str]:
+    """`k1=v1,k2=v2` with percent-decoding of keys and values (headers, resource attributes)."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"{setting}: {item.strip()!r} is not key=value",
+                hint="use k1=v1,k2=v2; percent-encode ',' and '=' inside values",
+            )
+        out[unquote(key.strip())] = unquote(value.strip())
+    return out
+
+
+def parse_header_flag(text: str) -> tuple[str, str]:
+    """`Name: value` (curl style) or `name=value`."""
+    colon, equals = text.find(":"), text.find("=")
+    cut = colon if colon > 0 and (equals < 0 or colon < equals) else equals
+    if cut <= 0:
+        raise ConfigError(
+            f"--header {text!r}: expected 'Name: value' or name=value",
+            hint="e.g. --header 'x-api-key: 123'",
+        )
+    return text[:cut].strip().lower(), text[cut + 1 :].strip()
+
+
+def parse_timeout_ms(value: str, setting: str) -> float | None:
+    try:
+        millis = int(value.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{setting}={value!r} is not an integer number of milliseconds",
+            hint="the OTLP spec takes milliseconds, e.g. 10000 for 10 s (0 = no limit)",
+        ) from None
+    if millis < 0:
+        raise ConfigError(f"{setting} must not be negative")
+    return None if millis == 0 else millis / 1000
+
+
+def _first_env(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def _choice(value: str, allowed: Sequence[str], setting: str) -> str:
+    value = value.strip().lower()
+    if value == "grpc":
+        raise ConfigError(
+            f"{setting}=grpc: otelcli sends OTLP over HTTP, not gRPC",
+            hint="use http/protobuf (port 4318), e.g. --protocol http/protobuf",
+        )
+    if value not in allowed:
+        raise ConfigError(f"{setting}={value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def resolve_exporter_config(
+    *,
+    endpoint: str | None = None,
+    traces_endpoint: str | None = None,
+    preset: str | None = None,
+    headers: Sequence[str] = (),
+    protocol: str | None = None,
+    timeout_s: float | None = None,
+    compression: str | None = None,
+    tls_no_verify: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> ExporterConfig:
+    env = os.environ if env is None else env
+    merged_headers: dict[str, str] = {}
+    preset_protocol = None
+    url: str
+    source: str
+
+    if traces_endpoint:
+        url, source = as_is_url(traces_endpoint), "--traces-endpoint"
+    elif endpoint:
+        url, source = flag_endpoint_url(endpoint), "--endpoint"
+    elif (found := _first_env(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) and not preset:
+        url, source = as_is_url(found[1]), found[0]
+    elif (found := _first_env(env, "OTEL_EXPORTER_OTLP_ENDPOINT")) and not preset:
+        url, source = signal_url(found[1]), found[0]
+    else:
+        url, source = signal_url(DEFAULT_ENDPOINT), "default"
+
+    if preset:
+        from otelcli.transport.presets import resolve_preset
+
+        target = resolve_preset(preset, env)
+        if source not in ("--endpoint", "--traces-endpoint"):
+            url, source = target.url, f"--to {preset}"
+        merged_headers.update(target.headers)
+        preset_protocol = target.protocol
+    else:
+        # A preset brings its own auth; the OTLP header variables may belong to another backend.
+        for name in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
+            if env.get(name, "").strip():
+                parsed = parse_key_values(env[name], name)
+                merged_headers.update({k.lower(): v for k, v in parsed.items()})
+    for item in headers:
+        key, value = parse_header_flag(item)
+        merged_headers[key] = value
+    check_url(url, source)
+
+    if protocol:
+        resolved_protocol = _choice(protocol, PROTOCOLS, "--protocol")
+    elif found := _first_env(
+        env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
+    ):
+        resolved_protocol = _choice(found[1], PROTOCOLS, found[0])
+    else:
+        resolved_protocol = preset_protocol or "http/protobuf"
+
+    resolved_timeout: float | None = DEFAULT_TIMEOUT_S
+    if timeout_s is not None:
+        resolved_timeout = None if timeout_s == 0 else timeout_s
+    elif found := _first_env(
+        env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"
+    ):
+        resolved_timeout = parse_timeout_ms(found[1], found[0])
+
+    if compression:
+        resolved_compression = _choice(compression, COMPRESSIONS, "--compression")
+    elif found := _first_env(
+        env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
+    ):
+        resolved_compression = _choice(found[1], COMPRESSIONS, found[0])
+    else:
+        resolved_compression = "none"
+
+    def tls_file(kind: str) -> str | None:
+        found = _first_env(env, f"OTEL_EXPORTER_OTLP_TRACES_{kind}", f"OTEL_EXPORTER_OTLP_{kind}")
+        return found[1] if found else None
+
+    return ExporterConfig(
+        endpoint=url,
+        protocol=resolved_protocol,
+        headers=merged_headers,
+        timeout_s=resolved_timeout,
+        compression=resolved_compression,
+        certificate=tls_file("CERTIFICATE"),
+        client_certificate=tls_file("CLIENT_CERTIFICATE"),
+        client_key=tls_file("CLIENT_KEY"),
+        verify_tls=not tls_no_verify,
+        endpoint_source=source,
+    )
+
+
+def resource_from_env(env: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """OTEL_RESOURCE_ATTRIBUTES then OTEL_SERVICE_NAME (which wins); plus warnings.
+
+    Per the spec, a variable that fails to decode is discarded whole and reported.
+    """
+    env = os.environ if env is None else env
+    attributes: dict[str, str] = {}
+    warnings: list[str] = []
+    raw = env.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    if raw.strip():
+        try:
+            attributes.update(parse_key_values(raw, "OTEL_RESOURCE_ATTRIBUTES"))
+        except ConfigError as exc:
+            warnings.append(f"{exc.message}; OTEL_RESOURCE_ATTRIBUTES ignored")
+    service = env.get("OTEL_SERVICE_NAME", "").strip()
+    if service:
+        attributes["service.name"] = service
+    return attributes, warnings
