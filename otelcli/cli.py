@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "stats": "otelcli.commands.stats",
     "convert": "otelcli.commands.convert",
     "presets": "otelcli.commands.presets",
+    "replay": "otelcli.commands.replay",
 }
 
 

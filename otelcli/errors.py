@@ -69,6 +69,11 @@ class EndpointFailed(OtelcliError):
     exit_code = ExitCode.FAILED
 
 
+class Interrupted(OtelcliError):
+    code = "interrupted"
+    exit_code = ExitCode.INTERRUPTED
+
+
 class NetworkError(OtelcliError):
     code = "network_error"
     exit_code = ExitCode.NETWORK

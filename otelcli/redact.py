@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 REDACTED = "***"
 _SECRET_NAME = re.compile(
     r"authorization|cookie|api[-_]?key|token|secret|password|passwd|credential|signature"
+    r"|access[-_]?key|private[-_]?key|service[-_]?account"
     r"|^x-portkey-(?:api-key|virtual-key|provider-auth)|-key$",
     re.IGNORECASE,
 )

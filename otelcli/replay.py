@@ -1,0 +1,294 @@
+"""Replay captures: read, rewrite, re-chunk, pace and deliver (or write), with exact accounting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+
+from otelcli.errors import EndpointRejected, Interrupted, OtelcliError, UsageError
+from otelcli.otlp.batching import rechunk, split_request
+from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
+from otelcli.otlp.spans import count_spans
+from otelcli.otlp.writer import open_writer
+from otelcli.redact import redact_url
+from otelcli.transport.config import ExporterConfig
+from otelcli.transport.delivery import DeliveryReport, Outgoing, deliver
+from otelcli.transport.exporter import OtlpExporter
+
+Progress = Callable[[int, int, int, float], None]  # (batches, bytes read, spans done, spans/s)
+
+
+def parse_pace(value: str) -> float | None:
+    """None for as fast as possible, else the speed-up factor over the original timing."""
+    text = value.strip().lower()
+    if text == "max":
+        return None
+    if text == "original":
+        return 1.0
+    if text.endswith("x"):
+        try:
+            factor = float(text[:-1])
+        except ValueError:
+            factor = 0.0
+        if factor > 0:
+            return factor
+    raise UsageError(f"--pace {value!r} is not max, original or Nx", hint="e.g. --pace 10x")
+
+
+def _trace_id(value: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value.strip())
+    except ValueError:
+        raw = b""
+    if len(raw) != 16:
+        raise UsageError(f"--trace-id {value!r} is not 32 hex digits")
+    return raw
+
+
+@dataclass
+class ReplayPlan:
+    inputs: list[str]
+    rewrite: Rewrite
+    rebase: str | None = None  # "end" or "start"
+    speed: float | None = None  # None: as fast as possible
+    batch_size: int = 512
+    max_batch_bytes: int = 4 << 20
+    concurrency: int = 4
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        inputs: Sequence[str],
+        rebase_time: str | None,
+        pace: str,
+        new_ids: bool,
+        service: str | None,
+        resource_attrs: Sequence[str],
+        drop_attrs: Sequence[str],
+        trace_ids: Sequence[str],
+        services: Sequence[str],
+        since: str | None,
+        until: str | None,
+        batch_size: int,
+        max_batch_bytes: int,
+        concurrency: int,
+    ) -> ReplayPlan:
+        from otelcli.genai.handmade import parse_attr, parse_time
+
+        if rebase_time is not None and rebase_time not in ("end", "start"):
+            raise UsageError(f"--rebase-time {rebase_time!r} is not end or start")
+        rewrite = Rewrite(
+            ids=IdRemapper() if new_ids else None,
+            service=service,
+            resource_attributes=dict(parse_attr(item) for item in resource_attrs),
+            drop_attributes=tuple(drop_attrs),
+            trace_ids=frozenset(_trace_id(t) for t in trace_ids),
+            services=tuple(services),
+            since_ns=parse_time(since) if since else None,
+            until_ns=parse_time(until) if until else None,
+        )
+        return cls(
+            list(inputs),
+            rewrite,
+            rebase_time,
+            parse_pace(pace),
+            batch_size,
+            max_batch_bytes,
+            concurrency,
+        )
+
+    def total_bytes(self) -> int | None:
+        try:
+            return sum(os.path.getsize(path) for path in self.inputs)
+        except OSError:
+            return None  # stdin, or a file that will fail with a clear error when read
+
+
+@dataclass
+class ReplaySummary:
+    target: str
+    files: int
+    read: int = 0
+    filtered: int = 0
+    written: int | None = None
+    delivery: DeliveryReport | None = None
+    dead_letter: str | None = None
+    time_shift_ns: int = 0
+    error: OtelcliError | None = None
+
+    @property
+    def adds_up(self) -> bool:
+        if self.delivery is None:
+            return self.read == self.filtered + (self.written or 0)
+        d = self.delivery
+        return self.read == self.filtered + d.accepted + d.rejected + d.failed + d.not_sent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "files": self.files,
+            "read": self.read,
+            "filtered": self.filtered,
+            "written": self.written,
+            "delivery": self.delivery.to_dict() if self.delivery else None,
+            "dead_letter": self.dead_letter,
+            "time_shift_ns": self.time_shift_ns,
+            "adds_up": self.adds_up,
+        }
+
+
+def _spool_stdin(inputs: list[str], stack: list[str]) -> list[str]:
+    """Copy stdin to a temporary file, for plans that read the input twice."""
+    if "-" not in inputs:
+        return inputs
+    handle = tempfile.NamedTemporaryFile(prefix="otelcli-stdin-", delete=False)
+    with handle:
+        shutil.copyfileobj(sys.stdin.buffer, handle)
+    stack.append(handle.name)
+    return [handle.name if path == "-" else path for path in inputs]
+
+
+def _fit(batch: ExportTraceServiceRequest, max_bytes: int) -> Iterator[ExportTraceServiceRequest]:
+    """Split a batch until each part encodes within `max_bytes` (a single span always goes)."""
+    if batch.ByteSize() <= max_bytes or count_spans(batch) <= 1:
+        yield batch
+        return
+    for half in split_request(batch):
+        yield from _fit(half, max_bytes)
+
+
+def run_replay(
+    plan: ReplayPlan,
+    config: ExporterConfig | None,
+    *,
+    output: str | None = None,
+    dead_letter_path: str | None = None,
+    on_progress: Progress | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReplaySummary:
+    if (config is None) == (output is None):
+        raise UsageError("replay needs an endpoint or an output file, not both")
+    temporary: list[str] = []
+    try:
+        needs_times = plan.rebase is not None or plan.speed is not None
+        inputs = _spool_stdin(plan.inputs, temporary) if needs_times else plan.inputs
+        return _run(plan, inputs, config, output, dead_letter_path, on_progress, clock, needs_times)
+    finally:
+        for path in temporary:
+            os.unlink(path)
+
+
+def _run(
+    plan: ReplayPlan,
+    inputs: list[str],
+    config: ExporterConfig | None,
+    output: str | None,
+    dead_letter_path: str | None,
+    on_progress: Progress | None,
+    clock: Callable[[], float],
+    needs_times: bool,
+) -> ReplaySummary:
+    target = output or (redact_url(config.endpoint) if config else "")
+    summary = ReplaySummary(target=target, files=len(inputs), dead_letter=dead_letter_path)
+    first_start = 0
+    if needs_times:
+        first_start, last_end = time_range(b for path in inputs for b in CaptureReader(path))
+        if plan.rebase == "end" and last_end:
+            summary.time_shift_ns = time.time_ns() - last_end
+        elif plan.rebase == "start" and first_start:
+            summary.time_shift_ns = time.time_ns() - first_start
+        plan.rewrite.time_shift_ns = summary.time_shift_ns
+    readers = [CaptureReader(path) for path in inputs]
+    read_bytes = 0
+    started = clock()
+
+    def rewritten() -> Iterator[ExportTraceServiceRequest]:
+        nonlocal read_bytes
+        for reader in readers:
+            for batch in reader:
+                summary.read += count_spans(batch)
+                summary.filtered += plan.rewrite.apply(batch)
+                read_bytes = sum(r.bytes_read for r in readers)
+                yield batch
+
+    def outgoing() -> Iterator[Outgoing]:
+        origin = first_start + summary.time_shift_ns
+        for chunk in rechunk(rewritten(), plan.batch_size):
+            for batch in _fit(chunk, plan.max_batch_bytes):
+                due = None
+                if plan.speed is not None and origin:
+                    earliest = min(
+                        s.start_time_unix_nano
+                        for rs in batch.resource_spans
+                        for ss in rs.scope_spans
+                        for s in ss.spans
+                    )
+                    due = started + max(0, earliest - origin) / 1e9 / plan.speed
+                yield Outgoing.of(batch, due)
+
+    if output is not None:
+        with open_writer(output) as writer:
+            written = 0
+            for item in outgoing():
+                assert item.batch is not None
+                writer.write(item.batch)
+                written += item.spans
+                if on_progress:
+                    on_progress(writer.batches, read_bytes, written, 0.0)
+        summary.written = written
+        return summary
+
+    assert config is not None
+    dead_letter = open_writer(dead_letter_path) if dead_letter_path else None
+    try:
+        with OtlpExporter(config) as exporter:
+            summary.delivery = deliver(
+                outgoing(),
+                exporter,
+                concurrency=plan.concurrency,
+                dead_letter=dead_letter,
+                on_progress=(
+                    lambda r: on_progress(
+                        r.requests,
+                        read_bytes,
+                        r.accepted + r.rejected + r.failed,
+                        r.accepted / max(clock() - started, 1e-9),
+                    )
+                )
+                if on_progress
+                else None,
+            )
+    finally:
+        if dead_letter is not None:
+            dead_letter.close()
+    summary.error = _outcome(summary.delivery)
+    return summary
+
+
+def _outcome(report: DeliveryReport) -> OtelcliError | None:
+    """The error to exit with when anything was not delivered."""
+    if report.errors and report.failed:
+        first = report.errors[0]
+        first.message = f"{report.failed:,} spans not delivered: {first.message}"
+        return first
+    if report.rejected:
+        detail = "; ".join(report.messages) or "no reason given"
+        return EndpointRejected(
+            f"the endpoint rejected {report.rejected:,} spans (partial success): {detail}",
+            hint="rejected spans cannot be identified, so they are not dead-lettered",
+        )
+    if report.not_sent:
+        return Interrupted(f"interrupted: {report.not_sent:,} spans were not sent")
+    return None
