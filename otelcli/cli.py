@@ -19,6 +19,9 @@ COMMANDS: dict[str, str] = {
     "convert": "otelcli.commands.convert",
     "presets": "otelcli.commands.presets",
     "replay": "otelcli.commands.replay",
+    "send": "otelcli.commands.send",
+    "cost": "otelcli.commands.cost",
+    "portkey": "otelcli.commands.portkey",
 }
 
 

@@ -15,7 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.errors import EndpointRejected, Interrupted, OtelcliError, UsageError
+from otelcli.errors import OtelcliError, UsageError
 from otelcli.otlp.batching import rechunk, split_request
 from otelcli.otlp.reader import CaptureReader
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
@@ -273,22 +273,5 @@ def _run(
     finally:
         if dead_letter is not None:
             dead_letter.close()
-    summary.error = _outcome(summary.delivery)
+    summary.error = summary.delivery.outcome()
     return summary
-
-
-def _outcome(report: DeliveryReport) -> OtelcliError | None:
-    """The error to exit with when anything was not delivered."""
-    if report.errors and report.failed:
-        first = report.errors[0]
-        first.message = f"{report.failed:,} spans not delivered: {first.message}"
-        return first
-    if report.rejected:
-        detail = "; ".join(report.messages) or "no reason given"
-        return EndpointRejected(
-            f"the endpoint rejected {report.rejected:,} spans (partial success): {detail}",
-            hint="rejected spans cannot be identified, so they are not dead-lettered",
-        )
-    if report.not_sent:
-        return Interrupted(f"interrupted: {report.not_sent:,} spans were not sent")
-    return None

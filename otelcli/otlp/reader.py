@@ -25,6 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from otelcli.errors import InvalidInputError
 from otelcli.otlp.formats import Format
 from otelcli.otlp.jsoncodec import dict_to_request
+from otelcli.otlp.wire import field_end
 
 _BUFFER = 1 << 20
 # Parse plain protobuf in slices of about this size: big enough to amortise the call,
@@ -184,24 +185,24 @@ class CaptureReader:
         eof = False
         while True:
             try:
-                field_end = _next_field_end(buffer, scan)
+                found = field_end(buffer, scan)
             except ValueError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid protobuf at byte {offset + scan}: {exc}",
                     hint="is this an OTLP ExportTraceServiceRequest capture?",
                 ) from None
-            if field_end is None and not eof:
+            if found is None and not eof:
                 chunk = stream.read(_BUFFER)
                 if chunk:
                     buffer += chunk
                     continue
                 eof = True
                 continue
-            if field_end is not None:
-                scan = field_end
+            if found is not None:
+                scan = found[2]
                 if scan < _PB_SLICE:
                     continue
-            if field_end is None and scan < len(buffer):
+            if found is None and scan < len(buffer):
                 raise InvalidInputError(
                     f"{self.name}: truncated or corrupt protobuf at byte {offset + scan}",
                     hint="the capture may have been cut short while it was written",
@@ -249,48 +250,6 @@ class CaptureReader:
                 f"{self.name}: invalid protobuf near byte {offset}: {_reason(exc)}",
                 hint="is this an OTLP ExportTraceServiceRequest capture?",
             ) from None
-
-
-def _varint(buffer: bytearray, pos: int) -> tuple[int, int] | None:
-    """Decode a varint at `pos`; None when the buffer ends first."""
-    result = shift = 0
-    while pos < len(buffer):
-        byte = buffer[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-    return None
-
-
-def _next_field_end(buffer: bytearray, pos: int) -> int | None:
-    """End offset of the complete top-level field starting at `pos`, or None if incomplete.
-
-    Raises ValueError on bytes that cannot start a field.
-    """
-    tag = _varint(buffer, pos)
-    if tag is None:
-        return None
-    key, pos = tag
-    wire_type = key & 7
-    if key >> 3 == 0 or wire_type in (3, 4, 6, 7):
-        raise ValueError(f"unexpected field tag {key}")
-    if wire_type == 0:
-        value = _varint(buffer, pos)
-        return None if value is None else value[1]
-    if wire_type == 1:
-        end = pos + 8
-    elif wire_type == 5:
-        end = pos + 4
-    else:
-        length = _varint(buffer, pos)
-        if length is None:
-            return None
-        end = length[1] + length[0]
-    return end if end <= len(buffer) else None
 
 
 def _reason(exc: BaseException) -> str:

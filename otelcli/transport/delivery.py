@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.errors import OtelcliError
+from otelcli.errors import EndpointRejected, Interrupted, OtelcliError
 from otelcli.otlp.spans import count_spans
 from otelcli.otlp.writer import BatchWriter
 from otelcli.transport.exporter import ExportResult, OtlpExporter
@@ -87,6 +87,21 @@ class DeliveryReport:
             "p99_ms": pick(0.99),
             "max_ms": ordered[-1] * 1000,
         }
+
+    def outcome(self) -> OtelcliError | None:
+        """The error to exit with when anything was not delivered, else None."""
+        if self.errors and self.failed:
+            first = self.errors[0]
+            return type(first)(f"{self.failed:,} spans not delivered: {first.message}", first.hint)
+        if self.rejected:
+            detail = "; ".join(self.messages) or "no reason given"
+            return EndpointRejected(
+                f"the endpoint rejected {self.rejected:,} spans (partial success): {detail}",
+                hint="rejected spans cannot be identified, so they are not dead-lettered",
+            )
+        if self.not_sent:
+            return Interrupted(f"interrupted: {self.not_sent:,} spans were not sent")
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {

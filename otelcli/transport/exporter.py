@@ -32,6 +32,7 @@ from otelcli.errors import EndpointFailed, EndpointRejected, NetworkError, Otelc
 from otelcli.otlp.batching import split_request
 from otelcli.otlp.jsoncodec import request_to_dict
 from otelcli.otlp.spans import count_spans
+from otelcli.otlp.wire import string_field
 from otelcli.redact import redact_headers, redact_url
 from otelcli.transport.config import ExporterConfig
 
@@ -188,7 +189,10 @@ class OtlpExporter:
                 result.messages.append(message)
             if status == 413 and spans > 1:
                 log.debug("413 for %d spans: splitting the batch", spans)
-                return self._split(batch, data, deadline)
+                halves = self._split(batch, data, deadline)
+                halves.requests += 1  # count this request and its attempts too
+                halves.attempts += attempt
+                return halves
             if status in RETRYABLE_STATUS:
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
                 if self._can_retry(attempt, delay, deadline):
@@ -375,40 +379,9 @@ def _error_message(content_type: str, body: bytes) -> str:
         except orjson.JSONDecodeError:
             pass
     elif "protobuf" in content_type:
-        return _status_message_from_protobuf(body)
+        # google.rpc.Status field 2 is the message; read off the wire, no googleapis protos needed.
+        return (string_field(body, 2) or "")[:300]
     return body[:300].decode("utf-8", "replace").strip()
-
-
-def _status_message_from_protobuf(body: bytes) -> str:
-    """Field 2 (message) of google.rpc.Status, read off the wire without the googleapis protos."""
-    pos = 0
-    try:
-        while pos < len(body):
-            key, pos = _read_varint(body, pos)
-            wire_type = key & 7
-            if wire_type == 0:
-                _, pos = _read_varint(body, pos)
-            elif wire_type == 2:
-                length, pos = _read_varint(body, pos)
-                if key >> 3 == 2:
-                    return body[pos : pos + length].decode("utf-8", "replace")[:300]
-                pos += length
-            else:
-                break
-    except IndexError:
-        pass
-    return ""
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
 
 
 def _hint_for_status(status: int, config: ExporterConfig) -> str:

@@ -112,15 +112,31 @@ def test_honours_retry_after(scripted_receiver: Start) -> None:
 
 def test_gives_up_at_the_deadline(scripted_receiver: Start) -> None:
     receiver = scripted_receiver(
-        lambda r, i: Reply(502, body=b"upstream down", headers={"content-type": "text/plain"})
+        lambda r, i: Reply(
+            503,
+            body=b"upstream down",
+            headers={"content-type": "text/plain", "retry-after": "2"},
+        )
     )
     fake = FakeTime()
     result = exporter_for(receiver.url, fake, timeout_s=5.0).export(make_request(3))
-    assert isinstance(result.error, EndpointFailed)
-    assert "502" in result.error.message and "upstream down" in result.error.message
+    assert isinstance(result.error, EndpointFailed), result.error
+    assert "503" in result.error.message and "upstream down" in result.error.message
     assert (result.accepted, result.failed) == (0, 3)
-    assert sum(fake.sleeps) < 5.0
+    # 2 s + 2 s of waiting fit in the 5 s deadline; a third wait would not.
+    assert fake.sleeps == [2.0, 2.0] and result.attempts == 3
     assert result.undelivered and count_spans(result.undelivered[0]) == 3
+
+
+def test_backoff_is_exponential_up_to_the_attempt_limit(scripted_receiver: Start) -> None:
+    receiver = scripted_receiver(lambda r, i: Reply(502))
+    fake = FakeTime()
+    result = exporter_for(receiver.url, fake, timeout_s=None).export(make_request(1))
+    assert isinstance(result.error, EndpointFailed)
+    assert result.attempts == 10 and len(fake.sleeps) == 9
+    for attempt, slept in enumerate(fake.sleeps, start=1):
+        ceiling = min(8.0, 0.5 * 2 ** (attempt - 1))
+        assert ceiling / 2 <= slept <= ceiling
 
 
 def test_retry_after_beyond_the_deadline_stops_at_once(scripted_receiver: Start) -> None:

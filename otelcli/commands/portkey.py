@@ -1,0 +1,388 @@
+"""`otelcli portkey`: Portkey x-portkey-trace headers -> OTLP traces, and back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from otelcli.commands._shared import (
+    CompressionOption,
+    EndpointOption,
+    FormatOption,
+    HeaderOption,
+    PresetOption,
+    ProtocolOption,
+    TimeoutOption,
+    TlsNoVerifyOption,
+    TracesEndpointOption,
+    check_format,
+    guarded,
+    make_output,
+)
+
+_PREVIEW_TRACES = 50  # a terminal preview, not a dump: the newest traces of a long run
+
+
+class _ConvertByDefault(TyperGroup):
+    """`otelcli portkey FILE...` means `otelcli portkey convert FILE...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["convert", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_ConvertByDefault,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Turn Portkey x-portkey-trace-id/span-id/... headers into OTLP traces "
+    "(`otelcli portkey FILE...` converts), or print the headers for an existing trace.",
+)
+
+
+@app.command("convert")
+@guarded
+def convert(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="HAR files, raw HTTP dumps, curl command files, JSON/JSON Lines request "
+            "records or Portkey log records (detected from the content; .gz fine); - for stdin.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the spans here; the extension picks the format (.pb .json .jsonl .lp, "
+            "+ .gz). - for stdout.",
+        ),
+    ] = None,
+    to_format: Annotated[
+        str | None,
+        typer.Option("--to-format", help="pb, json, jsonl or lp (overrides the extension)."),
+    ] = None,
+    content: Annotated[
+        bool,
+        typer.Option(
+            "--content/--no-content",
+            help="Include message content (gen_ai.input.messages, ...). Off by default.",
+        ),
+    ] = False,
+    span_names: Annotated[
+        str,
+        typer.Option(
+            "--span-names",
+            help="semconv: LLM calls named '{operation} {model}' (Portkey's name kept as "
+            "portkey.span_name); portkey: the x-portkey-span-name as sent.",
+        ),
+    ] = "semconv",
+    service_name: Annotated[
+        str, typer.Option("--service-name", help="service.name of the spans.")
+    ] = "portkey",
+    endpoint: EndpointOption = None,
+    traces_endpoint: TracesEndpointOption = None,
+    preset: PresetOption = None,
+    header: HeaderOption = None,
+    protocol: ProtocolOption = None,
+    timeout: TimeoutOption = None,
+    compression: CompressionOption = None,
+    tls_no_verify: TlsNoVerifyOption = False,
+    fmt: FormatOption = "auto",
+) -> None:
+    """Convert captured Portkey requests into OTLP trace trees.
+
+    Ids are mapped exactly as Portkey's gateway maps them, so trace ids match what Portkey
+    shows. Orphans, parent cycles, reused span ids and skipped records are reported.
+
+    Examples:
+
+      otelcli portkey requests.har -o run.pb
+
+      otelcli portkey gateway.log.jsonl --to langfuse
+
+      pbpaste | otelcli portkey - -o run.jsonl --content
+    """
+    from otelcli.errors import InvalidInputError, UsageError
+    from otelcli.portkey.build import BuildOptions, build
+    from otelcli.portkey.inputs import read_inputs
+
+    check_format(fmt)
+    if span_names not in ("semconv", "portkey"):
+        raise UsageError(f"--span-names {span_names!r} is not semconv or portkey")
+    sending = any((endpoint, traces_endpoint, preset))
+    out = make_output(fmt)
+    exporter_config = (
+        _exporter_config(
+            endpoint, traces_endpoint, preset, header, protocol, timeout, compression, tls_no_verify
+        )
+        if sending
+        else None
+    )
+
+    options = BuildOptions(
+        content=content,
+        span_names="portkey" if span_names == "portkey" else "semconv",
+        service_name=service_name,
+        # Backends drop data far in the past: untimed requests are placed at "now" when sent.
+        untimed_base_ns=_now_ms_ns() if sending else None,
+    )
+    result = build(read_inputs(inputs), options)
+    summary = result.summary
+    if summary.spans_made == 0:
+        reasons = "; ".join(f"{n.source}: {n.message}" for n in summary.skipped[:3])
+        raise InvalidInputError(
+            f"no spans made from {summary.records_read} record(s)",
+            hint=reasons or "the inputs hold no requests",
+        )
+
+    report: dict[str, Any] = {"summary": summary.to_dict()}
+    if output is not None:
+        report["output"] = _write(output, to_format, result.batches)
+    export_error = None
+    if exporter_config is not None:
+        report["export"], export_error = _export(exporter_config, result.batches)
+
+    if output == "-":
+        out.notice(_one_line(summary))
+    else:
+        preview = _preview(result.batches) if out.mode == "table" else []
+        out.data(report, lambda r: _view(r, preview))
+    if output is None and exporter_config is None and out.mode == "table":
+        out.notice("nothing written: add -o FILE, or --endpoint / --to to send")
+    if export_error is not None:
+        raise export_error
+
+
+@app.command("headers")
+@guarded
+def headers(
+    traceparent: Annotated[
+        str | None,
+        typer.Option(
+            "--traceparent",
+            envvar="TRACEPARENT",
+            help="W3C traceparent of the calling span (default: $TRACEPARENT).",
+        ),
+    ] = None,
+    trace_id: Annotated[
+        str | None, typer.Option("--trace-id", help="Trace id (wins over --traceparent).")
+    ] = None,
+    span_id: Annotated[
+        str | None,
+        typer.Option("--span-id", help="Span id of the Portkey request (default: a new one)."),
+    ] = None,
+    parent_span_id: Annotated[
+        str | None,
+        typer.Option("--parent-span-id", help="Parent span id (wins over --traceparent)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="x-portkey-span-name.")] = None,
+    metadata: Annotated[
+        list[str] | None,
+        typer.Option("--metadata", "-m", help="x-portkey-metadata entry KEY=VALUE (repeatable)."),
+    ] = None,
+    baggage: Annotated[
+        str | None,
+        typer.Option("--baggage", help="W3C baggage to merge into the metadata (as Portkey does)."),
+    ] = None,
+    style: Annotated[
+        str,
+        typer.Option("--format", "-f", help="headers (Name: value lines), curl, json or env."),
+    ] = "headers",
+) -> None:
+    """Print the x-portkey-* headers that put a Portkey request into an existing trace.
+
+    Examples:
+
+      otelcli portkey headers --traceparent 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+
+      otelcli portkey headers --trace-id 1729 --span-id 11 --name "LLM Call" -f curl
+
+      eval "$(otelcli portkey headers -f env)"    # uses $TRACEPARENT
+    """
+    from otelcli.errors import UsageError
+    from otelcli.portkey.headers import (
+        HEADER_FORMATS,
+        headers_for_trace,
+        render_headers,
+    )
+
+    if style not in HEADER_FORMATS:
+        raise UsageError(
+            f"--format {style!r} is not one of {', '.join(HEADER_FORMATS)}",
+        )
+    pairs: dict[str, str] = {}
+    for item in metadata or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--metadata {item!r} is not KEY=VALUE")
+        pairs[key.strip()] = value
+    result = headers_for_trace(
+        traceparent=traceparent,
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent_span_id,
+        name=name,
+        metadata=pairs,
+        baggage=baggage,
+    )
+    make_output().text(render_headers(result.as_dict(), style))
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _now_ms_ns() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000 * 1_000_000
+
+
+def _exporter_config(
+    endpoint: str | None,
+    traces_endpoint: str | None,
+    preset: str | None,
+    header: list[str] | None,
+    protocol: str | None,
+    timeout: float | None,
+    compression: str | None,
+    tls_no_verify: bool,
+) -> Any:
+    from otelcli.transport.config import resolve_exporter_config
+
+    return resolve_exporter_config(
+        endpoint=endpoint,
+        traces_endpoint=traces_endpoint,
+        preset=preset,
+        headers=header or (),
+        protocol=protocol,
+        timeout_s=timeout,
+        compression=compression,
+        tls_no_verify=tls_no_verify,
+    )
+
+
+def _write(output: str, to_format: str | None, batches: list[Any]) -> dict[str, Any]:
+    from otelcli.errors import UsageError
+    from otelcli.otlp.formats import Format
+    from otelcli.otlp.writer import open_writer
+
+    requested = None
+    if to_format is not None:
+        try:
+            requested = Format(to_format.lower())
+        except ValueError:
+            raise UsageError(
+                f"--to-format {to_format!r} is not a capture format",
+                hint="choose pb, json, jsonl or lp",
+            ) from None
+    with open_writer(output, requested) as writer:
+        for batch in batches:
+            writer.write(batch)
+    return {
+        "path": output,
+        "format": writer.format.value,
+        "compressed": writer.compressed,
+        "batches": writer.batches,
+        "bytes": writer.bytes_written,
+    }
+
+
+def _export(config: Any, batches: list[Any]) -> tuple[dict[str, Any], Any]:
+    from otelcli.redact import redact_url
+    from otelcli.transport.exporter import ExportResult, OtlpExporter
+
+    total = ExportResult()
+    with OtlpExporter(config) as exporter:
+        for batch in batches:
+            total.merge(exporter.export(batch))
+            if total.error is not None:
+                break
+    report = {
+        "endpoint": redact_url(config.endpoint),
+        "spans": sum(_span_count(b) for b in batches),
+        "accepted": total.accepted,
+        "rejected": total.rejected,
+        "failed": total.failed,
+        "messages": total.messages,
+        "error": total.error.to_dict() if total.error else None,
+    }
+    return report, total.error
+
+
+def _span_count(batch: Any) -> int:
+    from otelcli.otlp.spans import count_spans
+
+    return count_spans(batch)
+
+
+def _one_line(summary: Any) -> str:
+    parts = [
+        f"{summary.records_read} records",
+        f"{summary.spans_made} spans",
+        f"{summary.traces} traces",
+        f"{len(summary.orphans)} orphans",
+        f"{len(summary.skipped)} skipped",
+    ]
+    lines = [", ".join(parts)]
+    lines += [f"skipped {n.source}: {n.message}" for n in summary.skipped]
+    return "\n".join(lines)
+
+
+def _preview(batches: list[Any]) -> list[Any]:
+    """The traces drawn by tail's tree renderer, Portkey's span name shown beside each span."""
+    from otelcli.genai.summary import default_summarizer
+    from otelcli.render.tree import TraceBoard, TreeStyle, render_trace
+
+    board = TraceBoard(max_traces=_PREVIEW_TRACES)
+    for batch in batches:
+        board.add_batch(batch)
+    summarizer = default_summarizer()
+    style = TreeStyle(attrs=("portkey.span_name",))
+    return [render_trace(entry, summarizer, style, settled=True) for entry in board.traces.values()]
+
+
+def _view(report: dict[str, Any], preview: list[Any]) -> Any:
+    from otelcli.render.tables import key_values, stack
+
+    parts: list[Any] = list(preview)
+    summary = report["summary"]
+    rows: list[tuple[str, Any]] = [
+        ("records read", summary["records_read"]),
+        ("spans made", summary["spans_made"]),
+        ("traces", summary["traces"]),
+        ("orphans (made roots)", len(summary["orphans"])),
+        ("cycles broken", len(summary["cycles_broken"])),
+        ("reused span ids", len(summary["duplicates"])),
+        ("remote parents (traceparent)", summary["remote_parents"]),
+        ("estimated timing", summary["estimated_timing"]),
+        ("skipped", len(summary["skipped"])),
+    ]
+    if "output" in report:
+        written = report["output"]
+        rows.append(("wrote", f"{written['path']} ({written['format']})"))
+    if "export" in report:
+        sent = report["export"]
+        rows.append(("sent", f"{sent['accepted']} accepted to {sent['endpoint']}"))
+    parts.append(key_values(None, rows))
+    for title, key in (
+        ("skipped", "skipped"),
+        ("orphans", "orphans"),
+        ("cycles broken", "cycles_broken"),
+        ("reused span ids", "duplicates"),
+        ("warnings", "warnings"),
+    ):
+        notes = summary[key]
+        if notes:
+            parts.append(
+                key_values(f"{title}:", [(note["source"], note["message"]) for note in notes])
+            )
+    return stack(*parts)

@@ -1,0 +1,906 @@
+"""The cost of LLM calls: one usage record, or every span of a stream of OTLP batches.
+
+Per span the work is one pass over its attributes picking the few keys that matter (the
+dialect table's key index), one cached model resolution per (model, provider) and integer
+arithmetic (see pricing.RATE_SCALE). Spans whose usage repeats their children's (agent roots,
+Vercel outer spans, pydantic-ai agent runs, Logfire pending spans) are skipped with a reason.
+
+Token fields follow semconv everywhere: input_tokens includes cache reads/writes, output_tokens
+includes reasoning. Dollar fields split the bill: input_usd is the uncached input only,
+reasoning_usd is non-zero only where a model prices reasoning separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from otelcli.errors import UsageError
+from otelcli.genai.normalize import DialectTable, load_dialects, to_number
+from otelcli.genai.pricing import (
+    PriceTable,
+    ProviderInfo,
+    Rates,
+    Resolution,
+    cost_to_usd,
+    now_ns,
+)
+from otelcli.otlp.values import set_attribute, to_python
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from otelcli.otlp.spans import SpanView
+
+GROUP_DIMENSIONS = ("model", "provider", "service", "trace", "user", "session", "span-name")
+
+# Attributes written by enrichment.
+COST_ATTRIBUTE = "gen_ai.usage.cost"
+COST_BREAKDOWN_ATTRIBUTES = {
+    "input": "gen_ai.usage.cost.input",
+    "cache_read": "gen_ai.usage.cost.cache_read.input",
+    "cache_write": "gen_ai.usage.cost.cache_creation.input",
+    "output": "gen_ai.usage.cost.output",
+    "reasoning": "gen_ai.usage.cost.reasoning.output",
+}
+COST_PRICE_ATTRIBUTE = "gen_ai.usage.cost.price_id"
+REPORTED_COST_ATTRIBUTE = "gen_ai.usage.cost.reported"
+# Cost attributes other tools write (compared with ours, never trusted blindly).
+REPORTED_COST_KEYS = ("gen_ai.usage.cost", "llm.cost.total", "operation.cost")
+
+UNKNOWN = "unknown"
+NO_MODEL = "(no model)"
+
+# Slots of the per-span scan.
+(
+    S_INPUT,
+    S_OUTPUT,
+    S_CACHE_READ,
+    S_CACHE_WRITE,
+    S_REASONING,
+    S_REQUEST_MODEL,
+    S_RESPONSE_MODEL,
+    S_PROVIDER,
+    S_COST,
+    S_USER,
+    S_SESSION,
+    S_SERVICE_TIER,
+    S_SERVER,
+) = range(13)
+N_SLOTS = 13
+_SLOT_OF_KEY = {
+    "gen_ai.usage.input_tokens": S_INPUT,
+    "gen_ai.usage.output_tokens": S_OUTPUT,
+    "gen_ai.usage.cache_read.input_tokens": S_CACHE_READ,
+    "gen_ai.usage.cache_creation.input_tokens": S_CACHE_WRITE,
+    "gen_ai.usage.reasoning.output_tokens": S_REASONING,
+    "gen_ai.request.model": S_REQUEST_MODEL,
+    "gen_ai.response.model": S_RESPONSE_MODEL,
+    "gen_ai.provider.name": S_PROVIDER,
+    "gen_ai.usage.cost": S_COST,
+    "user.id": S_USER,
+    "session.id": S_SESSION,
+    "openai.response.service_tier": S_SERVICE_TIER,
+    "server.address": S_SERVER,
+}
+_NO_RANK = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call, in semconv terms (input includes cache, output reasoning)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0  # all cache writes (5-minute and 1-hour)
+    cache_write_1h_tokens: int = 0  # the 1-hour part of cache_write_tokens
+    reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """The price of one call. `unknown` = no price found: the dollars are None, never 0."""
+
+    model: str
+    provider: str | None
+    usage: Usage
+    price_id: str | None = None  # table entry, e.g. "openai/gpt-4o"
+    matched_name: str | None = None  # the name candidate that matched
+    price_source: str | None = None  # builtin | user:<file> | genai-prices
+    provider_guessed: bool = False
+    tier_above: int | None = None  # long-context tier applied (input tokens above this)
+    # (input, cache_read, cache_write, output, reasoning) in 1e-15 USD; None when unknown
+    cost_units: tuple[int, int, int, int, int] | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()  # token-semantics heuristics that fired
+
+    def _usd(self, part: int) -> Decimal | None:
+        return None if self.cost_units is None else cost_to_usd(self.cost_units[part])
+
+    @property
+    def input_usd(self) -> Decimal | None:
+        return self._usd(0)
+
+    @property
+    def cache_read_usd(self) -> Decimal | None:
+        return self._usd(1)
+
+    @property
+    def cache_write_usd(self) -> Decimal | None:
+        return self._usd(2)
+
+    @property
+    def output_usd(self) -> Decimal | None:
+        return self._usd(3)
+
+    @property
+    def reasoning_usd(self) -> Decimal | None:
+        return self._usd(4)
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        return None if self.cost_units is None else cost_to_usd(sum(self.cost_units))
+
+    @property
+    def unknown(self) -> bool:
+        return self.price_id is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "provider": self.provider,
+            "price_id": self.price_id,
+            "matched_name": self.matched_name,
+            "price_source": self.price_source,
+            "unknown": self.unknown,
+            "provider_guessed": self.provider_guessed,
+            "tier_above_input_tokens": self.tier_above,
+            "tokens": {
+                "input": self.usage.input_tokens,
+                "cache_read": self.usage.cache_read_tokens,
+                "cache_write": self.usage.cache_write_tokens,
+                "cache_write_1h": self.usage.cache_write_1h_tokens,
+                "output": self.usage.output_tokens,
+                "reasoning": self.usage.reasoning_tokens,
+            },
+            "usd": None
+            if self.unknown
+            else {
+                "input": _num(self.input_usd),
+                "cache_read": _num(self.cache_read_usd),
+                "cache_write": _num(self.cache_write_usd),
+                "output": _num(self.output_usd),
+                "reasoning": _num(self.reasoning_usd),
+                "total": _num(self.total_usd),
+            },
+            "notes": list(self.notes),
+        }
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+@dataclass(slots=True)
+class CostTotals:
+    """Sums over spans. Costs are int units of 1e-15 USD; *_usd properties give Decimals."""
+
+    spans: int = 0  # LLM spans with usage that were counted
+    priced_spans: int = 0
+    unknown_spans: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    input_cost: int = 0
+    cache_read_cost: int = 0
+    cache_write_cost: int = 0
+    output_cost: int = 0
+    reasoning_cost: int = 0
+
+    @property
+    def total_cost(self) -> int:
+        return (
+            self.input_cost
+            + self.cache_read_cost
+            + self.cache_write_cost
+            + self.output_cost
+            + self.reasoning_cost
+        )
+
+    @property
+    def total_usd(self) -> Decimal:
+        return cost_to_usd(self.total_cost)
+
+    @property
+    def input_usd(self) -> Decimal:
+        return cost_to_usd(self.input_cost)
+
+    @property
+    def cache_read_usd(self) -> Decimal:
+        return cost_to_usd(self.cache_read_cost)
+
+    @property
+    def cache_write_usd(self) -> Decimal:
+        return cost_to_usd(self.cache_write_cost)
+
+    @property
+    def output_usd(self) -> Decimal:
+        return cost_to_usd(self.output_cost)
+
+    @property
+    def reasoning_usd(self) -> Decimal:
+        return cost_to_usd(self.reasoning_cost)
+
+    def add(self, other: CostTotals) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spans": self.spans,
+            "priced_spans": self.priced_spans,
+            "unknown_spans": self.unknown_spans,
+            "tokens": {
+                "input": self.input_tokens,
+                "cache_read": self.cache_read_tokens,
+                "cache_write": self.cache_write_tokens,
+                "output": self.output_tokens,
+                "reasoning": self.reasoning_tokens,
+            },
+            # nothing priced = unknown, never $0
+            "usd": None
+            if self.priced_spans == 0 and self.unknown_spans
+            else {
+                "input": _num(self.input_usd),
+                "cache_read": _num(self.cache_read_usd),
+                "cache_write": _num(self.cache_write_usd),
+                "output": _num(self.output_usd),
+                "reasoning": _num(self.reasoning_usd),
+                "total": _num(self.total_usd),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedSpan:
+    trace_id: str
+    span_id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CostDisagreement:
+    """A cost attribute already on the span that differs from ours."""
+
+    trace_id: str
+    span_id: str
+    name: str
+    model: str
+    attribute: str
+    reported_usd: Decimal
+    computed_usd: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "name": self.name,
+            "model": self.model,
+            "attribute": self.attribute,
+            "reported_usd": _num(self.reported_usd),
+            "computed_usd": _num(self.computed_usd),
+        }
+
+
+@dataclass
+class CostReport:
+    by: tuple[str, ...]
+    total: CostTotals = field(default_factory=CostTotals)
+    groups: dict[tuple[str, ...], CostTotals] = field(default_factory=dict)
+    unknown_models: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, provider)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> spans
+    skipped_examples: list[SkippedSpan] = field(default_factory=list)
+    disagreements: list[CostDisagreement] = field(default_factory=list)
+    disagreement_count: int = 0
+    agreements: int = 0  # spans whose reported cost matched ours
+    heuristics: dict[str, int] = field(default_factory=dict)  # note -> spans
+    spans_seen: int = 0
+    price_source: str = "builtin"
+
+    def top(self, n: int | None = None) -> list[tuple[tuple[str, ...], CostTotals]]:
+        """Groups by cost, highest first (ties by tokens, then key)."""
+        ranked = sorted(
+            self.groups.items(),
+            key=lambda item: (-item[1].total_cost, -item[1].input_tokens, item[0]),
+        )
+        return ranked if n is None else ranked[:n]
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        return {
+            "by": list(self.by),
+            "spans_seen": self.spans_seen,
+            "total": self.total.to_dict(),
+            "groups": [
+                {"key": dict(zip(self.by, key, strict=True)), **totals.to_dict()}
+                for key, totals in self.top(top)
+            ],
+            "unknown_models": [
+                {"model": model, "provider": provider, "spans": count}
+                for (model, provider), count in sorted(
+                    self.unknown_models.items(), key=lambda item: (-item[1], item[0])
+                )
+            ],
+            "skipped": dict(sorted(self.skipped.items())),
+            "disagreements": {
+                "count": self.disagreement_count,
+                "agreements": self.agreements,
+                "examples": [d.to_dict() for d in self.disagreements],
+            },
+            "heuristics": dict(sorted(self.heuristics.items())),
+            "price_source": self.price_source,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+
+
+def _component_costs(usage: Usage, rates: Rates) -> tuple[int, int, int, int, int]:
+    """(input, cache_read, cache_write, output, reasoning) in 1e-15 USD; usage is inclusive."""
+    return _costs(
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.cache_write_1h_tokens,
+        usage.reasoning_tokens,
+        rates,
+    )
+
+
+def _costs(
+    input_tokens: int,
+    output_tokens: int,
+    cache_read: int,
+    cache_write: int,
+    cache_write_1h: int,
+    reasoning: int,
+    rates: Rates,
+) -> tuple[int, int, int, int, int]:
+    uncached = input_tokens - cache_read - cache_write
+    if uncached < 0:
+        uncached = 0
+    input_rate = rates.input
+    read_rate = rates.cache_read if rates.cache_read is not None else input_rate
+    write_rate = rates.cache_write if rates.cache_write is not None else input_rate
+    write_1h_rate = rates.cache_write_1h if rates.cache_write_1h is not None else write_rate
+    write_1h = cache_write_1h if cache_write_1h < cache_write else cache_write
+    if rates.reasoning is not None:
+        priced_reasoning = reasoning if reasoning < output_tokens else output_tokens
+        reasoning_cost = priced_reasoning * rates.reasoning
+        output_cost = (output_tokens - priced_reasoning) * rates.output
+    else:
+        reasoning_cost = 0
+        output_cost = output_tokens * rates.output
+    # rate units are 1e-9 USD per 1e6 tokens -> tokens x rate is in 1e-15 USD
+    return (
+        uncached * input_rate,
+        cache_read * read_rate,
+        (cache_write - write_1h) * write_rate + write_1h * write_1h_rate,
+        output_cost,
+        reasoning_cost,
+    )
+
+
+_NO_NOTES: tuple[str, ...] = ()
+
+
+def _inclusive_counts(
+    input_tokens: int,
+    output_tokens: int,
+    cache: int,
+    reasoning_tokens: int,
+    provider: ProviderInfo | None,
+    usage_counts: str,
+    input_includes_cache: bool | None,
+) -> tuple[int, int, tuple[str, ...]]:
+    """(input incl. cache, output incl. reasoning, notes): see inclusive_usage."""
+    notes: tuple[str, ...] = _NO_NOTES
+    if input_includes_cache is not None:
+        if not input_includes_cache:
+            input_tokens += cache
+    elif cache > input_tokens:
+        input_tokens += cache
+        notes = ("input excluded cache (cache tokens > input tokens)",)
+    elif cache and usage_counts == "provider" and provider and not provider.input_includes_cache:
+        input_tokens += cache
+        notes = (f"input excluded cache ({provider.id} raw counts)",)
+    if reasoning_tokens > output_tokens:
+        output_tokens += reasoning_tokens
+        notes += ("output excluded reasoning (reasoning tokens > output tokens)",)
+    elif (
+        reasoning_tokens
+        and usage_counts == "provider"
+        and provider
+        and not provider.output_includes_reasoning
+    ):
+        output_tokens += reasoning_tokens
+        notes += (f"output excluded reasoning ({provider.id} raw counts)",)
+    return input_tokens, output_tokens, notes
+
+
+def inclusive_usage(
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    cache_write_1h_tokens: int = 0,
+    *,
+    provider: ProviderInfo | None = None,
+    usage_counts: str = "semconv",
+    input_includes_cache: bool | None = None,
+) -> tuple[Usage, tuple[str, ...]]:
+    """Read reported counts as semconv (inclusive) usage, saying which reading was used.
+
+    Input excludes cache when told so, when the cache counts exceed the input (an exclusive
+    report), or when the dialect copies raw provider counts of a provider whose input excludes
+    cache (Anthropic, Bedrock). Output excludes reasoning when reasoning exceeds output or the
+    raw provider counts say so (Gemini, xAI).
+    """
+    input_tokens, output_tokens, notes = _inclusive_counts(
+        input_tokens,
+        output_tokens,
+        cache_read_tokens + cache_write_tokens,
+        reasoning_tokens,
+        provider,
+        usage_counts,
+        input_includes_cache,
+    )
+    usage = Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_read_tokens=cache_read_tokens,
+        cache_write_tokens=cache_write_tokens,
+        cache_write_1h_tokens=min(cache_write_1h_tokens, cache_write_tokens),
+        reasoning_tokens=reasoning_tokens,
+    )
+    return usage, notes
+
+
+def cost_of(
+    resolution: Resolution | None,
+    usage: Usage,
+    *,
+    model: str,
+    provider: str | None = None,
+    ts_ns: int | None = None,
+    service_tier: str | None = None,
+    notes: tuple[str, ...] = (),
+) -> CostBreakdown:
+    """Price one (already inclusive) usage record against a resolution."""
+    at = now_ns() if not ts_ns else ts_ns
+    if resolution is not None:
+        for entry in resolution.entries:
+            found = entry.rates_at(at, usage.input_tokens, service_tier)
+            if found is None:
+                continue
+            rates, above = found
+            return CostBreakdown(
+                model=model,
+                provider=provider,
+                usage=usage,
+                price_id=entry.entry_id,
+                matched_name=resolution.matched_name,
+                price_source=entry.source,
+                provider_guessed=resolution.provider_guessed,
+                tier_above=above,
+                cost_units=_component_costs(usage, rates),
+                notes=notes,
+            )
+    return CostBreakdown(model=model, provider=provider, usage=usage, notes=notes)
+
+
+def price_call(
+    table: PriceTable,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    cached_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    cache_write_1h_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    provider: str | None = None,
+    at: datetime | None = None,
+    service_tier: str | None = None,
+    input_includes_cache: bool | None = None,
+) -> CostBreakdown:
+    """Quick mode: the price of one call from its token counts.
+
+    input_tokens is the whole prompt including cached tokens (semconv); a cached count larger
+    than the input is read as exclusive. `at` selects the price of that day (default now).
+    """
+    for name, value in (("input", input_tokens), ("output", output_tokens),
+                        ("cached", cached_tokens), ("cache write", cache_write_tokens),
+                        ("reasoning", reasoning_tokens)):
+        if value < 0:
+            raise UsageError(f"{name} tokens must not be negative (got {value})",
+                             "pass token counts as non-negative integers")
+    dialects = load_dialects()
+    canonical = dialects.canonical_provider(provider) if provider else None
+    resolution = table.resolve(model, canonical)
+    usage, notes = inclusive_usage(
+        input_tokens,
+        output_tokens,
+        cached_tokens,
+        cache_write_tokens,
+        reasoning_tokens,
+        cache_write_1h_tokens,
+        input_includes_cache=input_includes_cache,
+    )
+    ts_ns = None
+    if at is not None:
+        moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+        ts_ns = int(moment.timestamp() * 10**9)
+    return cost_of(
+        resolution, usage, model=model, provider=canonical, ts_ns=ts_ns,
+        service_tier=service_tier, notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Spans
+
+
+def _value(any_value: Any) -> Any:
+    kind = any_value.WhichOneof("value")
+    if kind == "int_value":
+        return any_value.int_value
+    if kind == "string_value":
+        return any_value.string_value
+    if kind == "double_value":
+        return any_value.double_value
+    return to_python(any_value)
+
+
+def _int(value: Any) -> int:
+    if type(value) is int:
+        return value if value > 0 else 0
+    number = to_number(value)
+    return int(number) if number is not None and number > 0 else 0
+
+
+class CostCalculator:
+    """Accumulates a CostReport over spans; optionally writes the cost onto each priced span."""
+
+    def __init__(
+        self,
+        table: PriceTable,
+        *,
+        by: Sequence[str] = (),
+        input_includes_cache: bool | None = None,
+        tolerance_usd: Decimal = Decimal("0.000001"),
+        tolerance_ratio: Decimal = Decimal("0.01"),
+        max_examples: int = 100,
+        dialects: DialectTable | None = None,
+    ) -> None:
+        unknown = [d for d in by if d not in GROUP_DIMENSIONS]
+        if unknown:
+            raise UsageError(
+                f"cannot group by {', '.join(unknown)}",
+                f"--by takes {', '.join(GROUP_DIMENSIONS)}",
+            )
+        self.table = table
+        self.by = tuple(by)
+        self.input_includes_cache = input_includes_cache
+        self.tolerance_usd = tolerance_usd
+        self.tolerance_ratio = tolerance_ratio
+        self.max_examples = max_examples
+        self.dialects = dialects or load_dialects()
+        self.report = CostReport(by=self.by, price_source=table.source)
+        index: dict[str, tuple[int, int, bool]] = {}
+        markers = self.dialects.marker_keys()
+        for source, (target, rank) in self.dialects.key_index().items():
+            slot = _SLOT_OF_KEY.get(target)
+            if slot is not None:
+                index[source] = (slot, rank, source in markers)
+        for key in _SLOT_OF_KEY:
+            index.setdefault(key, (_SLOT_OF_KEY[key], 0, key in markers))
+        for key in markers:
+            index.setdefault(key, (-1, _NO_RANK, True))
+        self._index = index
+        self._providers: dict[str, str] = {}
+        self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
+
+    # -- one span ---------------------------------------------------------------------------
+
+    def add_span(self, view: SpanView, *, enrich: bool = False) -> CostBreakdown | None:
+        """Count one span; returns its breakdown if it carries usage and was not skipped."""
+        return self._add(view, enrich, True)
+
+    def _add(self, view: SpanView, enrich: bool, want: bool) -> CostBreakdown | None:
+        report = self.report
+        report.spans_seen += 1
+        values: list[Any] = [None] * N_SLOTS
+        ranks = [_NO_RANK] * N_SLOTS
+        sources: list[str] = [""] * N_SLOTS
+        markers: dict[str, Any] | None = None
+        index = self._index
+        span = view.span
+        for kv in span.attributes:
+            key = kv.key
+            hit = index.get(key)
+            if hit is None:
+                continue
+            slot, rank, is_marker = hit
+            any_value = kv.value
+            kind = any_value.WhichOneof("value")
+            if kind == "int_value":
+                value: Any = any_value.int_value
+            elif kind == "string_value":
+                value = any_value.string_value
+            else:
+                value = _value(any_value)
+            if is_marker:
+                if markers is None:
+                    markers = {}
+                markers[key] = value
+            if slot >= 0 and rank < ranks[slot]:
+                values[slot] = value
+                ranks[slot] = rank
+                sources[slot] = key
+        if values[S_INPUT] is None and values[S_OUTPUT] is None and values[S_CACHE_READ] is None:
+            return None
+        usage_counts, reason = self._classify(view.scope.name, span.name, markers)
+        if reason is not None:
+            report.skipped[reason] = report.skipped.get(reason, 0) + 1
+            if len(report.skipped_examples) < self.max_examples:
+                report.skipped_examples.append(
+                    SkippedSpan(span.trace_id.hex(), span.span_id.hex(), span.name, reason)
+                )
+            return None
+        provider = self._provider(values[S_PROVIDER], values[S_SERVER])
+        response_model = values[S_RESPONSE_MODEL]
+        request_model = values[S_REQUEST_MODEL]
+        model = str(response_model or request_model or "")
+        table = self.table
+        resolution = table.resolve(model, provider) if model else None
+        if resolution is None and request_model and request_model != model:
+            resolution = table.resolve(str(request_model), provider)
+        raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
+        cache_read, cache_write = values[S_CACHE_READ], values[S_CACHE_WRITE]
+        reasoning = values[S_REASONING]
+        raw_input = raw_input if type(raw_input) is int and raw_input > 0 else _int(raw_input)
+        raw_output = raw_output if type(raw_output) is int and raw_output > 0 else _int(raw_output)
+        cache_read = _int(cache_read) if cache_read is not None else 0
+        cache_write = _int(cache_write) if cache_write is not None else 0
+        reasoning = _int(reasoning) if reasoning is not None else 0
+        input_tokens, output_tokens, notes = _inclusive_counts(
+            raw_input,
+            raw_output,
+            cache_read + cache_write,
+            reasoning,
+            resolution.provider if resolution else None,
+            usage_counts,
+            self.input_includes_cache,
+        )
+        units = None
+        entry = None
+        above = None
+        if resolution is not None:
+            at = span.start_time_unix_nano or now_ns()
+            tier = values[S_SERVICE_TIER]
+            service_tier = tier if isinstance(tier, str) and tier else None
+            for candidate in resolution.entries:
+                found = candidate.rates_at(at, input_tokens, service_tier)
+                if found is not None:
+                    rates, above = found
+                    entry = candidate
+                    units = _costs(
+                        input_tokens, output_tokens, cache_read, cache_write, 0, reasoning, rates
+                    )
+                    break
+        for note in notes:
+            report.heuristics[note] = report.heuristics.get(note, 0) + 1
+        model_name = model or NO_MODEL
+        targets = [report.total]
+        if self.by:
+            group_key = tuple(
+                self._dimension(view, d, model_name, provider, values) for d in self.by
+            )
+            group = report.groups.get(group_key)
+            if group is None:
+                group = report.groups[group_key] = CostTotals()
+            targets.append(group)
+        for t in targets:
+            t.spans += 1
+            t.input_tokens += input_tokens
+            t.output_tokens += output_tokens
+            t.cache_read_tokens += cache_read
+            t.cache_write_tokens += cache_write
+            t.reasoning_tokens += reasoning
+            if units is None:
+                t.unknown_spans += 1
+                continue
+            t.priced_spans += 1
+            t.input_cost += units[0]
+            t.cache_read_cost += units[1]
+            t.cache_write_cost += units[2]
+            t.output_cost += units[3]
+            t.reasoning_cost += units[4]
+        if units is None:
+            unknown_key = (model_name, provider or UNKNOWN)
+            report.unknown_models[unknown_key] = report.unknown_models.get(unknown_key, 0) + 1
+        reported = values[S_COST]
+        if not (want or enrich or reported is not None):
+            return None
+        breakdown = CostBreakdown(
+            model=model_name,
+            provider=provider,
+            usage=Usage(input_tokens, output_tokens, cache_read, cache_write, 0, reasoning),
+            price_id=entry.entry_id if entry else None,
+            matched_name=resolution.matched_name if resolution and entry else None,
+            price_source=entry.source if entry else None,
+            provider_guessed=bool(resolution and entry and resolution.provider_guessed),
+            tier_above=above,
+            cost_units=units,
+            notes=notes,
+        )
+        if units is None:
+            return breakdown
+        if reported is not None:
+            self._compare(view, breakdown, reported, sources[S_COST])
+        if enrich:
+            write_cost(view, breakdown)
+        return breakdown
+
+    def _classify(
+        self, scope: str, name: str, markers: Mapping[str, Any] | None
+    ) -> tuple[str, str | None]:
+        """(usage_counts, aggregate reason) of a span with usage; cached per marker set."""
+        found = markers or {}
+        try:
+            key: tuple[Any, ...] = (scope, name, *found.items())
+            return self._classified[key]
+        except TypeError:  # an unhashable marker value: classify without the cache
+            key = ()
+        except KeyError:
+            pass
+        dialects = self.dialects
+        dialect = dialects.detect(scope, found, name)
+        operation = dialects.operation_of(dialect, found, name)
+        result = (dialect.usage_counts, dialects.aggregate_reason(dialect, operation, found, name))
+        if key:
+            self._classified[key] = result
+        return result
+
+    def _provider(self, raw: Any, server: Any) -> str | None:
+        text = raw if isinstance(raw, str) and raw else None
+        if text is None:
+            if isinstance(server, str) and server:
+                return self.dialects.provider_from_address(server)
+            return None
+        try:
+            return self._providers[text]
+        except KeyError:
+            canonical = self.dialects.canonical_provider(text)
+            self._providers[text] = canonical
+            return canonical
+
+    @staticmethod
+    def _dimension(
+        view: SpanView, dimension: str, model: str, provider: str | None, values: list[Any]
+    ) -> str:
+        if dimension == "model":
+            return model
+        if dimension == "provider":
+            return provider or UNKNOWN
+        if dimension == "service":
+            return view.service_name
+        if dimension == "trace":
+            return view.span.trace_id.hex()
+        if dimension == "user":
+            return str(values[S_USER]) if values[S_USER] not in (None, "") else UNKNOWN
+        if dimension == "session":
+            return str(values[S_SESSION]) if values[S_SESSION] not in (None, "") else UNKNOWN
+        return view.span.name
+
+    def _compare(self, view: SpanView, b: CostBreakdown, reported: Any, source: str) -> None:
+        number = to_number(reported)
+        if number is None or b.total_usd is None:
+            return
+        reported_usd = Decimal(str(number))
+        computed = b.total_usd
+        allowed = max(self.tolerance_usd, abs(computed) * self.tolerance_ratio)
+        report = self.report
+        if abs(reported_usd - computed) <= allowed:
+            report.agreements += 1
+            return
+        report.disagreement_count += 1
+        if len(report.disagreements) < self.max_examples:
+            span = view.span
+            report.disagreements.append(
+                CostDisagreement(
+                    trace_id=span.trace_id.hex(),
+                    span_id=span.span_id.hex(),
+                    name=span.name,
+                    model=b.model,
+                    attribute=source,
+                    reported_usd=reported_usd,
+                    computed_usd=computed,
+                )
+            )
+
+    # -- streams ----------------------------------------------------------------------------
+
+    def add_batch(self, batch: ExportTraceServiceRequest, *, enrich: bool = False) -> None:
+        from otelcli.otlp.spans import iter_spans
+
+        for view in iter_spans(batch):
+            self._add(view, enrich, False)
+
+
+def write_cost(view: SpanView, b: CostBreakdown) -> None:
+    """Enrich a span the way a gateway would: total, breakdown and the price entry used.
+
+    A different cost already on the span is kept under gen_ai.usage.cost.reported.
+    """
+    if b.total_usd is None or b.price_id is None:
+        return
+    attributes = view.span.attributes
+    for kv in attributes:
+        if kv.key == COST_ATTRIBUTE:
+            existing = to_number(_value(kv.value))
+            if existing is not None and Decimal(str(existing)) != b.total_usd:
+                set_attribute(attributes, REPORTED_COST_ATTRIBUTE, existing)
+            break
+    set_attribute(attributes, COST_ATTRIBUTE, float(b.total_usd))
+    parts = {
+        "input": b.input_usd,
+        "cache_read": b.cache_read_usd,
+        "cache_write": b.cache_write_usd,
+        "output": b.output_usd,
+        "reasoning": b.reasoning_usd,
+    }
+    for part, key in COST_BREAKDOWN_ATTRIBUTES.items():
+        value = parts[part]
+        if value:
+            set_attribute(attributes, key, float(value))
+    set_attribute(attributes, COST_PRICE_ATTRIBUTE, b.price_id)
+    if view._attributes is not None:  # keep a converted view in step with the span
+        view._attributes = None
+
+
+def cost_report(
+    batches: Iterable[ExportTraceServiceRequest],
+    table: PriceTable,
+    *,
+    by: Sequence[str] = (),
+    input_includes_cache: bool | None = None,
+) -> CostReport:
+    """The cost of every span in a stream of batches."""
+    calculator = CostCalculator(table, by=by, input_includes_cache=input_includes_cache)
+    for batch in batches:
+        calculator.add_batch(batch)
+    return calculator.report
+
+
+def enrich_batches(
+    batches: Iterable[ExportTraceServiceRequest], calculator: CostCalculator
+) -> Iterator[ExportTraceServiceRequest]:
+    """Yield each batch after writing gen_ai.usage.cost onto its priced spans.
+
+    The calculator's report fills as the stream is consumed.
+    """
+    for batch in batches:
+        calculator.add_batch(batch, enrich=True)
+        yield batch

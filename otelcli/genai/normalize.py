@@ -1,0 +1,363 @@
+"""Dialect detection and normalisation of GenAI span attributes to OTel GenAI semconv keys.
+
+The knowledge lives in otelcli/data/dialects.json (OpenInference, OpenLLMetry, Vercel AI SDK,
+OpenLIT, Logfire/pydantic-ai, Langfuse, Portkey); this module only reads it. `cost` and
+`validate` share it: cost reads usage through `key_index()` without building dicts, validate
+calls `normalize_span()`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from otelcli.otlp.spans import SpanView
+
+USAGE_COUNTS_SEMCONV = "semconv"  # input includes cache reads/writes, output includes reasoning
+USAGE_COUNTS_PROVIDER = "provider"  # the provider's raw counts (Anthropic input excludes cache)
+
+PROVIDER_KEY = "gen_ai.provider.name"
+OPERATION_KEY = "gen_ai.operation.name"
+USAGE_PREFIX = "gen_ai.usage."
+AGGREGATED_USAGE_PREFIX = "gen_ai.aggregated_usage."
+
+
+@dataclass(frozen=True, slots=True)
+class Rename:
+    source: str
+    target: str
+    rank: int  # lower wins when several sources fill one target
+    keep: bool = False  # the source stays even when originals are replaced
+    scale: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRule:
+    attribute: str | None  # attribute holding the dialect's span-type marker
+    span_name: bool  # the span name may hold it too (Vercel operation ids, pydantic-ai v2)
+    values: Mapping[str, str]  # marker value -> gen_ai.operation.name
+
+    def operation(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
+        if self.attribute is not None:
+            value = attributes.get(self.attribute)
+            if isinstance(value, str):
+                # Vercel's operation.name is "<operationId> <functionId>": match on the id.
+                op = self.values.get(value) or self.values.get(value.split(" ", 1)[0])
+                if op is not None:
+                    return op
+        if self.span_name and span_name:
+            return self.values.get(span_name) or self.values.get(span_name.split(" ", 1)[0])
+        return None
+
+
+@dataclass(frozen=True)
+class Dialect:
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    markers: frozenset[str]
+    span_name_prefixes: tuple[str, ...]
+    usage_counts: str
+    renames: Mapping[str, Rename]
+    operation: OperationRule | None
+    operation_fallback: OperationRule | None
+    aggregate_operations: Mapping[str, str]
+    duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
+
+    def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
+        for rule in (self.operation, self.operation_fallback):
+            if rule is not None and (op := rule.operation(attributes, span_name)) is not None:
+                return op
+        return None
+
+
+@dataclass(frozen=True)
+class NormalizedSpan:
+    """A span's attributes in semconv terms, with what was renamed and how the span is typed."""
+
+    dialect: str
+    attributes: dict[str, Any]
+    renamed: dict[str, str]  # source key -> semconv key, for the keys actually applied
+    operation: str | None
+    span_type: str  # llm, embedding, tool, agent, workflow, retrieval, rerank, other
+    aggregate_reason: str | None = None  # set when usage on this span repeats its children's
+    usage_counts: str = USAGE_COUNTS_SEMCONV
+
+
+@dataclass
+class DialectTable:
+    dialects: tuple[Dialect, ...]
+    common: Mapping[str, Rename]
+    operation_types: Mapping[str, str]
+    provider_names: Mapping[str, str]
+    server_addresses: tuple[tuple[str, str], ...]
+    by_id: dict[str, Dialect] = field(init=False)
+    _scope_cache: dict[str, Dialect | None] = field(init=False, default_factory=dict)
+    _duplicate_rules: tuple[OperationRule, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        self.by_id = {d.id: d for d in self.dialects}
+        self._duplicate_rules = tuple(d.duplicates for d in self.dialects if d.duplicates)
+
+    @property
+    def semconv(self) -> Dialect:
+        return self.by_id["semconv"]
+
+    def dialect_for_scope(self, scope_name: str) -> Dialect | None:
+        try:
+            return self._scope_cache[scope_name]
+        except KeyError:
+            pass
+        found = None
+        if scope_name:
+            for dialect in self.dialects:
+                if any(fnmatch.fnmatchcase(scope_name, glob) for glob in dialect.scopes):
+                    found = dialect
+                    break
+        self._scope_cache[scope_name] = found
+        return found
+
+    def detect(self, scope_name: str, keys: Iterable[str], span_name: str = "") -> Dialect:
+        """Scope name first, then marker attributes, then span-name prefixes; else semconv."""
+        dialect = self.dialect_for_scope(scope_name)
+        if dialect is not None:
+            return dialect
+        key_set = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
+        for dialect in self.dialects:
+            if not dialect.markers.isdisjoint(key_set):
+                return dialect
+        for dialect in self.dialects:
+            if span_name and span_name.startswith(dialect.span_name_prefixes or ("\0",)):
+                return dialect
+        return self.semconv
+
+    def canonical_provider(self, value: str) -> str:
+        """Dialect provider values (openai.chat, Anthropic, azure-openai, ...) -> semconv names."""
+        lowered = value.strip().lower()
+        if lowered in self.provider_names:
+            return self.provider_names[lowered]
+        head = lowered.split(".", 1)[0]  # Vercel's "<provider>.<api>" ids
+        return self.provider_names.get(head, lowered)
+
+    def provider_from_address(self, address: str) -> str | None:
+        host = address.lower()
+        for pattern, provider in self.server_addresses:
+            if (pattern.startswith(".") and host.endswith(pattern)) or pattern in host:
+                return provider
+        return None
+
+    def operation_of(
+        self, dialect: Dialect, attributes: Mapping[str, Any], span_name: str
+    ) -> str | None:
+        op = attributes.get(OPERATION_KEY)
+        if isinstance(op, str) and op:
+            return op
+        return dialect.operation_of(attributes, span_name)
+
+    def span_type(self, operation: str | None) -> str:
+        if operation is None:
+            return "other"
+        return self.operation_types.get(operation, "other")
+
+    def aggregate_reason(
+        self, dialect: Dialect, operation: str | None, attributes: Mapping[str, Any], span_name: str
+    ) -> str | None:
+        """Why usage on this span must not be summed with its children's, or None."""
+        for rule in self._duplicate_rules:  # e.g. Logfire pending spans, whatever the scope
+            reason = rule.operation(attributes, "")
+            if reason is not None:
+                return reason
+        if operation is None:
+            return None
+        return dialect.aggregate_operations.get(operation) or self.semconv.aggregate_operations.get(
+            operation
+        )
+
+    def normalize(
+        self,
+        attributes: Mapping[str, Any],
+        *,
+        scope_name: str = "",
+        span_name: str = "",
+        dialect: str | None = None,
+        keep_originals: bool = True,
+    ) -> NormalizedSpan:
+        chosen = self.by_id[dialect] if dialect else self.detect(scope_name, attributes, span_name)
+        best: dict[str, Rename] = {}
+        for key in attributes:
+            rename = chosen.renames.get(key) or self.common.get(key)
+            if rename is None or rename.target in attributes:
+                continue  # a semconv key already present wins over any alias
+            current = best.get(rename.target)
+            if current is None or rename.rank < current.rank:
+                best[rename.target] = rename
+        applied = {r.source: r.target for r in best.values()}
+        if keep_originals:
+            out = dict(attributes)
+        else:
+            dropped = {
+                key
+                for key in attributes
+                if (r := chosen.renames.get(key) or self.common.get(key)) is not None and not r.keep
+            }
+            out = {k: v for k, v in attributes.items() if k not in dropped}
+        for target, rename in best.items():
+            out[target] = _converted(target, attributes[rename.source], rename.scale)
+        provider = out.get(PROVIDER_KEY)
+        if isinstance(provider, str):
+            out[PROVIDER_KEY] = self.canonical_provider(provider)
+        operation = self.operation_of(chosen, attributes, span_name)
+        if operation is not None and OPERATION_KEY not in out:
+            out[OPERATION_KEY] = operation
+        reason = None
+        if any(k.startswith(USAGE_PREFIX) for k in out):
+            reason = self.aggregate_reason(chosen, operation, attributes, span_name)
+        return NormalizedSpan(
+            dialect=chosen.id,
+            attributes=out,
+            renamed=applied,
+            operation=operation,
+            span_type=self.span_type(operation),
+            aggregate_reason=reason,
+            usage_counts=chosen.usage_counts,
+        )
+
+    def key_index(self) -> dict[str, tuple[str, int]]:
+        """source key -> (semconv key, rank), across every dialect; semconv keys rank 0.
+
+        Lets hot paths pick the values they need in one pass over a span's attributes,
+        without detecting the dialect first. Lower rank wins.
+        """
+        index: dict[str, tuple[str, int]] = {}
+        renames = [*self.common.values()]
+        for dialect in self.dialects:
+            renames.extend(dialect.renames.values())
+        for rename in renames:
+            index.setdefault(rename.target, (rename.target, 0))
+        for rename in renames:
+            if rename.source not in index or index[rename.source][1] > rename.rank:
+                index[rename.source] = (rename.target, rename.rank)
+        return index
+
+    def marker_keys(self) -> frozenset[str]:
+        """Every attribute the dialect detection, operation and duplicate rules look at."""
+        keys: set[str] = {OPERATION_KEY}
+        for dialect in self.dialects:
+            keys |= dialect.markers
+            for rule in (dialect.operation, dialect.operation_fallback, dialect.duplicates):
+                if rule is not None and rule.attribute is not None:
+                    keys.add(rule.attribute)
+        return frozenset(keys)
+
+
+def _converted(target: str, value: Any, scale: float | None) -> Any:
+    if target.startswith(USAGE_PREFIX) and isinstance(value, str):
+        number = to_number(value)
+        if number is not None:
+            value = number
+    if scale is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value * scale
+    return value
+
+
+_NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
+
+
+def to_number(value: Any) -> int | float | None:
+    """Token counts arrive as ints, floats or (from stringifying exporters) strings."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and _NUMBER.match(value):
+        return float(value) if "." in value else int(value)
+    return None
+
+
+def _rule(raw: Mapping[str, Any] | None) -> OperationRule | None:
+    if raw is None:
+        return None
+    return OperationRule(
+        attribute=raw.get("attribute"),
+        span_name=bool(raw.get("span_name", False)),
+        values=dict(raw["values"]),
+    )
+
+
+def _renames(raw: Mapping[str, Any], base_rank: int) -> dict[str, Rename]:
+    out: dict[str, Rename] = {}
+    for position, (source, spec) in enumerate(raw.items()):
+        if isinstance(spec, str):
+            spec = {"to": spec}
+        low = bool(spec.get("low", False))
+        out[source] = Rename(
+            source=source,
+            target=spec["to"],
+            rank=base_rank + (10_000 if low else 0) + position,
+            keep=bool(spec.get("keep", False)),
+            scale=spec.get("scale"),
+        )
+    return out
+
+
+def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
+    dialects = []
+    for position, d in enumerate(raw["dialects"]):
+        dialects.append(
+            Dialect(
+                id=d["id"],
+                name=d["name"],
+                scopes=tuple(d.get("scopes", ())),
+                markers=frozenset(d.get("markers", ())),
+                span_name_prefixes=tuple(d.get("span_name_prefixes", ())),
+                usage_counts=d.get("usage_counts", USAGE_COUNTS_SEMCONV),
+                renames=_renames(d.get("attributes", {}), 1_000 + 100 * position),
+                operation=_rule(d.get("operation")),
+                operation_fallback=_rule(d.get("operation_fallback")),
+                aggregate_operations=dict(d.get("aggregate_operations", {})),
+                duplicates=_rule(d.get("duplicates")),
+            )
+        )
+    return DialectTable(
+        dialects=tuple(dialects),
+        common=_renames(raw["common"]["attributes"], 100),
+        operation_types=dict(raw["operation_types"]),
+        provider_names={k.lower(): v for k, v in raw["provider_names"].items()},
+        server_addresses=tuple(raw["server_addresses"].items()),
+    )
+
+
+@cache
+def load_dialects() -> DialectTable:
+    """The packaged dialect table (read once per process)."""
+    text = resources.files("otelcli.data").joinpath("dialects.json").read_text("utf-8")
+    return parse_dialect_table(json.loads(text))
+
+
+def detect_dialect(view: SpanView) -> str:
+    table = load_dialects()
+    return table.detect(view.scope_name, view.attributes, view.name).id
+
+
+def normalize_span(
+    view: SpanView, *, keep_originals: bool = True, dialect: str | None = None
+) -> NormalizedSpan:
+    """The span's attributes under semconv keys (originals kept unless keep_originals=False)."""
+    return load_dialects().normalize(
+        view.attributes,
+        scope_name=view.scope_name,
+        span_name=view.name,
+        dialect=dialect,
+        keep_originals=keep_originals,
+    )
+
+
+def span_type(view: SpanView) -> str:
+    return normalize_span(view).span_type

@@ -1,0 +1,134 @@
+"""A one-line GenAI summary of a span: operation, model, tokens, cost, tool, finish, error.
+
+Attributes are read through the dialect table, so OpenInference, OpenLLMetry, Vercel and the
+others summarise the same way as semconv spans. Cost comes from the pricing table through
+CostCalculator, which also decides whether a span's usage counts towards totals (an agent
+root repeating its children's usage does not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from otelcli.genai.normalize import DialectTable, load_dialects, to_number
+
+if TYPE_CHECKING:
+    from otelcli.genai.cost import CostCalculator
+    from otelcli.genai.pricing import PriceTable
+    from otelcli.otlp.spans import SpanView
+
+
+@dataclass(frozen=True, slots=True)
+class GenAISummary:
+    operation: str | None
+    span_type: str  # llm, embedding, tool, agent, ... (from the dialect table)
+    model: str | None
+    provider: str | None
+    input_tokens: int | None  # semconv: includes cached input
+    output_tokens: int | None
+    cached_tokens: int | None
+    tool_name: str | None
+    finish_reasons: tuple[str, ...]
+    error_type: str | None
+    cost_usd: Decimal | None  # None: not priced (no usage, or unknown model)
+    counted: bool  # usage counts towards trace totals (False for aggregates and no usage)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "type": self.span_type,
+            "model": self.model,
+            "provider": self.provider,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_tokens": self.cached_tokens,
+            "tool": self.tool_name,
+            "finish_reasons": list(self.finish_reasons),
+            "error_type": self.error_type,
+            "cost_usd": None if self.cost_usd is None else format(self.cost_usd.normalize(), "f"),
+        }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _count(value: Any) -> int | None:
+    number = to_number(value)
+    return None if number is None else int(number)
+
+
+def _reasons(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) and value:
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value if v not in (None, ""))
+    return ()
+
+
+class Summarizer:
+    """Summarises spans; `table=None` leaves cost out (no pricing)."""
+
+    def __init__(self, table: PriceTable | None = None, dialects: DialectTable | None = None):
+        self.dialects = dialects or load_dialects()
+        self._calculator: CostCalculator | None = None
+        if table is not None:
+            from otelcli.genai.cost import CostCalculator
+
+            self._calculator = CostCalculator(table, dialects=self.dialects)
+
+    @property
+    def prices(self) -> bool:
+        return self._calculator is not None
+
+    def summarize(self, view: SpanView) -> GenAISummary | None:
+        """The span's GenAI summary, or None when it is not a GenAI span."""
+        normalized = self.dialects.normalize(
+            view.attributes, scope_name=view.scope_name, span_name=view.name
+        )
+        attributes = normalized.attributes
+        if normalized.operation is None and not any(k.startswith("gen_ai.") for k in attributes):
+            return None
+        model = _text(attributes.get("gen_ai.response.model")) or _text(
+            attributes.get("gen_ai.request.model")
+        )
+        input_tokens = _count(attributes.get("gen_ai.usage.input_tokens"))
+        output_tokens = _count(attributes.get("gen_ai.usage.output_tokens"))
+        cached = _count(attributes.get("gen_ai.usage.cache_read.input_tokens"))
+        cost: Decimal | None = None
+        counted = False
+        if self._calculator is not None:
+            breakdown = self._calculator.add_span(view)
+            if breakdown is not None:
+                counted = True
+                cost = breakdown.total_usd
+                # The calculator's reading is inclusive (cache in input), as semconv says.
+                input_tokens = breakdown.usage.input_tokens
+                output_tokens = breakdown.usage.output_tokens
+        elif normalized.aggregate_reason is None and (input_tokens or output_tokens):
+            counted = True
+        return GenAISummary(
+            operation=normalized.operation,
+            span_type=normalized.span_type,
+            model=model,
+            provider=_text(attributes.get("gen_ai.provider.name")),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_tokens=cached,
+            tool_name=_text(attributes.get("gen_ai.tool.name")),
+            finish_reasons=_reasons(attributes.get("gen_ai.response.finish_reasons")),
+            error_type=_text(attributes.get("error.type")),
+            cost_usd=cost,
+            counted=counted,
+        )
+
+
+def default_summarizer(pricing_file: str | None = None, with_cost: bool = True) -> Summarizer:
+    """A summarizer over the packaged price table (plus a user's pricing file)."""
+    if not with_cost:
+        return Summarizer(None)
+    from otelcli.genai.pricing import load_table
+
+    return Summarizer(load_table(pricing_file))
