@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "send": "otelcli.commands.send",
     "cost": "otelcli.commands.cost",
     "portkey": "otelcli.commands.portkey",
+    "tail": "otelcli.commands.tail",
+    "capture": "otelcli.commands.capture",
 }
 
 
@@ -83,9 +85,14 @@ def root(
     ctx.obj = GlobalOptions(debug=debug, color=not no_color)
     if debug:
         import logging
+        import sys
 
-        logging.basicConfig(format="debug: %(name)s: %(message)s")
-        logging.getLogger("otelcli").setLevel(logging.DEBUG)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        logger = logging.getLogger("otelcli")
+        logger.handlers = [handler]  # one per run, on this run's stderr
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def convert(
     from otelcli.otlp.writer import open_writer
 
     check_format(fmt)
-    requested = _format(to_format, Format)
+    requested = Format.parse(to_format)
     # With the data on stdout, the summary goes to stderr.
     out = make_output(fmt)
     spans = 0
@@ -76,20 +76,6 @@ def convert(
         out.notice(f"wrote {spans:,} spans ({writer.format.value}) to stdout")
     else:
         out.data(result, _view)
-
-
-def _format(value: str | None, enum: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return enum(value.lower())
-    except ValueError:
-        from otelcli.errors import UsageError
-
-        raise UsageError(
-            f"--to-format {value!r} is not a capture format",
-            hint="choose pb, json, jsonl or lp",
-        ) from None
 
 
 def _view(result: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from otelcli.commands._shared import (
     TlsNoVerifyOption,
     TracesEndpointOption,
     check_format,
+    exporter_config,
     guarded,
     make_output,
 )
@@ -120,8 +121,8 @@ def convert(
         raise UsageError(f"--span-names {span_names!r} is not semconv or portkey")
     sending = any((endpoint, traces_endpoint, preset))
     out = make_output(fmt)
-    exporter_config = (
-        _exporter_config(
+    config = (
+        exporter_config(
             endpoint, traces_endpoint, preset, header, protocol, timeout, compression, tls_no_verify
         )
         if sending
@@ -148,15 +149,15 @@ def convert(
     if output is not None:
         report["output"] = _write(output, to_format, result.batches)
     export_error = None
-    if exporter_config is not None:
-        report["export"], export_error = _export(exporter_config, result.batches)
+    if config is not None:
+        report["export"], export_error = _export(config, result.batches)
 
     if output == "-":
         out.notice(_one_line(summary))
     else:
         preview = _preview(result.batches) if out.mode == "table" else []
         out.data(report, lambda r: _view(r, preview))
-    if output is None and exporter_config is None and out.mode == "table":
+    if output is None and config is None and out.mode == "table":
         out.notice("nothing written: add -o FILE, or --endpoint / --to to send")
     if export_error is not None:
         raise export_error
@@ -246,45 +247,11 @@ def _now_ms_ns() -> int:
     return time.time_ns() // 1_000_000 * 1_000_000
 
 
-def _exporter_config(
-    endpoint: str | None,
-    traces_endpoint: str | None,
-    preset: str | None,
-    header: list[str] | None,
-    protocol: str | None,
-    timeout: float | None,
-    compression: str | None,
-    tls_no_verify: bool,
-) -> Any:
-    from otelcli.transport.config import resolve_exporter_config
-
-    return resolve_exporter_config(
-        endpoint=endpoint,
-        traces_endpoint=traces_endpoint,
-        preset=preset,
-        headers=header or (),
-        protocol=protocol,
-        timeout_s=timeout,
-        compression=compression,
-        tls_no_verify=tls_no_verify,
-    )
-
-
 def _write(output: str, to_format: str | None, batches: list[Any]) -> dict[str, Any]:
-    from otelcli.errors import UsageError
     from otelcli.otlp.formats import Format
     from otelcli.otlp.writer import open_writer
 
-    requested = None
-    if to_format is not None:
-        try:
-            requested = Format(to_format.lower())
-        except ValueError:
-            raise UsageError(
-                f"--to-format {to_format!r} is not a capture format",
-                hint="choose pb, json, jsonl or lp",
-            ) from None
-    with open_writer(output, requested) as writer:
+    with open_writer(output, Format.parse(to_format)) as writer:
         for batch in batches:
             writer.write(batch)
     return {
@@ -298,30 +265,22 @@ def _write(output: str, to_format: str | None, batches: list[Any]) -> dict[str, 
 
 def _export(config: Any, batches: list[Any]) -> tuple[dict[str, Any], Any]:
     from otelcli.redact import redact_url
-    from otelcli.transport.exporter import ExportResult, OtlpExporter
+    from otelcli.transport.delivery import Outgoing, deliver
+    from otelcli.transport.exporter import OtlpExporter
 
-    total = ExportResult()
     with OtlpExporter(config) as exporter:
-        for batch in batches:
-            total.merge(exporter.export(batch))
-            if total.error is not None:
-                break
+        delivery = deliver((Outgoing.of(b) for b in batches), exporter, concurrency=1)
+    error = delivery.outcome()
     report = {
         "endpoint": redact_url(config.endpoint),
-        "spans": sum(_span_count(b) for b in batches),
-        "accepted": total.accepted,
-        "rejected": total.rejected,
-        "failed": total.failed,
-        "messages": total.messages,
-        "error": total.error.to_dict() if total.error else None,
+        "spans": delivery.offered,
+        "accepted": delivery.accepted,
+        "rejected": delivery.rejected,
+        "failed": delivery.failed,
+        "messages": list(delivery.messages),
+        "error": error.to_dict() if error else None,
     }
-    return report, total.error
-
-
-def _span_count(batch: Any) -> int:
-    from otelcli.otlp.spans import count_spans
-
-    return count_spans(batch)
+    return report, error
 
 
 def _one_line(summary: Any) -> str:

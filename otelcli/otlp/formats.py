@@ -20,6 +20,19 @@ class Format(StrEnum):
     def describe(self) -> str:
         return FORMAT_DESCRIPTIONS[self]
 
+    @classmethod
+    def parse(cls, value: str | None) -> Format | None:
+        """A --to-format value; None stays None (the extension decides)."""
+        if value is None:
+            return None
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise UsageError(
+                f"--to-format {value!r} is not a capture format",
+                hint="choose pb, json, jsonl or lp",
+            ) from None
+
 
 FORMAT_DESCRIPTIONS = {
     Format.PB: "protobuf ExportTraceServiceRequest",

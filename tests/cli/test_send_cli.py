@@ -226,3 +226,65 @@ def test_usage_errors(cli: Cli, args: list[str], message: str) -> None:
     result = cli("send", *args, "-f", "json")
     assert result.exit_code == 2, result.stdout
     assert message.lower() in result.stdout.lower()
+
+
+def test_debug_shows_redacted_request_details(cli: Cli, receiver: RecordingReceiver) -> None:
+    result = cli(
+        "--debug",
+        "send",
+        "-e",
+        receiver.base_url,
+        "-H",
+        "x-api-key: topsecret",
+        "--scenario",
+        "chat",
+        "-f",
+        "json",
+    )
+    assert result.exit_code == 0
+    assert "POST " + receiver.url in result.stderr
+    assert "'x-api-key': '***'" in result.stderr
+    assert "topsecret" not in result.stderr + result.stdout
+
+
+def test_ctrl_c_stops_load_and_the_counts_still_add_up(receiver: RecordingReceiver) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "otelcli",
+            "send",
+            "-e",
+            receiver.base_url,
+            "--count",
+            "100000",
+            "--rate",
+            "2000",
+            "--batch-size",
+            "100",
+            "-f",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    report = json.loads(stdout)
+    assert report["interrupted"] is True and report["not_sent"] > 0
+    assert report["offered"] == (
+        report["accepted"] + report["rejected"] + report["failed"] + report["not_sent"]
+    )
+    assert report["accepted"] == len(received_spans(receiver))
+    assert "Traceback" not in stderr

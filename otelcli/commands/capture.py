@@ -1,0 +1,112 @@
+"""`otelcli capture`: record what an application sends over OTLP into a capture file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from otelcli.commands._shared import (
+    FormatOption,
+    check_format,
+    command_app,
+    guarded,
+    make_output,
+)
+from otelcli.commands.tail import (
+    AuthTokenOption,
+    CommandArgument,
+    ListenOption,
+    MaxBodyOption,
+    RunForOption,
+)
+
+app = command_app()
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+@guarded
+def capture(
+    command: CommandArgument = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The capture file; the extension picks the format (.pb .json .jsonl .lp, + .gz).",
+        ),
+    ] = "capture.pb",
+    to_format: Annotated[
+        str | None,
+        typer.Option("--to-format", help="pb, json, jsonl or lp (overrides the extension)."),
+    ] = None,
+    listen: ListenOption = None,
+    auth_token: AuthTokenOption = None,
+    max_body_mib: MaxBodyOption = 64,
+    run_for: RunForOption = None,
+    fmt: FormatOption = "auto",
+) -> None:
+    """Run a command with OTLP pointed at a local receiver and save every batch it sends.
+
+    Without a command, receives until Ctrl-C (or --run-for). The file is complete and valid
+    however the run ends; `replay`, `validate`, `cost`, `stats` and `tail --file` read it.
+    Exits with the command's exit code.
+
+    Examples:
+
+      otelcli capture -o run.pb -- python app.py
+
+      otelcli capture -o run.jsonl --listen :4318
+
+      otelcli capture -o run.pb -- pytest tests/ && otelcli validate run.pb
+    """
+    from otelcli.commands.tail import SessionPlan, run_session, summary_lines
+    from otelcli.otlp.formats import Format
+
+    out = make_output(check_format(fmt))
+    if to_format is not None and to_format not in {f.value for f in Format}:
+        from otelcli.errors import UsageError
+
+        raise UsageError(f"--to-format {to_format!r} is not one of pb, json, jsonl, lp")
+    plan = SessionPlan(
+        out=out,
+        view=None,
+        listen=listen,
+        auth_token=auth_token,
+        max_body_bytes=max_body_mib << 20,
+        save=output,
+        save_format=to_format,
+        command=list(command or []),
+        run_for=run_for,
+    )
+    result = run_session(plan)
+    if output == "-":
+        for line in summary_lines(result):
+            out.notice(line)
+    else:
+        out.data(result.to_dict(), _view)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _view(result: dict[str, Any]) -> Any:
+    from otelcli.render.tables import key_values
+
+    saved = result["saved"] or {}
+    receiver = result["receiver"] or {}
+    rows = [
+        ("saved to", f"{saved.get('path')} ({saved.get('format')})"),
+        ("spans", f"{result['spans']:,}"),
+        ("batches", f"{result['batches']:,}"),
+        ("received on", result["listen"]),
+    ]
+    if receiver.get("log_records") or receiver.get("data_points"):
+        rows.append(
+            ("not saved", f"{receiver.get('log_records', 0):,} log records, "
+             f"{receiver.get('data_points', 0):,} metric data points (traces only)")
+        )
+    if receiver.get("rejected_requests"):
+        rows.append(("refused requests", str(receiver["rejected_requests"])))
+    if result["command_exit_code"] is not None:
+        rows.append(("command exit code", str(result["command_exit_code"])))
+    return key_values(None, rows)

@@ -1,0 +1,720 @@
+"""`otelcli tail`: a local OTLP endpoint that shows traces as they arrive, and tees them."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from otelcli.commands._shared import (
+    CompressionOption,
+    HeaderOption,
+    PresetOption,
+    ProtocolOption,
+    TimeoutOption,
+    TlsNoVerifyOption,
+    command_app,
+    exporter_config,
+    guarded,
+    make_output,
+)
+from otelcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from otelcli.render.output import Output
+    from otelcli.render.tree import SpanFilter
+    from otelcli.transport.config import ExporterConfig
+
+app = command_app()
+
+TAIL_FORMATS = ("auto", "live", "tree", "ndjson")
+
+ListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--listen",
+        "-l",
+        help="Where the OTLP/HTTP receiver listens: HOST:PORT, :PORT or PORT. Default "
+        "127.0.0.1:4318, or a free port when a command is given after --.",
+        rich_help_panel="Receiver",
+    ),
+]
+AuthTokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--auth-token",
+        envvar="OTELCLI_AUTH_TOKEN",
+        help="Require 'Authorization: Bearer TOKEN' (for a receiver reachable beyond loopback).",
+        rich_help_panel="Receiver",
+    ),
+]
+MaxBodyOption = Annotated[
+    int,
+    typer.Option(
+        "--max-body-mib",
+        min=1,
+        help="Largest request body, before and after decompression (413 above it).",
+        rich_help_panel="Receiver",
+    ),
+]
+RunForOption = Annotated[
+    float | None,
+    typer.Option("--run-for", min=0, help="Stop after this many seconds (for scripts)."),
+]
+CommandArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="A command to run with its OTLP exporters pointed at the receiver; "
+        "otelcli stops when it exits.",
+        show_default=False,
+    ),
+]
+
+
+@dataclass
+class SessionResult:
+    listen: str | None = None
+    source: str | None = None
+    batches: int = 0
+    spans: int = 0
+    receiver: dict[str, Any] = field(default_factory=dict)
+    saved: dict[str, Any] | None = None
+    forward: dict[str, Any] | None = None
+    command_exit_code: int | None = None
+    interrupted: bool = False
+    exit_code: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "listen": self.listen,
+            "source": self.source,
+            "batches": self.batches,
+            "spans": self.spans,
+            "receiver": self.receiver,
+            "saved": self.saved,
+            "forward": self.forward,
+            "command_exit_code": self.command_exit_code,
+            "interrupted": self.interrupted,
+        }
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+@guarded
+def tail(
+    command: CommandArgument = None,
+    listen: ListenOption = None,
+    auth_token: AuthTokenOption = None,
+    max_body_mib: MaxBodyOption = 64,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            help="Render a capture file instead of receiving (any format; "
+            "JSONL or length-prefixed with --follow).",
+            rich_help_panel="Input",
+        ),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-F", help="Keep reading --file as it grows.", rich_help_panel="Input"
+        ),
+    ] = False,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            "-o",
+            help="Write every received batch to FILE (.pb .json .jsonl .lp, + .gz).",
+            rich_help_panel="Capture and tee",
+        ),
+    ] = None,
+    forward: Annotated[
+        str | None,
+        typer.Option(
+            "--forward",
+            help="Tee every batch to this OTLP/HTTP endpoint (base URL or .../v1/traces).",
+            rich_help_panel="Capture and tee",
+        ),
+    ] = None,
+    preset: PresetOption = None,
+    headers: HeaderOption = None,
+    protocol: ProtocolOption = None,
+    timeout: TimeoutOption = None,
+    compression: CompressionOption = None,
+    tls_no_verify: TlsNoVerifyOption = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="Only traces with spans of this service (repeatable).",
+                     rich_help_panel="Filters"),
+    ] = None,
+    genai_only: Annotated[
+        bool, typer.Option("--genai-only", help="Only traces with GenAI spans.",
+                           rich_help_panel="Filters")
+    ] = False,
+    errors: Annotated[
+        bool, typer.Option("--errors", help="Only traces with an error span.",
+                           rich_help_panel="Filters")
+    ] = False,
+    min_duration: Annotated[
+        str | None,
+        typer.Option("--min-duration", help="Only traces (NDJSON: spans) at least this long: "
+                     "500ms, 2s, 150us (a bare number is ms).", rich_help_panel="Filters"),
+    ] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option("--grep", help="Only traces with a span whose name, status message or "
+                     "attribute matches this regular expression.", rich_help_panel="Filters"),
+    ] = None,
+    attrs: Annotated[
+        list[str] | None,
+        typer.Option("--attrs", help="Show these attributes on each span (comma-separated or "
+                     "repeated; resource attributes too).", rich_help_panel="View"),
+    ] = None,
+    max_traces: Annotated[
+        int, typer.Option("--max-traces", min=1, help="Traces kept in memory (oldest go first).",
+                          rich_help_panel="View")
+    ] = 100,
+    idle: Annotated[
+        float, typer.Option("--idle", min=0, help="Seconds without new spans after which a "
+                            "trace counts as complete.", rich_help_panel="View")
+    ] = 2.0,
+    pricing: Annotated[
+        str | None,
+        typer.Option("--pricing", help="Extra pricing file for costs (as for `otelcli cost`).",
+                     rich_help_panel="View"),
+    ] = None,
+    run_for: RunForOption = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="auto (live view on a terminal, NDJSON spans when piped), live, "
+            "tree (each trace as text once complete) or ndjson.",
+        ),
+    ] = "auto",
+) -> None:
+    """Receive OTLP on a local endpoint and show traces as a live tree as they arrive.
+
+    Listens for OTLP/HTTP (protobuf and JSON, gzip) on /v1/traces, /v1/logs and /v1/metrics.
+    Logs appear under their spans, metrics are counted. On a terminal each trace is a tree
+    with durations, timing bars, status and GenAI summaries (model, tokens, cost); piped, it
+    writes one JSON line per span, or with --format tree each trace as text once complete.
+
+    Stop with Ctrl-C (exit 0). With a command after --, otelcli runs it with
+    OTEL_EXPORTER_OTLP_* pointed at the receiver, stops when it exits, and exits with its code.
+
+    Examples:
+
+      otelcli tail
+
+      otelcli tail --save run.pb --forward https://collector:4318
+
+      otelcli tail --genai-only --attrs gen_ai.request.temperature -- python app.py
+
+      otelcli tail --format tree -- python app.py > traces.txt
+
+      otelcli tail --file run.jsonl --follow
+    """
+    if fmt not in TAIL_FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}")
+    out = make_output("ndjson" if fmt == "ndjson" else "auto")
+    command = list(command or [])
+    if file is not None and command:
+        raise UsageError("--file and a command cannot be combined", hint="use one source")
+    if follow and file is None:
+        raise UsageError("--follow needs --file", hint="e.g. otelcli tail --file run.jsonl -F")
+    if file is not None and (listen or auth_token):
+        raise UsageError("--listen and --auth-token apply to the receiver, not to --file")
+    forward_config = None
+    if forward or preset:
+        forward_config = exporter_config(
+            forward, None, preset, headers, protocol, timeout, compression, tls_no_verify
+        )
+    elif headers or protocol or compression or tls_no_verify:
+        raise UsageError("endpoint options need --forward URL or --to PRESET")
+    mode = fmt
+    if mode == "auto":
+        mode = "live" if out.is_terminal else "ndjson"
+    if mode == "live" and file is not None and not follow:
+        mode = "tree"  # a finished file has nothing to watch
+    span_filter = build_filter(service, genai_only, errors, min_duration, grep)
+    plan = SessionPlan(
+        out=out,
+        view=mode,
+        listen=listen,
+        auth_token=auth_token,
+        max_body_bytes=max_body_mib << 20,
+        file=file,
+        follow=follow,
+        save=save,
+        forward=forward_config,
+        command=command,
+        run_for=run_for,
+        span_filter=span_filter,
+        attrs=split_attrs(attrs),
+        max_traces=max_traces,
+        idle_s=idle,
+        pricing=pricing,
+    )
+    result = run_session(plan)
+    for line in summary_lines(result):
+        out.notice(line)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+# -- options -----------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|ms|s|m)?\s*$")
+_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9}
+
+
+def parse_duration_ns(text: str) -> int:
+    match = _DURATION.match(text)
+    if match is None:
+        raise UsageError(
+            f"--min-duration {text!r} is not a duration", hint="e.g. 500ms, 2s, 150us or 1.5s"
+        )
+    return int(float(match.group(1)) * _UNIT_NS[match.group(2) or "ms"])
+
+
+def split_attrs(values: list[str] | None) -> list[str]:
+    return [key.strip() for value in values or () for key in value.split(",") if key.strip()]
+
+
+def build_filter(
+    services: list[str] | None,
+    genai_only: bool,
+    errors: bool,
+    min_duration: str | None,
+    grep: str | None,
+) -> SpanFilter:
+    from otelcli.render.tree import SpanFilter
+
+    pattern = None
+    if grep:
+        try:
+            pattern = re.compile(grep)
+        except re.error as exc:
+            raise UsageError(
+                f"--grep {grep!r}: {exc}", hint="a Python regular expression"
+            ) from None
+    return SpanFilter(
+        services=tuple(services or ()),
+        genai_only=genai_only,
+        errors_only=errors,
+        min_duration_ns=parse_duration_ns(min_duration) if min_duration else 0,
+        grep=pattern,
+    )
+
+
+# -- the session (shared with `capture`) -------------------------------------------------------
+
+
+@dataclass
+class SessionPlan:
+    out: Output
+    view: str | None  # live, tree, ndjson, or None (capture: no view)
+    listen: str | None = None
+    auth_token: str | None = None
+    max_body_bytes: int = 64 << 20
+    file: str | None = None
+    follow: bool = False
+    save: str | None = None
+    save_format: str | None = None
+    forward: ExporterConfig | None = None
+    command: list[str] = field(default_factory=list)
+    run_for: float | None = None
+    span_filter: SpanFilter | None = None
+    attrs: list[str] = field(default_factory=list)
+    max_traces: int = 100
+    idle_s: float = 2.0
+    pricing: str | None = None
+
+
+def run_session(plan: SessionPlan) -> SessionResult:
+    """Receive (or read) batches and hand each to the save file, the forwarder and the view."""
+    import queue
+    import threading
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from otelcli.otlp.spans import count_spans
+
+    out = plan.out
+    result = SessionResult()
+    items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stop_requested = threading.Event()
+    receiver = None
+    if plan.file is None:
+        receiver = _make_receiver(plan, items)
+    else:
+        result.source = plan.file
+    if receiver is not None and plan.forward is not None:
+        _refuse_loop(plan.forward, receiver.url)
+    view = _make_view(plan, receiver)
+    writer = None
+    forwarder = None
+    child = None
+    stop_reading = threading.Event()
+    restore_signals = _stop_on_signals(stop_requested)
+    try:
+        if plan.save is not None:
+            from otelcli.otlp.writer import open_writer
+
+            writer = open_writer(plan.save, plan.save_format)
+        if plan.forward is not None:
+            from otelcli.transport.forward import Forwarder
+
+            forwarder = Forwarder(plan.forward)
+        if receiver is not None:
+            receiver.start()
+            result.listen = receiver.url
+            if plan.view != "live":
+                out.notice(f"otelcli: receiving OTLP/HTTP on {receiver.url} (Ctrl-C to stop)")
+        if plan.command:
+            from otelcli.transport.receiver import start_command
+
+            assert receiver is not None
+            child = start_command(plan.command, receiver.url, plan.auth_token)
+        reading_done = threading.Event()
+        if plan.file is not None:
+            _start_reader(plan, items, stop_reading, reading_done)
+        view_started = view() if view is not None else None
+
+        def handle(item: Any) -> None:
+            if isinstance(item, ExportTraceServiceRequest):
+                result.batches += 1
+                result.spans += count_spans(item)
+                if writer is not None:
+                    writer.write(item)
+                if forwarder is not None:
+                    forwarder.submit(item)
+                if view_started is not None:
+                    view_started.add_batch(item)
+            elif isinstance(item, BaseException):
+                raise item
+            elif view_started is not None:
+                view_started.add_logs(item)
+
+        def pump(wait_s: float) -> None:
+            try:
+                handle(items.get(timeout=wait_s))
+            except queue.Empty:
+                return
+            deadline = time.monotonic() + 0.05
+            while time.monotonic() < deadline:
+                try:
+                    handle(items.get_nowait())
+                except queue.Empty:
+                    return
+
+        def drain() -> None:
+            while True:
+                try:
+                    handle(items.get_nowait())
+                except queue.Empty:
+                    return
+
+        stop_at = None if plan.run_for is None else time.monotonic() + plan.run_for
+        try:
+            while True:
+                pump(0.1)
+                if view_started is not None:
+                    view_started.tick()
+                if child is not None and child.poll() is not None:
+                    break
+                if reading_done.is_set() and items.empty():
+                    break
+                if stop_at is not None and time.monotonic() >= stop_at:
+                    break
+                if stop_requested.is_set():
+                    result.interrupted = True
+                    break
+        except KeyboardInterrupt:
+            result.interrupted = True
+        stop_reading.set()
+        if child is not None:
+            result.command_exit_code = _wait_child(child)
+            child = None
+        if receiver is not None:
+            receiver.stop()  # requests in flight finish first
+            result.receiver = receiver.stats.to_dict()
+        drain()
+        if view_started is not None:
+            view_started.close()
+    finally:
+        restore_signals()
+        stop_reading.set()
+        if child is not None:
+            _wait_child(child, grace_s=0)
+        if receiver is not None:
+            receiver.stop()
+        if writer is not None:
+            writer.close()  # what was received is kept, whatever happened
+            result.saved = {
+                "path": writer.path,
+                "format": writer.format.value,
+                "compressed": writer.compressed,
+                "batches": writer.batches,
+                "bytes": writer.bytes_written,
+            }
+        if forwarder is not None:
+            finished = forwarder.close(timeout_s=30)
+            result.forward = _forward_report(forwarder, finished)
+    result.exit_code = _exit_code(result, forwarder)
+    return result
+
+
+def _stop_on_signals(stop: Any) -> Any:
+    """Ctrl-C and SIGTERM (docker stop, CI timeouts) set `stop`; the loop then ends cleanly.
+
+    An exception raised from a signal handler could land between taking a batch off the
+    queue and handling it, losing an acknowledged batch: so the first signal only asks. A
+    second Ctrl-C interrupts at once. Returns a function restoring the previous handlers.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def ask(signum: int, frame: Any) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def _make_receiver(plan: SessionPlan, items: Any) -> Any:
+    from otelcli.transport.receiver import DEFAULT_PORT, Receiver, is_loopback, parse_listen
+
+    if plan.listen is not None:
+        host, port = parse_listen(plan.listen)
+    else:
+        host, port = "127.0.0.1", 0 if plan.command else DEFAULT_PORT
+    if not is_loopback(host) and not plan.auth_token:
+        plan.out.warning(
+            f"listening on {host} without --auth-token: anyone who can reach the port can send"
+        )
+
+    def put(item: Any) -> None:
+        items.put(item)
+
+    return Receiver(
+        host,
+        port,
+        on_traces=put,
+        on_logs=put if plan.view not in (None, "ndjson") else None,
+        auth_token=plan.auth_token,
+        max_body_bytes=plan.max_body_bytes,
+    )
+
+
+def _refuse_loop(config: ExporterConfig, own_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    target, own = urlsplit(config.endpoint), urlsplit(own_url)
+    local = {"localhost", "127.0.0.1", "::1", "0.0.0.0", own.hostname}
+    if target.port == own.port and target.hostname in local:
+        raise UsageError(
+            f"--forward {config.endpoint} is this receiver itself",
+            hint="forward to another port or host, or pick another --listen port",
+        )
+
+
+def _make_view(plan: SessionPlan, receiver: Any) -> Any:
+    """A factory for the view (so that the live screen starts only once receiving has)."""
+    if plan.view is None:
+        return None
+    out = plan.out
+
+    def create() -> Any:
+        from otelcli.genai.summary import default_summarizer
+        from otelcli.render.live import LiveScreen, SpanLines, TreePrinter
+        from otelcli.render.tree import SpanFilter, TraceBoard, TreeStyle
+
+        summarizer = default_summarizer(plan.pricing)
+        span_filter = plan.span_filter or SpanFilter()
+        if plan.view == "ndjson":
+            return SpanLines(out.lines, summarizer, attrs=plan.attrs, span_filter=span_filter)
+        board = TraceBoard(max_traces=plan.max_traces)
+        if plan.view == "tree":
+            return TreePrinter(
+                _text_console(out),
+                board,
+                summarizer,
+                style=TreeStyle(attrs=plan.attrs, max_nodes=1 << 30),
+                span_filter=span_filter,
+                idle_s=plan.idle_s,
+            )
+        return LiveScreen(
+            out.console,
+            board,
+            summarizer,
+            lambda: status_line(plan, receiver, board),
+            style=TreeStyle(attrs=plan.attrs),
+            span_filter=span_filter,
+            idle_s=plan.idle_s,
+        )
+
+    return create
+
+
+def _text_console(out: Output) -> Any:
+    """The terminal's console, or for pipes and files a wide one: trees wrap badly."""
+    if out.is_terminal:
+        return out.console
+    import os
+
+    from rich.console import Console
+
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else 200
+    return Console(file=out.stdout, width=width, no_color=True, highlight=False, emoji=False)
+
+
+def status_line(plan: SessionPlan, receiver: Any, board: Any) -> Any:
+    from rich.text import Text
+
+    text = Text(style="dim")
+    text.append(f"── {receiver.url if receiver is not None else plan.file}", style="bold")
+    if receiver is not None:
+        stats = receiver.stats
+        text.append(f" · {stats.spans:,} spans · {len(board.traces):,} traces")
+        if stats.log_records:
+            text.append(f" · {stats.log_records:,} logs")
+        if stats.data_points:
+            text.append(f" · {stats.data_points:,} metric points")
+        if stats.failed_requests:
+            text.append(
+                f" · {stats.failed_requests:,} requests refused (last: {stats.recent_errors[-1]})",
+                style="yellow",
+            )
+    else:
+        text.append(f" · {board.spans_received:,} spans · {len(board.traces):,} traces")
+    if plan.save:
+        text.append(f" · saving to {plan.save}")
+    if plan.forward is not None:
+        text.append(f" · forwarding to {plan.forward.endpoint}")
+    if plan.span_filter is not None and plan.span_filter.active:
+        text.append(" · filtered")
+    text.append(" · Ctrl-C to stop")
+    return text
+
+
+def _start_reader(plan: SessionPlan, items: Any, stop: Any, done: Any) -> None:
+    import threading
+
+    assert plan.file is not None
+    path = plan.file
+
+    def read() -> None:
+        try:
+            if plan.follow:
+                from otelcli.otlp.follow import follow_batches
+
+                for batch in follow_batches(path, stop):
+                    items.put(batch)
+            else:
+                from otelcli.otlp.reader import read_batches
+
+                for batch in read_batches([path]):
+                    if stop.is_set():
+                        return
+                    items.put(batch)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+            items.put(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=read, name="otelcli-file-reader", daemon=True).start()
+
+
+def _wait_child(child: Any, grace_s: float = 10.0) -> int:
+    """The command's exit code; it is stopped if it outlives the grace period."""
+    import subprocess
+
+    try:
+        code = child.wait(timeout=grace_s) if grace_s else child.poll()
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        code = None
+    if code is None:
+        child.terminate()
+        try:
+            code = child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            code = child.wait()
+    return int(code) if code >= 0 else 128 - int(code)
+
+
+def _forward_report(forwarder: Any, finished: bool) -> dict[str, Any]:
+    stats = forwarder.stats
+    return {
+        "endpoint": forwarder.config.endpoint,
+        "spans_sent": stats.spans_sent,
+        "spans_rejected": stats.spans_rejected,
+        "spans_failed": stats.spans_failed,
+        "spans_not_attempted": stats.spans_overflow,
+        "batches_unfinished": 0 if finished else max(1, forwarder.pending),
+        "error": stats.last_error.message if stats.last_error else None,
+        "messages": stats.messages,
+    }
+
+
+def _exit_code(result: SessionResult, forwarder: Any) -> int:
+    if result.command_exit_code:
+        return result.command_exit_code
+    if forwarder is not None and forwarder.stats.last_error is not None:
+        return int(forwarder.stats.last_error.exit_code)
+    return 0
+
+
+def summary_lines(result: SessionResult) -> list[str]:
+    """The end-of-run report, for stderr."""
+    lines = []
+    where = f" on {result.listen}" if result.listen else f" from {result.source}"
+    received = f"received {result.spans:,} spans in {result.batches:,} batches{where}"
+    stats = result.receiver
+    if stats:
+        if stats.get("log_records"):
+            received += f", {stats['log_records']:,} log records"
+        if stats.get("data_points"):
+            received += f", {stats['data_points']:,} metric data points"
+    lines.append(received)
+    if stats and stats.get("rejected_requests"):
+        refused = ", ".join(f"{n} x HTTP {code}" for code, n in stats["rejected_requests"].items())
+        lines.append(f"refused requests: {refused}")
+    if result.saved:
+        saved = result.saved
+        lines.append(f"saved {saved['batches']:,} batches to {saved['path']} ({saved['format']})")
+    if result.forward:
+        fwd = result.forward
+        line = f"forwarded {fwd['spans_sent']:,} spans to {fwd['endpoint']}"
+        lost = fwd["spans_rejected"] + fwd["spans_failed"] + fwd["spans_not_attempted"]
+        if lost:
+            line += f"; {lost:,} not delivered"
+        if fwd["batches_unfinished"]:
+            line += f"; gave up waiting on {fwd['batches_unfinished']:,} batches"
+        if fwd["error"]:
+            line += f" (last error: {fwd['error']})"
+        lines.append(line)
+    if result.command_exit_code is not None:
+        lines.append(f"command exited with {result.command_exit_code}")
+    return lines

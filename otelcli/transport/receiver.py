@@ -1,0 +1,659 @@
+"""A local OTLP/HTTP receiver: a small ASGI app served by uvicorn in a background thread.
+
+    with Receiver("127.0.0.1", 0, on_traces=batches.put) as receiver:
+        print(receiver.url)  # http://127.0.0.1:<bound port>: the OTLP endpoint
+        ...                  # every ExportTraceServiceRequest reaches on_traces
+
+What it does, per the OTLP/HTTP spec:
+
+- POST /v1/traces, /v1/logs and /v1/metrics; protobuf (application/x-protobuf) and JSON
+  (application/json) chosen by Content-Type, anything else 415; Content-Encoding gzip (the
+  spec's), deflate (the Python SDK offers it) or none.
+- The body is limited (64 MiB by default) on the wire *and* after decompression: over the
+  limit is 413, so a gzip bomb costs at most the limit.
+- Success is 200 with an Export*ServiceResponse in the request's content type; a callback may
+  ask for a partial success. Bad payloads get 400 with a google.rpc.Status body; the server
+  keeps serving.
+- An optional bearer token (401 without it).
+
+Delivery: each callback runs on the server's thread, in arrival order, before the client gets
+its 200, so an acknowledged batch has always been handed over. Keep the callbacks quick (put
+the batch on a queue); while one runs, the server waits rather than drop anything.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import socket
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from otelcli.errors import InvalidInputError, OtelcliError, UsageError
+
+if TYPE_CHECKING:
+    import subprocess
+
+    import uvicorn
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4318
+DEFAULT_MAX_BODY_BYTES = 64 << 20  # the spec's recommended server limit
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+_CONTENT_TYPES = {"application/x-protobuf": PROTOBUF, "application/protobuf": PROTOBUF, JSON: JSON}
+_RECENT_ERRORS = 20
+_START_TIMEOUT_S = 10.0
+
+# google.rpc.Code values for the Status bodies of failures.
+_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13}
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PartialSuccess:
+    """What a callback returns to answer a partial success (the client must not retry)."""
+
+    rejected: int
+    message: str = ""
+
+
+TracesCallback = Callable[[ExportTraceServiceRequest], PartialSuccess | None]
+LogsCallback = Callable[[ExportLogsServiceRequest], PartialSuccess | None]
+MetricsCallback = Callable[[ExportMetricsServiceRequest], PartialSuccess | None]
+
+
+@dataclass
+class ReceiverStats:
+    """Counters, updated on the server thread; read them from anywhere."""
+
+    requests: int = 0
+    trace_requests: int = 0
+    spans: int = 0
+    log_requests: int = 0
+    log_records: int = 0
+    metric_requests: int = 0
+    data_points: int = 0
+    bytes_received: int = 0  # on the wire, before decompression
+    rejected_requests: dict[int, int] = field(default_factory=dict)  # status -> count (4xx/5xx)
+    recent_errors: deque[str] = field(default_factory=lambda: deque(maxlen=_RECENT_ERRORS))
+
+    @property
+    def failed_requests(self) -> int:
+        return sum(self.rejected_requests.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "trace_requests": self.trace_requests,
+            "spans": self.spans,
+            "log_requests": self.log_requests,
+            "log_records": self.log_records,
+            "metric_requests": self.metric_requests,
+            "data_points": self.data_points,
+            "bytes_received": self.bytes_received,
+            "rejected_requests": {str(k): v for k, v in sorted(self.rejected_requests.items())},
+            "recent_errors": list(self.recent_errors),
+        }
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# -- listen addresses --------------------------------------------------------------------------
+
+
+def parse_listen(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """HOST:PORT, :PORT, PORT, HOST or [v6]:PORT -> (host, port)."""
+    value = text.strip()
+    host, port_text = DEFAULT_HOST, ""
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            raise UsageError(f"--listen {text!r}: unclosed '['", hint="e.g. [::1]:4318")
+        host, rest = value[1:end], value[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise UsageError(f"--listen {text!r}: expected [host]:port")
+        port_text = rest[1:]
+    elif value.isdigit():
+        port_text = value
+    elif value.count(":") == 1:
+        head, port_text = value.split(":")
+        host = head or DEFAULT_HOST
+    elif value.count(":") > 1:
+        host = value  # a bare IPv6 address
+    elif value:
+        host = value
+    if not port_text:
+        return host, default_port
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise UsageError(
+            f"--listen {text!r}: {port_text!r} is not a port number",
+            hint="e.g. --listen 127.0.0.1:4318 (port 0 picks a free port)",
+        )
+    return host, int(port_text)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="is another receiver (otelcli tail, a collector) using the port? "
+            "pick another with --listen, or port 0 for any free one",
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+
+_WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"x-gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
+
+
+def decompress_bounded(data: bytes, limit: int, encoding: bytes = b"gzip") -> bytes:
+    """Inflate gzip (one or more members) or deflate, never holding more than `limit` bytes.
+
+    Raises _Reject: 413 past the limit (so a compression bomb costs at most `limit`), 400 for
+    corrupt or truncated data.
+    """
+    out = bytearray()
+    rest = data
+    while rest:
+        decompressor = zlib.decompressobj(_WBITS[encoding])
+        try:
+            out += decompressor.decompress(rest, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise _Reject(400, f"invalid {encoding.decode()} body: {exc}") from None
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise _Reject(413, f"body larger than {limit} bytes after decompression")
+        if not decompressor.eof:
+            raise _Reject(400, f"truncated {encoding.decode()} body")
+        rest = decompressor.unused_data if encoding != b"deflate" else b""
+    return bytes(out)
+
+
+def _hex_ids_to_base64(value: Any) -> None:
+    """OTLP/JSON ids are hex; proto3 JSON wants base64. Converted wherever they appear."""
+    import base64
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str) and item:
+                try:
+                    value[key] = base64.b64encode(bytes.fromhex(item)).decode()
+                except ValueError:
+                    raise _Reject(400, f"{key} {item[:40]!r} is not a hex string") from None
+            elif isinstance(item, (dict, list)):
+                _hex_ids_to_base64(item)
+    elif isinstance(value, list):
+        for item in value:
+            _hex_ids_to_base64(item)
+
+
+def _decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
+    if content_type == PROTOBUF:
+        try:
+            return ExportTraceServiceRequest.FromString(body)
+        except Exception as exc:  # DecodeError (or RuntimeError from some backends)
+            raise _Reject(400, f"invalid protobuf ExportTraceServiceRequest: {exc}") from None
+    from otelcli.otlp.jsoncodec import dict_to_request
+
+    try:
+        return dict_to_request(_json(body), "request")
+    except InvalidInputError as exc:
+        raise _Reject(400, exc.message) from None
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _Reject(400, f"invalid JSON: {exc}") from None
+
+
+def _decode_other(body: bytes, content_type: str, message_type: Any) -> Any:
+    if content_type == PROTOBUF:
+        try:
+            return message_type.FromString(body)
+        except Exception as exc:
+            raise _Reject(400, f"invalid protobuf {message_type.__name__}: {exc}") from None
+    from google.protobuf import json_format
+
+    data = _json(body)
+    if not isinstance(data, dict):
+        raise _Reject(400, f"expected a JSON object, got {type(data).__name__}")
+    _hex_ids_to_base64(data)
+    try:
+        return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+    except (json_format.ParseError, AttributeError, TypeError, ValueError) as exc:
+        raise _Reject(400, f"not valid OTLP/JSON: {str(exc).splitlines()[0][:200]}") from None
+
+
+def count_log_records(request: ExportLogsServiceRequest) -> int:
+    return sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
+
+
+def count_data_points(request: ExportMetricsServiceRequest) -> int:
+    total = 0
+    for rm in request.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is not None:
+                    total += len(getattr(metric, kind).data_points)
+    return total
+
+
+def _status_body(status: int, message: str, content_type: str) -> bytes:
+    """A google.rpc.Status (code, message) in the request's encoding."""
+    code = _RPC_CODE.get(status, 2)
+    if content_type == JSON:
+        return orjson.dumps({"code": code, "message": message})
+    encoded = message.encode("utf-8")
+    return (
+        bytes([0x08]) + _varint(code) + bytes([0x12]) + _varint(len(encoded)) + encoded
+    )
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _success_body(signal: str, partial: PartialSuccess | None, content_type: str) -> bytes:
+    if content_type == JSON:
+        if partial is None:
+            return b"{}"
+        key = {"traces": "rejectedSpans", "logs": "rejectedLogRecords"}.get(
+            signal, "rejectedDataPoints"
+        )
+        return orjson.dumps(
+            {"partialSuccess": {key: str(partial.rejected), "errorMessage": partial.message}}
+        )
+    response: Any
+    if signal == "traces":
+        response = ExportTraceServiceResponse()
+        if partial is not None:
+            response.partial_success.rejected_spans = partial.rejected
+    elif signal == "logs":
+        response = ExportLogsServiceResponse()
+        if partial is not None:
+            response.partial_success.rejected_log_records = partial.rejected
+    else:
+        response = ExportMetricsServiceResponse()
+        if partial is not None:
+            response.partial_success.rejected_data_points = partial.rejected
+    if partial is not None:
+        response.partial_success.error_message = partial.message
+    data: bytes = response.SerializeToString()
+    return data
+
+
+# -- the ASGI app ------------------------------------------------------------------------------
+
+_PATHS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
+
+
+class OtlpApp:
+    """The ASGI application; usable on its own with any ASGI server."""
+
+    def __init__(
+        self,
+        *,
+        on_traces: TracesCallback | None = None,
+        on_logs: LogsCallback | None = None,
+        on_metrics: MetricsCallback | None = None,
+        auth_token: str | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self.on_traces = on_traces
+        self.on_logs = on_logs
+        self.on_metrics = on_metrics
+        self.max_body_bytes = max_body_bytes
+        self.stats = ReceiverStats()
+        self._expected_auth = f"Bearer {auth_token}".encode() if auth_token else None
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        self.stats.requests += 1
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        content_type = _CONTENT_TYPES.get(
+            headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower().decode("latin-1")
+        )
+        # Failures before we know the encoding are answered as protobuf Status bodies.
+        reply_type = content_type or PROTOBUF
+        try:
+            signal = self._check(scope, headers, content_type)
+            assert content_type is not None
+            body = await self._read_body(receive, headers)
+            if body is None:
+                return  # the client went away
+            partial = self._deliver(signal, body, content_type)
+        except _Reject as reject:
+            await self._fail(send, reject, reply_type)
+            return
+        await _respond(send, 200, _success_body(signal, partial, content_type), content_type)
+
+    def _check(self, scope: Message, headers: dict[bytes, bytes], content_type: str | None) -> str:
+        signal = _PATHS.get(scope["path"])
+        if signal is None:
+            raise _Reject(404, f"no OTLP endpoint at {scope['path']}: use /v1/traces")
+        if scope["method"] != "POST":
+            raise _Reject(405, f"{scope['method']} is not allowed: OTLP/HTTP uses POST")
+        if self._expected_auth is not None and not hmac.compare_digest(
+            headers.get(b"authorization", b""), self._expected_auth
+        ):
+            raise _Reject(401, "missing or wrong bearer token")
+        if content_type is None:
+            raise _Reject(
+                415,
+                "unsupported content type "
+                f"{headers.get(b'content-type', b'').decode('latin-1')!r}: "
+                "use application/x-protobuf or application/json",
+            )
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding not in _WBITS and encoding not in (b"identity", b""):
+            raise _Reject(
+                415, f"unsupported content encoding {encoding.decode('latin-1')!r}: use gzip"
+            )
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            raise _Reject(413, f"body of {int(length)} bytes is over {self.max_body_bytes}")
+        return signal
+
+    async def _read_body(self, receive: Receive, headers: dict[bytes, bytes]) -> bytes | None:
+        limit = self.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _Reject(413, f"body larger than {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        self.stats.bytes_received += size
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        encoding = headers.get(b"content-encoding", b"").strip().lower()
+        if encoding in _WBITS:
+            body = decompress_bounded(body, limit, encoding)
+        return body
+
+    def _deliver(self, signal: str, body: bytes, content_type: str) -> PartialSuccess | None:
+        stats = self.stats
+        try:
+            if signal == "traces":
+                traces = _decode_traces(body, content_type)
+                stats.trace_requests += 1
+                stats.spans += sum(len(ss.spans) for rs in traces.resource_spans
+                                   for ss in rs.scope_spans)
+                return self.on_traces(traces) if self.on_traces else None
+            if signal == "logs":
+                logs = _decode_other(body, content_type, ExportLogsServiceRequest)
+                stats.log_requests += 1
+                stats.log_records += count_log_records(logs)
+                return self.on_logs(logs) if self.on_logs else None
+            metrics = _decode_other(body, content_type, ExportMetricsServiceRequest)
+            stats.metric_requests += 1
+            stats.data_points += count_data_points(metrics)
+            return self.on_metrics(metrics) if self.on_metrics else None
+        except _Reject:
+            raise
+        except Exception as exc:  # a failing consumer must not take the server down
+            raise _Reject(
+                500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
+            ) from None
+
+    async def _fail(self, send: Send, reject: _Reject, content_type: str) -> None:
+        stats = self.stats
+        stats.rejected_requests[reject.status] = stats.rejected_requests.get(reject.status, 0) + 1
+        stats.recent_errors.append(f"HTTP {reject.status}: {reject.message[:300]}")
+        extra: list[tuple[bytes, bytes]] = []
+        if reject.status == 401:
+            extra.append((b"www-authenticate", b"Bearer"))
+        elif reject.status == 405:
+            extra.append((b"allow", b"POST"))
+        elif reject.status == 413:
+            # The rest of an oversized body is not read: end the connection after answering.
+            extra.append((b"connection", b"close"))
+        body = _status_body(reject.status, reject.message[:1000], content_type)
+        await _respond(send, reject.status, body, content_type, extra)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or ()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+class Receiver:
+    """An OTLP/HTTP receiver on a background thread. Use as a context manager, or start()/stop().
+
+    Port 0 binds any free port; `port` and `url` report the one bound.
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        on_traces: TracesCallback | None = None,
+        on_logs: LogsCallback | None = None,
+        on_metrics: MetricsCallback | None = None,
+        auth_token: str | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.app = OtlpApp(
+            on_traces=on_traces,
+            on_logs=on_logs,
+            on_metrics=on_metrics,
+            auth_token=auth_token,
+            max_body_bytes=max_body_bytes,
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def stats(self) -> ReceiverStats:
+        return self.app.stats
+
+    @property
+    def url(self) -> str:
+        """The base URL a local client should use (OTEL_EXPORTER_OTLP_ENDPOINT)."""
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def traces_url(self) -> str:
+        return self.url + "/v1/traces"
+
+    def start(self) -> Receiver:
+        import uvicorn
+
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            log_level="error",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+
+        def serve() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # noqa: BLE001 - reported by start()/stop()
+                self._failure = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=serve, name="otelcli-receiver", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not server.started:
+            if self._failure is not None or not self._thread.is_alive():
+                raise OtelcliError(
+                    f"the receiver failed to start: {self._failure!r}",
+                    hint="re-run with --debug for details",
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise OtelcliError("the receiver did not start within 10 s")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, let requests in flight finish, and wait for the thread."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(timeout=15)
+        self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# -- running a command against the receiver ----------------------------------------------------
+
+_SIGNAL_PATHS = {"TRACES": "v1/traces", "LOGS": "v1/logs", "METRICS": "v1/metrics"}
+
+
+def otlp_environment(
+    url: str, auth_token: str | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A copy of `base` (default os.environ) with every OTLP exporter pointed at `url`.
+
+    The signal-specific endpoints are set too, since they would win over the general one;
+    the protocol is http/protobuf (the receiver speaks OTLP/HTTP); headers meant for another
+    backend are dropped and replaced by the bearer token when there is one.
+    """
+    import os
+    from urllib.parse import quote
+
+    env = dict(os.environ if base is None else base)
+    root = url.rstrip("/")
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = root
+    env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+    for signal, path in _SIGNAL_PATHS.items():
+        env[f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"] = f"{root}/{path}"
+        env[f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"] = "http/protobuf"
+        env.pop(f"OTEL_EXPORTER_OTLP_{signal}_HEADERS", None)
+    env.pop("OTEL_EXPORTER_OTLP_HEADERS", None)
+    if auth_token:
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = "authorization=" + quote(f"Bearer {auth_token}")
+    return env
+
+
+def start_command(
+    command: Sequence[str], url: str, auth_token: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command` with its OTLP exporters pointed at the receiver at `url`."""
+    import subprocess
+
+    if not command:
+        raise UsageError("no command given", hint="put the command after --, e.g. -- python app.py")
+    try:
+        return subprocess.Popen(list(command), env=otlp_environment(url, auth_token))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot run {command[0]!r}: {exc.strerror or exc}",
+            hint="check the command after --",
+        ) from None
