@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "portkey": "otelcli.commands.portkey",
     "tail": "otelcli.commands.tail",
     "capture": "otelcli.commands.capture",
+    "validate": "otelcli.commands.validate",
+    "normalize": "otelcli.commands.normalize",
 }
 
 

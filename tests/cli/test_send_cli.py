@@ -288,3 +288,21 @@ def test_ctrl_c_stops_load_and_the_counts_still_add_up(receiver: RecordingReceiv
     )
     assert report["accepted"] == len(received_spans(receiver))
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("content", [False, True])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_semconv_scenarios_pass_validate_and_are_priced(
+    cli: Cli, tmp_path: Path, scenario: str, content: bool
+) -> None:
+    capture = tmp_path / "sent.jsonl"
+    args = ["send", "--scenario", scenario, "--seed", "5", "--dry-run", "-o", str(capture)]
+    assert cli(*args, *(["--content"] if content else [])).exit_code == 0
+    checked = cli("validate", str(capture), "--format", "json")
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["summary"]["by_level"]["violation"] == 0
+    priced = json.loads(cli("cost", str(capture), "--format", "json").stdout)
+    assert priced["unknown_models"] == []
+    if scenario != "error":  # a 429 carries no usage
+        assert float(priced["total"]["usd"]["total"]) > 0
+        assert priced["total"]["priced_spans"] > 0

@@ -1,0 +1,638 @@
+"""Check spans against a GenAI semantic-conventions rule table.
+
+Per attribute: unknown keys in the registry's namespaces, deprecated keys (with their
+replacement), types, enum values, template keys, naming rules. Per span: its type (from
+gen_ai.operation.name, the span kind for invoke_agent, mcp.method.name for MCP, and the
+provider refinement), then required / conditionally required / recommended / opt-in
+attributes, span kind, span name, error.type against the status, content attributes against
+their JSON schemas and token-count sanity. Per capture: duplicate span ids and orphans.
+
+Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
+in rules.py, and findings are counted by set (findings.py), so a span costs little beyond
+reading its attributes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from otelcli.genai.findings import Raw, SpanRef, ValidationReport
+from otelcli.genai.rules import RuleTable, SpanType
+from otelcli.otlp.spans import STATUS_ERROR, STATUS_OK, SpanView, iter_spans
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from otelcli.genai.normalize import DialectTable
+
+# Weaver's naming rule for attribute keys.
+_NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
+_KIND_NAMES = ("internal", "internal", "server", "client", "producer", "consumer")  # 0 = unset
+_STATUS_NAMES = ("UNSET", "OK", "ERROR")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "int": (int,),
+    "double": (float, int),
+    "boolean": (bool,),
+    "enum": (str, int),
+    "enum_int": (str, int),
+}
+_ARRAY_TYPES = {"string[]": (str,), "int[]": (int,), "double[]": (float, int), "boolean[]": (bool,)}
+INPUT, OUTPUT = "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"
+CACHE_READ, CACHE_WRITE = (
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+)
+REASONING = "gen_ai.usage.reasoning.output_tokens"
+_USAGE = "gen_ai.usage."
+
+
+@dataclass(slots=True)
+class _KeyInfo:
+    """Everything about one attribute key that does not depend on its value."""
+
+    static: tuple[Raw, ...]
+    accept: tuple[type, ...] | None  # exact Python types a scalar value may have
+    element: tuple[type, ...] | None  # for array types: the element types
+    expected: str | None  # type name for messages
+    members: frozenset[Any] | None
+    schema: str | None  # content attribute with a JSON schema
+    owned: bool  # in the registry's namespaces (makes a span a GenAI span)
+    template: str | None
+    token: bool
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        inner = {_type_name(v) for v in value}
+        return f"{inner.pop()}[]" if len(inner) == 1 else "array"
+    if isinstance(value, dict):
+        return "kvlist"
+    if isinstance(value, bytes):
+        return "bytes"
+    return "empty"
+
+
+@dataclass(slots=True)
+class _Shape:
+    static: tuple[Raw, ...]
+    scalars: tuple[tuple[str, tuple[type, ...], frozenset[Any] | None], ...]
+    others: tuple[tuple[str, _KeyInfo], ...]  # arrays and content attributes
+    tokens: tuple[str, ...]  # gen_ai.usage.* counts present
+    owned: bool
+    templates: frozenset[str]
+
+
+_MAX_SHAPES = 20_000
+
+
+@dataclass
+class Options:
+    dialects: bool = True  # detect and report instrumentation dialects
+    normalized: bool = False  # check dialect spans after mapping them to semconv
+    content: bool = True  # check content attributes against their JSON schemas
+    require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # policy extras
+
+
+class Validator:
+    """Feeds a ValidationReport span by span; call finish() after the last batch."""
+
+    def __init__(self, rules: RuleTable, report: ValidationReport, options: Options | None = None):
+        self.rules = rules
+        self.report = report
+        self.options = options or Options()
+        self._keys: dict[str, _KeyInfo] = {}
+        self._shapes: dict[tuple[str, ...], _Shape] = {}
+        self._seen: set[bytes] = set()  # trace_id + span_id of every span
+        self._traces: set[bytes] = set()
+        self._waiting: dict[bytes, list[SpanRef]] = {}  # trace + parent id -> children
+        self._dialects: DialectTable | None = None
+        self._dialect_keys: dict[str, tuple[str, int]] = {}
+        self._markers: frozenset[str] = frozenset()
+        self._prefixes: tuple[str, ...] = ()
+        self._content = _ContentChecker(rules.schemas) if self.options.content else None
+        self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+        self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
+        if self.options.dialects or self.options.normalized:
+            from otelcli.genai.normalize import load_dialects
+
+            self._dialects = load_dialects()
+            self._dialect_keys = self._dialects.key_index()
+            others = [d for d in self._dialects.dialects if d.id != "semconv"]
+            # Most spans speak semconv: rule that out with one set operation per span.
+            self._markers = frozenset().union(*(d.markers for d in others))
+            self._prefixes = tuple(p for d in others for p in d.span_name_prefixes)
+
+    # -- stream -----------------------------------------------------------------------------
+
+    def check_batches(self, batches: Iterable[ExportTraceServiceRequest]) -> ValidationReport:
+        for batch in batches:
+            self.check_batch(batch)
+        return self.finish()
+
+    def check_batch(self, batch: ExportTraceServiceRequest) -> None:
+        for view in iter_spans(batch):
+            self.check_span(view)
+
+    def finish(self) -> ValidationReport:
+        for children in self._waiting.values():
+            for child in children:
+                self.report.add([("orphan_span", None, None, None)], child)
+        self._waiting.clear()
+        self.report.traces = len(self._traces)
+        return self.report
+
+    # -- one span ---------------------------------------------------------------------------
+
+    def check_span(self, view: SpanView) -> None:
+        report = self.report
+        report.spans += 1
+        span = view.span
+        name = span.name
+        attributes = view.attributes
+        raws: list[Raw] = []
+        as_semconv = False  # a dialect span checked after mapping (--normalized)
+        dialects = self._dialects
+        if dialects is not None and not (
+            self._markers.isdisjoint(attributes)
+            and not (self._prefixes and name.startswith(self._prefixes))
+            and dialects.dialect_for_scope(view.scope.name) is None
+        ):
+            found = dialects.detect(view.scope.name, attributes, name)
+            if found.id != "semconv":
+                report.dialects[found.id] += 1
+                raws.append(self._dialect_finding(found.name, attributes))
+                if self.options.normalized:
+                    as_semconv = True
+                    attributes = dialects.normalize(
+                        attributes, span_name=name, dialect=found.id, keep_originals=False
+                    ).attributes
+        owned, templates = self._check_attributes(attributes, raws)
+        span_type = None
+        if owned or as_semconv:
+            report.genai_spans += 1
+            span_type = self._check_genai_span(span, name, attributes, templates, raws)
+            if span_type is not None:
+                report.span_types[span_type.name] += 1
+        if span.end_time_unix_nano < span.start_time_unix_nano:
+            raws.append(("end_before_start", None, None, None))
+        # ids: duplicates now, orphans once the whole capture has been seen
+        trace_id = span.trace_id
+        span_id = span.span_id
+        key = trace_id + span_id
+        ref = None
+        if key in self._seen:
+            raws.append(("duplicate_span_id", None, None, None))
+        else:
+            self._seen.add(key)
+            self._traces.add(trace_id)
+            self._waiting.pop(key, None)  # children that arrived before this parent
+        parent = span.parent_span_id
+        if parent and trace_id + parent not in self._seen:
+            ref = SpanRef(trace_id, span_id, name, span_type.name if span_type else None)
+            self._waiting.setdefault(trace_id + parent, []).append(ref)
+        if raws:
+            report.add(
+                raws, ref or SpanRef(trace_id, span_id, name, span_type.name if span_type else None)
+            )
+
+    # -- attributes -------------------------------------------------------------------------
+
+    def _check_attributes(
+        self, attributes: Mapping[str, Any], raws: list[Raw]
+    ) -> tuple[bool, frozenset[str]]:
+        """Attribute-level checks; returns (span has registry-namespace keys, templates present)."""
+        names = tuple(attributes)
+        shape = self._shapes.get(names)
+        if shape is None:
+            shape = self._shape(names, raws)
+        if shape.static:
+            raws.extend(shape.static)
+        for key, accept, members in shape.scalars:
+            value = attributes[key]
+            if type(value) not in accept:
+                raws.append(_mismatch(key, value, self._keys[key]))
+            elif members is not None and value not in members:
+                raws.append(("undefined_enum_value", key, f"{value!r}", None))
+        for key, info in shape.others:
+            value = attributes[key]
+            if info.element is not None and not (
+                type(value) is list and all(type(v) in info.element for v in value)
+            ):
+                raws.append(_mismatch(key, value, info))
+            if info.schema is not None and self._content is not None:
+                problem = self._content.check(info.schema, value)
+                if problem is not None:
+                    raws.append(problem)
+        if shape.tokens:
+            _check_tokens(attributes, shape.tokens, raws)
+        return shape.owned, shape.templates
+
+    def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
+        """What a set of keys needs checked (cached: spans of one kind share their keys)."""
+        static: list[Raw] = []
+        scalars = []
+        others = []
+        tokens = []
+        templates = set()
+        owned = False
+        for key in names:
+            info = self._keys.get(key)
+            if info is None:
+                info = self._keys[key] = self._key_info(key, raws)
+            static.extend(info.static)
+            owned = owned or info.owned
+            if info.template is not None:
+                templates.add(info.template)
+            if info.accept is not None:
+                scalars.append((key, info.accept, info.members))
+            if info.element is not None or info.schema is not None:
+                others.append((key, info))
+            if info.token:
+                tokens.append(key)
+        shape = _Shape(
+            tuple(static), tuple(scalars), tuple(others), tuple(tokens), owned, frozenset(templates)
+        )
+        if len(self._shapes) < _MAX_SHAPES:
+            self._shapes[names] = shape
+        return shape
+
+    def _key_info(self, key: str, raws: list[Raw]) -> _KeyInfo:
+        """Classify a key seen for the first time; run-wide findings go to this span's raws."""
+        rules = self.rules
+        static: list[Raw] = []
+        rule = rules.attributes.get(key)
+        template = None
+        owned = rules.owns(key)
+        if rule is None:
+            template_rule = rules.template_for(key)
+            if template_rule is not None:
+                template = template_rule.key
+                rule = template_rule
+                static.append(("template_attribute", key, f"template {template}.<key>", None))
+        if rule is not None and rule.deprecated is not None:
+            deprecation = rule.deprecated
+            hint = (
+                f"use {deprecation.renamed_to} instead"
+                if deprecation.renamed_to
+                else (deprecation.note or "remove it")
+            )
+            static.append(("deprecated_attribute", key, deprecation.reason, hint))
+        elif rule is None:
+            static.extend(self._unknown_key(key, owned))
+        if rule is not None and rule.stability != "stable" and rule.deprecated is None:
+            raws.append(("not_stable", key, f"stability {rule.stability}", None))
+        static.extend(self._naming(key, template))
+        accept = element = members = None
+        expected = None
+        schema = None
+        if rule is not None and rule.deprecated is None:
+            expected = rule.value_type
+            accept = _TYPES.get(expected)
+            element = _ARRAY_TYPES.get(expected)
+            members = rule.members
+            if expected == "any" and key in self.rules.schemas:
+                schema = key
+                if self._content is not None and not self._content.available:
+                    raws.append(("content_not_checked", key, None, None))
+        return _KeyInfo(
+            static=tuple(static),
+            accept=accept,
+            element=element,
+            expected=expected,
+            members=members,
+            schema=schema,
+            owned=owned,
+            template=template,
+            token=key.startswith(_USAGE) and expected == "int",
+        )
+
+    def _unknown_key(self, key: str, owned: bool) -> list[Raw]:
+        if owned:
+            return [("unknown_attribute", key, None, self._unknown_hint(key))]
+        namespace = next(
+            (
+                ns
+                for ns in sorted(self.rules.key_namespaces, key=len, reverse=True)
+                if key.startswith(ns)
+            ),
+            None,
+        )
+        if namespace is not None:
+            return [("extends_namespace", key, f"namespace {namespace.rstrip('.')}", None)]
+        return []
+
+    def _unknown_hint(self, key: str) -> str | None:
+        mapped = self._dialect_keys.get(key)
+        if mapped is not None and mapped[0] != key:
+            return f"a dialect key: the semconv equivalent is {mapped[0]}"
+        close = difflib.get_close_matches(key, self.rules.attributes, n=1, cutoff=0.8)
+        return f"did you mean {close[0]}?" if close else None
+
+    def _naming(self, key: str, template: str | None) -> list[Raw]:
+        out: list[Raw] = []
+        if "." not in key:
+            out.append(("missing_namespace", key, None, None))
+        if template is None and not _NAME.match(key):
+            out.append(("invalid_name", key, None, None))
+        parts = key.split(".")
+        for size in range(1, len(parts)):
+            prefix = ".".join(parts[:size])
+            defined = self.rules.attributes.get(prefix)
+            if (
+                defined is not None
+                and defined.deprecated is None
+                and not defined.type.startswith("template[")
+            ):
+                out.append(("illegal_namespace", key, f"{prefix} is an attribute", None))
+                break
+        return out
+
+    def _dialect_finding(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+        mapped = []
+        for key in attributes:
+            target = self._dialect_keys.get(key)
+            if target is not None and target[0] != key:
+                mapped.append(f"{key} -> {target[0]}")
+        detail = f"{name} ({len(mapped)} key{'s' if len(mapped) != 1 else ''} map to semconv)"
+        return ("dialect", None, detail, "; ".join(mapped) or None)
+
+    # -- span level -------------------------------------------------------------------------
+
+    def classify(self, kind: str, attributes: Mapping[str, Any]) -> SpanType | None:
+        """The span type of a GenAI span (kind: client, server, internal, ...) with its
+        provider refinement; None when unknown."""
+        rules = self.rules
+        span_type: SpanType | None = None
+        if "mcp.method.name" in attributes and kind in rules.mcp_spans:
+            span_type = rules.mcp_spans[kind]
+        else:
+            operation = attributes.get("gen_ai.operation.name")
+            candidates = rules.by_operation.get(operation) if isinstance(operation, str) else None
+            if candidates:
+                span_type = next((c for c in candidates if kind in c.kinds), candidates[0])
+            elif "mcp.method.name" in attributes:
+                span_type = rules.mcp_spans.get("client")
+        if span_type is not None:
+            provider = attributes.get("gen_ai.provider.name")
+            if isinstance(provider, str):
+                span_type = rules.refinements.get((span_type.name, provider), span_type)
+        return span_type
+
+    def _check_genai_span(
+        self,
+        span: Any,
+        span_name: str,
+        attributes: Mapping[str, Any],
+        templates: frozenset[str],
+        raws: list[Raw],
+    ) -> SpanType | None:
+        kind_number = span.kind
+        kind = _KIND_NAMES[kind_number] if 0 <= kind_number < len(_KIND_NAMES) else "internal"
+        span_type = self.classify(kind, attributes)
+        operation = attributes.get("gen_ai.operation.name")
+        if span_type is None:
+            if operation is None:
+                raws.append(("operation_missing", None, None, None))
+            else:
+                raws.append(("unknown_operation", "gen_ai.operation.name", f"{operation!r}", None))
+            return None
+        name = span_type.name
+        missing = span_type.keyset - attributes.keys()
+        if templates:
+            missing -= templates
+        if missing:
+            cache_key = (name, frozenset(missing))
+            found = self._missing.get(cache_key)
+            if found is None:
+                found = self._missing[cache_key] = _missing_raws(span_type, missing)
+            raws.extend(found)
+        if self.options.require:
+            extra = self._required_extra.get((name, operation))
+            if extra is None:
+                extra = self._extra_keys(span_type, operation)
+            for key in extra:
+                if key not in attributes:
+                    raws.append(("policy_required_attribute_missing", key, None, None))
+        if span_type.kinds and kind not in span_type.kinds:
+            expected = " or ".join(k.upper() for k in sorted(span_type.kinds))
+            raws.append(("span_kind", None, f"{kind.upper()}, expected {expected} ({name})", None))
+        expected_name = _expected_name(span_type, attributes)
+        if expected_name is not None and span_name != expected_name:
+            raws.append(("span_name", None, f"{span_name!r}, expected {expected_name!r}", None))
+        status = span.status.code
+        error_type = attributes.get("error.type")
+        if status == STATUS_ERROR and error_type is None:
+            raws.append(("error_type_missing", "error.type", None, None))
+        elif error_type is not None and status != STATUS_ERROR:
+            raws.append(
+                (
+                    "error_type_without_error_status",
+                    "error.type",
+                    f"status {_STATUS_NAMES[status]}",
+                    None,
+                )
+            )
+        if status == STATUS_OK:
+            raws.append(("status_ok_set", None, None, None))
+        return span_type
+
+    def _extra_keys(self, span_type: SpanType, operation: Any) -> tuple[str, ...]:
+        keys: list[str] = []
+        selectors = (
+            "*",
+            span_type.name,
+            span_type.base,
+            operation if isinstance(operation, str) else None,
+        )
+        for selector in selectors:
+            if selector is not None:
+                keys.extend(self.options.require.get(selector, ()))
+        extra = tuple(dict.fromkeys(keys))
+        self._required_extra[
+            (span_type.name, operation if isinstance(operation, str) else None)
+        ] = extra
+        return extra
+
+
+_MISSING_RULES = (
+    ("required", "required_attribute_missing"),
+    # error.type is checked against the span status instead
+    ("conditionally_required", "conditionally_required_attribute_missing"),
+    ("recommended", "recommended_attribute_missing"),
+    ("opt_in", "opt_in_attribute_missing"),
+)
+
+
+def _missing_raws(span_type: SpanType, missing: frozenset[str] | set[str]) -> tuple[Raw, ...]:
+    out: list[Raw] = []
+    for level, rule in _MISSING_RULES:
+        for key in getattr(span_type, level):
+            if key in missing and key != "error.type":
+                hint = span_type.conditions.get(key) if level != "opt_in" else None
+                out.append((rule, key, None, hint))
+    return tuple(out)
+
+
+def _mismatch(key: str, value: Any, info: _KeyInfo) -> Raw:
+    return ("type_mismatch", key, f"{_type_name(value)}, expected {info.expected}", None)
+
+
+def _expected_name(span_type: SpanType, attributes: Mapping[str, Any]) -> str | None:
+    """The span name the type's format gives; placeholders whose attribute is absent end it."""
+    if not span_type.name_parts:
+        return None
+    out = []
+    for text, is_key in span_type.name_parts:
+        if not is_key:
+            out.append(text)
+            continue
+        if text == "target":  # MCP: the tool or prompt the call is about
+            value = attributes.get("gen_ai.tool.name") or attributes.get("gen_ai.prompt.name")
+        else:
+            value = attributes.get(text)
+        if value is None or value == "":
+            break
+        out.append(str(value))
+    return "".join(out).strip()
+
+
+def _check_tokens(attributes: Mapping[str, Any], keys: tuple[str, ...], raws: list[Raw]) -> None:
+    for key in keys:
+        value = attributes[key]
+        if type(value) is int and value < 0:
+            raws.append(("invalid_token_count", key, f"{value}", None))
+    input_tokens = attributes.get(INPUT)
+    if type(input_tokens) is int:
+        cached = sum(
+            v for v in (attributes.get(CACHE_READ), attributes.get(CACHE_WRITE)) if type(v) is int
+        )
+        if cached > input_tokens:
+            raws.append(
+                ("cache_exceeds_input", INPUT, f"cache {cached} > input {input_tokens}", None)
+            )
+    output_tokens = attributes.get(OUTPUT)
+    reasoning = attributes.get(REASONING)
+    if type(output_tokens) is int and type(reasoning) is int and reasoning > output_tokens:
+        raws.append(
+            (
+                "reasoning_exceeds_output",
+                REASONING,
+                f"reasoning {reasoning} > output {output_tokens}",
+                None,
+            )
+        )
+
+
+class _ContentChecker:
+    """Content attributes against their JSON schemas (compiled lazily, results cached)."""
+
+    _CACHE = 2048
+
+    def __init__(self, schemas: Mapping[str, Any]) -> None:
+        self._schemas = {key: s for key, s in schemas.items() if _worth_checking(s)}
+        self._compiled: dict[str, Any] = {}
+        self._results: dict[tuple[str, str], Raw | None] = {}
+        try:
+            import fastjsonschema
+
+            self._library: Any = fastjsonschema
+        except ImportError:  # pragma: no cover - exercised via a monkeypatched import
+            self._library = None
+
+    @property
+    def available(self) -> bool:
+        return self._library is not None
+
+    def check(self, key: str, value: Any) -> Raw | None:
+        if self._library is None or key not in self._schemas:
+            return None
+        cache_key = (key, value) if isinstance(value, str) else None
+        if cache_key is not None and cache_key in self._results:
+            return self._results[cache_key]
+        result = self._check(key, value)
+        if cache_key is not None:
+            if len(self._results) >= self._CACHE:
+                self._results.clear()
+            self._results[cache_key] = result
+        return result
+
+    def _check(self, key: str, value: Any) -> Raw | None:
+        if isinstance(value, str):
+            import orjson
+
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                return ("content_schema", key, f"not valid JSON ({exc})", None)
+        validator = self._compiled.get(key)
+        if validator is None:
+            validator = self._compiled[key] = self._library.compile(
+                _offline(self._schemas[key]), use_default=False, handlers=_NO_FETCH
+            )
+        try:
+            validator(value)
+        except self._library.JsonSchemaException as exc:
+            message = str(getattr(exc, "message", exc)).replace("data", key, 1)
+            return ("content_schema", key, message, None)
+        return None
+
+
+def _refuse(uri: str) -> Any:
+    raise ValueError(f"remote schema {uri} is not fetched")
+
+
+_NO_FETCH = {"http": _refuse, "https": _refuse}
+
+
+def _offline(schema: Any) -> Any:
+    """The schema with references to remote documents (the JSON Schema meta-schema, for tool
+    parameters) replaced by "anything": validation never touches the network."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return {k: _offline(v) for k, v in schema.items() if k != "$ref"}
+        return {k: _offline(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_offline(v) for v in schema]
+    return schema
+
+
+def _worth_checking(schema: Mapping[str, Any]) -> bool:
+    """Tool-call arguments and results are free-form objects recorded as-is: nothing to check."""
+    return not (
+        schema.get("type") == "object"
+        and schema.get("additionalProperties") is True
+        and not schema.get("properties")
+    )
+
+
+def validate(
+    batches: Iterable[ExportTraceServiceRequest],
+    rules: RuleTable,
+    report: ValidationReport,
+    options: Options | None = None,
+) -> ValidationReport:
+    """Check every span of every batch; returns the filled report."""
+    return Validator(rules, report, options).check_batches(batches)
+
+
+def iter_check(views: Iterable[SpanView], validator: Validator) -> Iterator[SpanView]:
+    """Check spans while passing them on (for commands that also do something else)."""
+    for view in views:
+        validator.check_span(view)
+        yield view

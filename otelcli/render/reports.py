@@ -1,0 +1,353 @@
+"""validate's report in every format: JSON (the stable schema), JUnit XML, SARIF 2.1.0,
+GitHub workflow annotations and the rich terminal view.
+
+Every format renders the same JSON document (`report_document`), so they cannot disagree.
+The JSON schema is documented in docs/validate-json.md and checked by the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree as ET
+
+from otelcli import __version__
+from otelcli.genai.findings import LEVEL_RANK, RULES, ValidationReport
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from otelcli.genai.rules import RuleTable
+
+SCHEMA_ID = "otelcli.validate/v1"
+REPORT_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
+_SARIF_LEVELS = {"violation": "error", "improvement": "warning", "information": "note"}
+_GITHUB_COMMANDS = {"violation": "error", "improvement": "warning", "information": "notice"}
+_TOP_ATTRIBUTES = 20
+
+
+def report_document(
+    report: ValidationReport,
+    rules: RuleTable,
+    *,
+    inputs: Sequence[str],
+    fail_on: str,
+    policy: str | None = None,
+    command: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON report (schema `otelcli.validate/v1`)."""
+    summaries = report.summaries()
+    failed = report.fails(fail_on) or bool(command and command.get("exit_code"))
+    document: dict[str, Any] = {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "otelcli", "version": __version__},
+        "semconv": {"id": rules.id, "title": rules.title, "schema_url": rules.schema_url},
+        "inputs": list(inputs),
+        "policy": policy,
+        "fail_on": fail_on,
+        "passed": not failed,
+        "summary": {
+            "spans": report.spans,
+            "genai_spans": report.genai_spans,
+            "traces": report.traces,
+            "findings": sum(s.count for s in summaries),
+            "by_level": report.level_counts(),
+            "span_types": dict(report.span_types.most_common()),
+            "dialects": dict(report.dialects.most_common()),
+        },
+        "rules": [
+            {
+                "rule": s.rule,
+                "level": s.level,
+                "category": RULES[s.rule].category,
+                "count": s.count,
+                "description": RULES[s.rule].message.format(attribute="<attribute>", span_type=""),
+                "hint": RULES[s.rule].hint,
+                "weaver_id": RULES[s.rule].weaver,
+                "attributes": dict(s.attributes.most_common(_TOP_ATTRIBUTES)),
+                "span_types": dict(s.span_types.most_common()),
+                "examples": [f.to_dict() for f in s.examples],
+            }
+            for s in summaries
+        ],
+        "findings": [f.to_dict() for f in report.findings],
+        "findings_truncated": max(0, sum(s.count for s in summaries) - len(report.findings)),
+    }
+    if command is not None:
+        document["command"] = dict(command)
+    return document
+
+
+# -- JUnit -----------------------------------------------------------------------------------
+
+
+def render_junit(document: Mapping[str, Any]) -> str:
+    """One testsuite per span type, one testcase per rule that fired on it.
+
+    A testcase fails when its rule's level reaches --fail-on; a span type with no finding
+    gets one passing testcase, so a clean run still shows what was checked.
+    """
+    fail_rank = LEVEL_RANK.get(document["fail_on"], len(LEVEL_RANK))
+    examples: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for rule in document["rules"]:
+        for example in rule["examples"]:
+            examples.setdefault((rule["rule"], example["span_type"] or "-"), []).append(example)
+    suites: dict[str, list[tuple[Mapping[str, Any], int]]] = {}
+    for span_type in document["summary"]["span_types"]:
+        suites.setdefault(span_type, [])
+    for rule in document["rules"]:
+        for span_type, count in rule["span_types"].items():
+            suites.setdefault(span_type, []).append((rule, count))
+    root = ET.Element("testsuites", name="otelcli validate")
+    total_tests = total_failures = 0
+    for span_type, cases in suites.items():
+        suite_name = "spans without a GenAI type" if span_type == "-" else span_type
+        suite = ET.SubElement(root, "testsuite", name=suite_name)
+        failures = 0
+        if not cases:
+            ET.SubElement(suite, "testcase", name="conforms", classname=_classname(span_type))
+        for rule, count in cases:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"{rule['rule']} [{rule['level']}]",
+                classname=_classname(span_type),
+            )
+            lines = [f"{count} finding(s): {rule['description']}"]
+            lines += [
+                f"- {e['message']} (span {e['span_name']!r} "
+                f"trace {e['trace_id']} span {e['span_id']})"
+                for e in examples.get((rule["rule"], span_type), [])
+            ]
+            if rule["hint"]:
+                lines.append(f"hint: {rule['hint']}")
+            text = "\n".join(lines)
+            if LEVEL_RANK[rule["level"]] >= fail_rank:
+                failure = ET.SubElement(
+                    case, "failure", message=f"{count} x {rule['rule']}", type=rule["level"]
+                )
+                failure.text = text
+                failures += 1
+            else:
+                ET.SubElement(case, "system-out").text = text
+        tests = max(1, len(cases))
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        total_tests += tests
+        total_failures += failures
+    command = document.get("command")
+    if command is not None:
+        suite = ET.SubElement(root, "testsuite", name="command", tests="1", errors="0", skipped="0")
+        case = ET.SubElement(
+            suite, "testcase", name="exit status", classname="otelcli.validate.command"
+        )
+        failed = bool(command.get("exit_code"))
+        suite.set("failures", "1" if failed else "0")
+        if failed:
+            ET.SubElement(
+                case, "failure", message=f"command exited {command['exit_code']}", type="command"
+            ).text = " ".join(command.get("argv", []))
+        total_tests += 1
+        total_failures += int(failed)
+    root.set("tests", str(total_tests))
+    root.set("failures", str(total_failures))
+    root.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _classname(span_type: str) -> str:
+    return "otelcli.validate." + ("other" if span_type == "-" else span_type)
+
+
+# -- SARIF -----------------------------------------------------------------------------------
+
+
+def render_sarif(document: Mapping[str, Any]) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per validate rule that fired, one result per listed finding."""
+    inputs = document["inputs"]
+    artifact = inputs[0] if len(inputs) == 1 and inputs[0] != "-" else None
+    fired = {rule["rule"] for rule in document["rules"]}
+    driver_rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for rule_id in sorted(fired):
+        rule = RULES[rule_id]
+        index[rule_id] = len(driver_rules)
+        driver_rules.append(
+            {
+                "id": rule_id,
+                "name": "".join(part.title() for part in rule_id.split("_")),
+                "shortDescription": {
+                    "text": rule.message.format(attribute="<attribute>", span_type="")
+                },
+                "help": {
+                    "text": rule.hint or rule.message.format(attribute="<attribute>", span_type="")
+                },
+                "defaultConfiguration": {"level": _SARIF_LEVELS[rule.level]},
+                "properties": {"category": rule.category},
+            }
+        )
+    results = []
+    for finding in document["findings"]:
+        location: dict[str, Any] = {
+            "logicalLocations": [
+                {
+                    "name": finding["span_name"] or finding["span_id"] or "capture",
+                    "fullyQualifiedName": f"trace/{finding['trace_id']}/span/{finding['span_id']}",
+                    "kind": "object",
+                }
+            ]
+        }
+        if artifact is not None:
+            location["physicalLocation"] = {"artifactLocation": {"uri": artifact}}
+        message = finding["message"] + (f" (hint: {finding['hint']})" if finding["hint"] else "")
+        results.append(
+            {
+                "ruleId": finding["rule"],
+                "ruleIndex": index[finding["rule"]],
+                "level": _SARIF_LEVELS[finding["level"]],
+                "message": {"text": message},
+                "locations": [location],
+                "partialFingerprints": {"otelcliFinding/v1": finding["id"]},
+                "properties": {
+                    key: finding[key]
+                    for key in ("trace_id", "span_id", "span_type", "attribute")
+                    if finding[key] is not None
+                },
+            }
+        )
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "otelcli",
+                "version": document["tool"]["version"],
+                "informationUri": "https://opentelemetry.io/docs/specs/semconv/gen-ai/",
+                "rules": driver_rules,
+            }
+        },
+        "results": results,
+        "properties": {"semconv": document["semconv"], "summary": document["summary"]},
+    }
+    if artifact is not None:
+        run["artifacts"] = [{"location": {"uri": artifact}}]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    }
+
+
+# -- GitHub workflow commands ----------------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(document: Mapping[str, Any]) -> str:
+    """One annotation per rule (GitHub shows only a few per step), worst first, then a summary."""
+    lines = []
+    artifact = document["inputs"][0] if len(document["inputs"]) == 1 else None
+    for rule in document["rules"]:
+        command = _GITHUB_COMMANDS[rule["level"]]
+        example = rule["examples"][0] if rule["examples"] else None
+        text = f"{rule['count']} x {rule['description']}"
+        if example is not None:
+            text += (
+                f"\ne.g. {example['message']} (span {example['span_name']!r}, "
+                f"trace {example['trace_id']}, span {example['span_id']})"
+            )
+        if rule["hint"]:
+            text += f"\nhint: {rule['hint']}"
+        properties = [f"title={_escape_property('otelcli validate: ' + rule['rule'])}"]
+        if artifact and artifact != "-":
+            properties.insert(0, f"file={_escape_property(artifact)}")
+        lines.append(f"::{command} {','.join(properties)}::{_escape_data(text)}")
+    summary = document["summary"]
+    verdict = "passed" if document["passed"] else "failed"
+    lines.append(
+        f"otelcli validate {verdict}: {summary['spans']} spans, {summary['findings']} findings "
+        + ", ".join(f"{count} {level}" for level, count in summary["by_level"].items())
+    )
+    return "\n".join(lines) + "\n"
+
+
+# -- terminal --------------------------------------------------------------------------------
+
+_STYLES = {"violation": "bold red", "improvement": "yellow", "information": "cyan"}
+
+
+def render_terminal(document: Mapping[str, Any]) -> RenderableType:
+    """Findings grouped by rule (worst first) with counts and an example span each."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    summary = document["summary"]
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("semconv", f"{document['semconv']['id']} ({document['semconv']['title']})")
+    head.add_row("inputs", ", ".join(document["inputs"]) or "-")
+    if document.get("policy"):
+        head.add_row("policy", document["policy"])
+    head.add_row(
+        "spans",
+        f"{summary['spans']:,} ({summary['genai_spans']:,} GenAI) in {summary['traces']:,} traces",
+    )
+    if summary["span_types"]:
+        head.add_row(
+            "span types", ", ".join(f"{k} {v:,}" for k, v in summary["span_types"].items())
+        )
+    if summary["dialects"]:
+        head.add_row("dialects", ", ".join(f"{k} {v:,}" for k, v in summary["dialects"].items()))
+    command = document.get("command")
+    if command is not None:
+        head.add_row("command", f"{' '.join(command['argv'])} (exit {command['exit_code']})")
+
+    table = Table(title="findings by rule", title_justify="left", expand=False)
+    table.add_column("level")
+    table.add_column("rule")
+    table.add_column("count", justify="right")
+    table.add_column("attributes / span types")
+    table.add_column("example span")
+    for rule in document["rules"]:
+        attributes = ", ".join(
+            f"{k} ({v})" if v > 1 else k for k, v in list(rule["attributes"].items())[:3]
+        ) or ", ".join(list(rule["span_types"])[:3])
+        more = len(rule["attributes"]) - 3
+        if more > 0:
+            attributes += f" +{more}"
+        example = rule["examples"][0] if rule["examples"] else None
+        where = (
+            f"{example['span_name'] or '-'}\n{example['trace_id'][:16]}…/{example['span_id']}"
+            if example
+            else "-"
+        )
+        table.add_row(
+            Text(rule["level"], style=_STYLES[rule["level"]]),
+            rule["rule"],
+            f"{rule['count']:,}",
+            attributes,
+            where,
+        )
+    by_level = summary["by_level"]
+    verdict = Text(
+        ("PASSED" if document["passed"] else "FAILED")
+        + f" (--fail-on {document['fail_on']}): "
+        + ", ".join(f"{by_level[level]:,} {level}" for level in by_level),
+        style="bold green" if document["passed"] else "bold red",
+    )
+    parts: list[RenderableType] = [head]
+    if document["rules"]:
+        parts.append(table)
+    else:
+        parts.append(Text("no findings", style="green"))
+    parts.append(verdict)
+    return Group(*parts)

@@ -1,0 +1,118 @@
+"""Run a command with its OTLP exporters pointed at a loopback receiver, streaming what it sends.
+
+    result = run_with_receiver(["python", "app.py"], on_batch=validator.check_batch)
+
+The receiver (shared with `tail`) listens on 127.0.0.1 on a free port; the command gets
+OTEL_EXPORTER_OTLP_ENDPOINT (and the per-signal endpoints), OTEL_EXPORTER_OTLP_PROTOCOL=
+http/protobuf and OTEL_TRACES_EXPORTER=otlp. Batches are handed to `on_batch` on the calling
+thread while the command runs. After it exits, batches still in flight get a grace period:
+collection ends once nothing arrived for `quiet_s`, or after `grace_s` at most.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from otelcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+
+@dataclass
+class RunResult:
+    argv: list[str]
+    exit_code: int
+    batches: int = 0
+    spans: int = 0
+    url: str = ""
+    receiver: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "argv": self.argv,
+            "exit_code": self.exit_code,
+            "batches": self.batches,
+            "spans": self.spans,
+            "endpoint": self.url,
+            "receiver": self.receiver,
+        }
+
+
+def run_with_receiver(
+    command: Sequence[str],
+    on_batch: Callable[[ExportTraceServiceRequest], None],
+    *,
+    grace_s: float = 3.0,
+    quiet_s: float = 0.3,
+    env: dict[str, str] | None = None,
+) -> RunResult:
+    from otelcli.transport.receiver import Receiver, otlp_environment
+
+    if not command:
+        raise UsageError("no command given", hint="put the command after --, e.g. -- python app.py")
+    batches: queue.SimpleQueue[ExportTraceServiceRequest] = queue.SimpleQueue()
+
+    def deliver(batch: ExportTraceServiceRequest) -> None:
+        batches.put(batch)
+
+    result = RunResult(argv=list(command), exit_code=0)
+    with Receiver("127.0.0.1", 0, on_traces=lambda b: deliver(b)) as receiver:
+        result.url = receiver.url
+        child_env = otlp_environment(receiver.url, base=env)
+        child_env["OTEL_TRACES_EXPORTER"] = "otlp"
+        try:
+            child = subprocess.Popen(list(command), env=child_env)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot run {command[0]!r}: {exc.strerror or exc}",
+                hint="check the command after --",
+            ) from None
+        try:
+            while child.poll() is None:
+                _drain(batches, on_batch, result, wait_s=0.05)
+        except BaseException:
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            raise
+        result.exit_code = child.returncode
+        # Exporters flush at shutdown, but a request may still be on its way.
+        deadline = time.monotonic() + grace_s
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if _drain(batches, on_batch, result, wait_s=0.05):
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                break
+    _drain(batches, on_batch, result, wait_s=0)
+    result.receiver = receiver.stats.to_dict()
+    return result
+
+
+def _drain(
+    batches: queue.SimpleQueue[ExportTraceServiceRequest],
+    on_batch: Callable[[ExportTraceServiceRequest], None],
+    result: RunResult,
+    wait_s: float,
+) -> bool:
+    """Hand over every queued batch; True when there was at least one."""
+    got = False
+    while True:
+        try:
+            batch = batches.get(timeout=wait_s) if wait_s and not got else batches.get_nowait()
+        except queue.Empty:
+            return got
+        got = True
+        result.batches += 1
+        result.spans += sum(len(ss.spans) for rs in batch.resource_spans for ss in rs.scope_spans)
+        on_batch(batch)
