@@ -179,8 +179,10 @@ def main() -> None:
     print(f"{'otelcli tail, live view':28}{result.spans:>10,}{ingest_seconds:>10.2f}{rate:>12,.0f}")
     print(f"  (the generator itself finished sending in {load['sent_seconds']:.2f}s)")
     print(f"ratio: {rate / sdk_rate:.1f}x the SDK's export rate (target >= 10x)")
-    print(f"drops: {drops} of {load['spans_acknowledged']:,} acknowledged spans; "
-          f"refused requests: {refused}; SDK spans not received: {sdk_dropped}")
+    print(
+        f"drops: {drops} of {load['spans_acknowledged']:,} acknowledged spans; "
+        f"refused requests: {refused}; SDK spans not received: {sdk_dropped}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,22 @@ OUT = Path(__file__).resolve().parents[1] / "otelcli" / "data" / "prices.json"
 
 # Providers worth shipping: first-party APIs, clouds that resell them, popular open-model hosts.
 PROVIDERS = (
-    "openai", "anthropic", "google", "aws", "azure", "mistral", "deepseek", "x-ai", "groq",
-    "cohere", "together", "fireworks", "perplexity", "moonshotai", "cerebras", "zai",
+    "openai",
+    "anthropic",
+    "google",
+    "aws",
+    "azure",
+    "mistral",
+    "deepseek",
+    "x-ai",
+    "groq",
+    "cohere",
+    "together",
+    "fireworks",
+    "perplexity",
+    "moonshotai",
+    "cerebras",
+    "zai",
 )
 
 # Raw provider usage semantics (pricing reference §5.3): does the provider's own input count
@@ -35,22 +49,37 @@ EXCLUSIVE_REASONING = {"google", "x-ai"}
 
 # OTel provider names (gen_ai.provider.name, after dialect normalisation) -> table provider ids.
 OTEL_PROVIDERS = {
-    "aws.bedrock": "aws", "azure.ai.openai": "azure", "azure.ai.inference": "azure",
-    "gcp.gemini": "google", "gcp.vertex_ai": "google", "gcp.gen_ai": "google",
-    "x_ai": "x-ai", "mistral_ai": "mistral", "moonshot_ai": "moonshotai",
-    "together_ai": "together", "fireworks_ai": "fireworks",
+    "aws.bedrock": "aws",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "gcp.gemini": "google",
+    "gcp.vertex_ai": "google",
+    "gcp.gen_ai": "google",
+    "x_ai": "x-ai",
+    "mistral_ai": "mistral",
+    "moonshot_ai": "moonshotai",
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
 }
 
 # Project corrections (see pricing reference §0 and §4). Each adds periods or tiers.
 CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("anthropic", "claude-sonnet-4-0"): {
         "note": "1M-context beta: >200k input billed 6/22.5, cache 0.6/7.5/12 (LiteLLM <=1.100.0)",
-        "tiers": [{"above": 200000, "input": "6", "output": "22.5", "cache_read": "0.6",
-                   "cache_write": "7.5", "cache_write_1h": "12"}],
+        "tiers": [
+            {
+                "above": 200000,
+                "input": "6",
+                "output": "22.5",
+                "cache_read": "0.6",
+                "cache_write": "7.5",
+                "cache_write_1h": "12",
+            }
+        ],
     },
     ("deepseek", "deepseek-chat"): {
         "note": "alias moved: V3.2 price from 2025-09-29 (LiteLLM), V4-Flash price from "
-                "2026-05-25 (Portkey); both dates approximate",
+        "2026-05-25 (Portkey); both dates approximate",
         "append_periods": [
             {"from": "2025-09-29", "input": "0.28", "output": "0.42", "cache_read": "0.028"},
             {"from": "2026-05-25", "input": "0.14", "output": "0.28", "cache_read": "0.0028"},
@@ -122,7 +151,7 @@ def build() -> dict[str, Any]:
         "version": 1,
         "unit": "USD per 1,000,000 tokens",
         "source": f"genai-prices {genai_prices.__version__} (MIT, pydantic/genai-prices) "
-                  "with otelcli corrections",
+        "with otelcli corrections",
         "generated": date.today().isoformat(),
         "provider_names": OTEL_PROVIDERS,
         "providers": provider_rows,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO
 
-HEAVY = ("httpx", "google.protobuf", "rich", "opentelemetry", "orjson", "pydantic")
+HEAVY = ("httpx", "google.protobuf", "rich", "opentelemetry", "orjson", "pydantic", "grpc")
 
 PROBE = """
 import sys
@@ -43,9 +43,10 @@ def loaded_modules(*args: str, env: dict[str, str] | None = None) -> tuple[str, 
         (("--version",), {}),
         (("--help",), {}),
         (("stats", "--help"), {}),
+        (("tail", "--help"), {}),
         ((), {"_OTELCLI_COMPLETE": "complete_bash", "COMP_WORDS": "otelcli st", "COMP_CWORD": "1"}),
     ],
-    ids=["version", "help", "command-help", "completion"],
+    ids=["version", "help", "command-help", "tail-help", "completion"],
 )
 def test_start_up_imports_nothing_heavy(args: tuple[str, ...], env: dict[str, str]) -> None:
     output, modules = loaded_modules(*args, env=env)

@@ -16,6 +16,8 @@ from otelcli.commands._shared import (
 from otelcli.commands.tail import (
     AuthTokenOption,
     CommandArgument,
+    GrpcListenOption,
+    GrpcOption,
     ListenOption,
     MaxBodyOption,
     RunForOption,
@@ -43,12 +45,16 @@ def capture(
     listen: ListenOption = None,
     auth_token: AuthTokenOption = None,
     max_body_mib: MaxBodyOption = 64,
+    grpc: GrpcOption = None,
+    grpc_listen: GrpcListenOption = None,
     run_for: RunForOption = None,
     fmt: FormatOption = "auto",
 ) -> None:
     """Run a command with OTLP pointed at a local receiver and save every batch it sends.
 
-    Without a command, receives until Ctrl-C (or --run-for). The file is complete and valid
+    Receives OTLP/HTTP and, with grpcio installed, OTLP/gRPC (port 4317, or a free port with a
+    command; the command gets it as OTELCLI_GRPC_ENDPOINT). Without a command, receives until
+    Ctrl-C (or --run-for). The file is complete and valid
     however the run ends; `replay`, `validate`, `cost`, `stats` and `tail --file` read it.
     Exits with the command's exit code.
 
@@ -74,6 +80,8 @@ def capture(
         listen=listen,
         auth_token=auth_token,
         max_body_bytes=max_body_mib << 20,
+        grpc=grpc,
+        grpc_listen=grpc_listen,
         save=output,
         save_format=to_format,
         command=list(command or []),
@@ -94,19 +102,33 @@ def _view(result: dict[str, Any]) -> Any:
 
     saved = result["saved"] or {}
     receiver = result["receiver"] or {}
+    grpc_receiver = result.get("grpc_receiver") or {}
     rows = [
         ("saved to", f"{saved.get('path')} ({saved.get('format')})"),
         ("spans", f"{result['spans']:,}"),
         ("batches", f"{result['batches']:,}"),
         ("received on", result["listen"]),
     ]
-    if receiver.get("log_records") or receiver.get("data_points"):
+    if result.get("grpc_listen"):
+        rows.append(("and gRPC on", result["grpc_listen"]))
+    log_records = receiver.get("log_records", 0) + grpc_receiver.get("log_records", 0)
+    data_points = receiver.get("data_points", 0) + grpc_receiver.get("data_points", 0)
+    if log_records or data_points:
         rows.append(
-            ("not saved", f"{receiver.get('log_records', 0):,} log records, "
-             f"{receiver.get('data_points', 0):,} metric data points (traces only)")
+            (
+                "not saved",
+                f"{log_records:,} log records, {data_points:,} metric data points (traces only)",
+            )
         )
     if receiver.get("rejected_requests"):
         rows.append(("refused requests", str(receiver["rejected_requests"])))
+    if grpc_receiver.get("rejected_requests"):
+        from otelcli.transport.grpc_receiver import grpc_code_name
+
+        refused = {
+            grpc_code_name(code): n for code, n in grpc_receiver["rejected_requests"].items()
+        }
+        rows.append(("refused gRPC requests", str(refused)))
     if result["command_exit_code"] is not None:
         rows.append(("command exit code", str(result["command_exit_code"])))
     return key_values(None, rows)

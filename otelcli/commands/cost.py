@@ -113,8 +113,19 @@ def cost(
     if model is not None:
         if paths:
             raise UsageError("give either --model (quick mode) or files, not both")
-        _quick(table, model, input_tokens, _tokens(output), cached, cache_write, reasoning,
-               provider, at, includes, fmt)
+        _quick(
+            table,
+            model,
+            input_tokens,
+            _tokens(output),
+            cached,
+            cache_write,
+            reasoning,
+            provider,
+            at,
+            includes,
+            fmt,
+        )
         return
     if not paths:
         raise UsageError(
@@ -165,9 +176,16 @@ def _quick(
         except ValueError:
             raise UsageError(f"--at {at!r} is not a date", "write it as YYYY-MM-DD") from None
     breakdown = price_call(
-        table, model, input_tokens, output_tokens, cached_tokens=cached,
-        cache_write_tokens=cache_write, reasoning_tokens=reasoning, provider=provider,
-        at=moment, input_includes_cache=includes,
+        table,
+        model,
+        input_tokens,
+        output_tokens,
+        cached_tokens=cached,
+        cache_write_tokens=cache_write,
+        reasoning_tokens=reasoning,
+        provider=provider,
+        at=moment,
+        input_includes_cache=includes,
     )
     result = breakdown.to_dict()
     out = make_output("json" if fmt == "csv" else fmt)
@@ -250,16 +268,33 @@ def _list_prices(table: Any, pattern: str | None, fmt: str) -> None:
             if entry.note:
                 row["note"] = entry.note
             rows.append(row)
-    payload = {"models": len({r["id"] for r in rows}), "table_size": len(table),
-               "source": table.source, "prices": rows}
+    payload = {
+        "models": len({r["id"] for r in rows}),
+        "table_size": len(table),
+        "source": table.source,
+        "prices": rows,
+    }
     out = make_output("json" if fmt == "csv" else fmt)
     if fmt == "csv":
         import csv
         import io
 
         buffer = io.StringIO()
-        fields = ["id", "name", "source", "from", "daily_utc", "above_input_tokens", "input",
-                  "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "note"]
+        fields = [
+            "id",
+            "name",
+            "source",
+            "from",
+            "daily_utc",
+            "above_input_tokens",
+            "input",
+            "output",
+            "cache_read",
+            "cache_write",
+            "cache_write_1h",
+            "reasoning",
+            "note",
+        ]
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -284,16 +319,29 @@ def _csv(result: dict[str, Any]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     by = result["by"]
     tokens = ["input", "cache_read", "cache_write", "output", "reasoning"]
-    writer.writerow([*by, "spans", "unknown_spans", *(f"{t}_tokens" for t in tokens),
-                     *(f"{p}_usd" for p in USD_PARTS), "total_usd"])
+    writer.writerow(
+        [
+            *by,
+            "spans",
+            "unknown_spans",
+            *(f"{t}_tokens" for t in tokens),
+            *(f"{p}_usd" for p in USD_PARTS),
+            "total_usd",
+        ]
+    )
     rows = result["groups"] if by else [{"key": {}, **result["total"]}]
     for group in rows:
         usd = group["usd"] or {}
-        writer.writerow([
-            *(group["key"].get(d, "") for d in by), group["spans"], group["unknown_spans"],
-            *(group["tokens"][t] for t in tokens), *(usd.get(p, "") for p in USD_PARTS),
-            usd.get("total", ""),
-        ])
+        writer.writerow(
+            [
+                *(group["key"].get(d, "") for d in by),
+                group["spans"],
+                group["unknown_spans"],
+                *(group["tokens"][t] for t in tokens),
+                *(usd.get(p, "") for p in USD_PARTS),
+                usd.get("total", ""),
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -309,11 +357,16 @@ def _quick_view(result: dict[str, Any]) -> Any:
 
     tokens, usd = result["tokens"], result["usd"] or {}
     rows = [("model", f"{result['model']} -> {result['price_id'] or 'unknown'}")]
-    for part, label in (("input", "input (uncached)"), ("cache_read", "cache read"),
-                        ("cache_write", "cache write"), ("output", "output"),
-                        ("reasoning", "reasoning")):
-        count = tokens[part] - (tokens["cache_read"] + tokens["cache_write"]
-                                if part == "input" else 0)
+    for part, label in (
+        ("input", "input (uncached)"),
+        ("cache_read", "cache read"),
+        ("cache_write", "cache write"),
+        ("output", "output"),
+        ("reasoning", "reasoning"),
+    ):
+        count = tokens[part] - (
+            tokens["cache_read"] + tokens["cache_write"] if part == "input" else 0
+        )
         if count or part in ("input", "output"):
             rows.append((label, f"{count:,} tokens  {_money(usd.get(part)) if usd else ''}"))
     if result["tier_above_input_tokens"]:
@@ -350,17 +403,24 @@ def _report_view(result: dict[str, Any]) -> Any:
         parts.append(table)
     usd = total["usd"] or {}
     summary = [
-        ("LLM spans", f"{total['spans']:,} ({total['priced_spans']:,} priced, "
-                      f"{total['unknown_spans']:,} unknown model)"),
-        ("tokens", f"{total['tokens']['input']:,} in ({total['tokens']['cache_read']:,} cached), "
-                   f"{total['tokens']['output']:,} out"),
+        (
+            "LLM spans",
+            f"{total['spans']:,} ({total['priced_spans']:,} priced, "
+            f"{total['unknown_spans']:,} unknown model)",
+        ),
+        (
+            "tokens",
+            f"{total['tokens']['input']:,} in ({total['tokens']['cache_read']:,} cached), "
+            f"{total['tokens']['output']:,} out",
+        ),
         ("total", _money(usd.get("total"))),
     ]
     for reason, count in result["skipped"].items():
         summary.append(("skipped", f"{count:,} x {reason}"))
     for unknown in result["unknown_models"]:
-        summary.append(("no price", f"{unknown['model']} ({unknown['provider']}): "
-                                    f"{unknown['spans']:,} spans"))
+        summary.append(
+            ("no price", f"{unknown['model']} ({unknown['provider']}): {unknown['spans']:,} spans")
+        )
     disagreements = result["disagreements"]
     if disagreements["count"]:
         summary.append(("disagrees", f"{disagreements['count']:,} spans carry a different cost"))
@@ -378,8 +438,12 @@ def _prices_view(payload: dict[str, Any]) -> Any:
         table.add_column(column, justify="left" if column in ("id", "from") else "right")
     for row in payload["prices"]:
         table.add_row(
-            row["id"], row["from"] or "", f">{row['above_input_tokens']:,}"
-            if row["above_input_tokens"] else "", row.get("input", ""), row.get("output", ""),
-            row.get("cache_read", ""), row.get("cache_write", ""),
+            row["id"],
+            row["from"] or "",
+            f">{row['above_input_tokens']:,}" if row["above_input_tokens"] else "",
+            row.get("input", ""),
+            row.get("output", ""),
+            row.get("cache_read", ""),
+            row.get("cache_write", ""),
         )
     return table

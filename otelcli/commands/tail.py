@@ -60,6 +60,26 @@ MaxBodyOption = Annotated[
         rich_help_panel="Receiver",
     ),
 ]
+GrpcOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--grpc/--no-grpc",
+        help="Also receive OTLP/gRPC (the Export services for traces, logs and metrics), for "
+        "SDKs that default to gRPC. Default: on when grpcio is installed "
+        "(pip install 'otelcli[grpc]').",
+        show_default=False,
+        rich_help_panel="Receiver",
+    ),
+]
+GrpcListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--grpc-listen",
+        help="Where the OTLP/gRPC receiver listens: HOST:PORT, :PORT or PORT. Default: the "
+        "--listen host on port 4317, or a free port when the HTTP one is (a command after --).",
+        rich_help_panel="Receiver",
+    ),
+]
 RunForOption = Annotated[
     float | None,
     typer.Option("--run-for", min=0, help="Stop after this many seconds (for scripts)."),
@@ -77,10 +97,12 @@ CommandArgument = Annotated[
 @dataclass
 class SessionResult:
     listen: str | None = None
+    grpc_listen: str | None = None
     source: str | None = None
     batches: int = 0
     spans: int = 0
     receiver: dict[str, Any] = field(default_factory=dict)
+    grpc_receiver: dict[str, Any] = field(default_factory=dict)
     saved: dict[str, Any] | None = None
     forward: dict[str, Any] | None = None
     command_exit_code: int | None = None
@@ -91,10 +113,12 @@ class SessionResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "listen": self.listen,
+            "grpc_listen": self.grpc_listen,
             "source": self.source,
             "batches": self.batches,
             "spans": self.spans,
             "receiver": self.receiver,
+            "grpc_receiver": self.grpc_receiver,
             "saved": self.saved,
             "forward": self.forward,
             "command_exit_code": self.command_exit_code,
@@ -109,6 +133,8 @@ def tail(
     listen: ListenOption = None,
     auth_token: AuthTokenOption = None,
     max_body_mib: MaxBodyOption = 64,
+    grpc: GrpcOption = None,
+    grpc_listen: GrpcListenOption = None,
     file: Annotated[
         str | None,
         typer.Option(
@@ -149,44 +175,74 @@ def tail(
     tls_no_verify: TlsNoVerifyOption = False,
     service: Annotated[
         list[str] | None,
-        typer.Option("--service", help="Only traces with spans of this service (repeatable).",
-                     rich_help_panel="Filters"),
+        typer.Option(
+            "--service",
+            help="Only traces with spans of this service (repeatable).",
+            rich_help_panel="Filters",
+        ),
     ] = None,
     genai_only: Annotated[
-        bool, typer.Option("--genai-only", help="Only traces with GenAI spans.",
-                           rich_help_panel="Filters")
+        bool,
+        typer.Option(
+            "--genai-only", help="Only traces with GenAI spans.", rich_help_panel="Filters"
+        ),
     ] = False,
     errors: Annotated[
-        bool, typer.Option("--errors", help="Only traces with an error span.",
-                           rich_help_panel="Filters")
+        bool,
+        typer.Option("--errors", help="Only traces with an error span.", rich_help_panel="Filters"),
     ] = False,
     min_duration: Annotated[
         str | None,
-        typer.Option("--min-duration", help="Only traces (NDJSON: spans) at least this long: "
-                     "500ms, 2s, 150us (a bare number is ms).", rich_help_panel="Filters"),
+        typer.Option(
+            "--min-duration",
+            help="Only traces (NDJSON: spans) at least this long: "
+            "500ms, 2s, 150us (a bare number is ms).",
+            rich_help_panel="Filters",
+        ),
     ] = None,
     grep: Annotated[
         str | None,
-        typer.Option("--grep", help="Only traces with a span whose name, status message or "
-                     "attribute matches this regular expression.", rich_help_panel="Filters"),
+        typer.Option(
+            "--grep",
+            help="Only traces with a span whose name, status message or "
+            "attribute matches this regular expression.",
+            rich_help_panel="Filters",
+        ),
     ] = None,
     attrs: Annotated[
         list[str] | None,
-        typer.Option("--attrs", help="Show these attributes on each span (comma-separated or "
-                     "repeated; resource attributes too).", rich_help_panel="View"),
+        typer.Option(
+            "--attrs",
+            help="Show these attributes on each span (comma-separated or "
+            "repeated; resource attributes too).",
+            rich_help_panel="View",
+        ),
     ] = None,
     max_traces: Annotated[
-        int, typer.Option("--max-traces", min=1, help="Traces kept in memory (oldest go first).",
-                          rich_help_panel="View")
+        int,
+        typer.Option(
+            "--max-traces",
+            min=1,
+            help="Traces kept in memory (oldest go first).",
+            rich_help_panel="View",
+        ),
     ] = 100,
     idle: Annotated[
-        float, typer.Option("--idle", min=0, help="Seconds without new spans after which a "
-                            "trace counts as complete.", rich_help_panel="View")
+        float,
+        typer.Option(
+            "--idle",
+            min=0,
+            help="Seconds without new spans after which a trace counts as complete.",
+            rich_help_panel="View",
+        ),
     ] = 2.0,
     pricing: Annotated[
         str | None,
-        typer.Option("--pricing", help="Extra pricing file for costs (as for `otelcli cost`).",
-                     rich_help_panel="View"),
+        typer.Option(
+            "--pricing",
+            help="Extra pricing file for costs (as for `otelcli cost`).",
+            rich_help_panel="View",
+        ),
     ] = None,
     run_for: RunForOption = None,
     fmt: Annotated[
@@ -201,13 +257,16 @@ def tail(
 ) -> None:
     """Receive OTLP on a local endpoint and show traces as a live tree as they arrive.
 
-    Listens for OTLP/HTTP (protobuf and JSON, gzip) on /v1/traces, /v1/logs and /v1/metrics.
+    Listens for OTLP/HTTP (protobuf and JSON, gzip) on /v1/traces, /v1/logs and /v1/metrics,
+    and, with grpcio installed, for OTLP/gRPC on port 4317 (--grpc-listen; --no-grpc for none).
     Logs appear under their spans, metrics are counted. On a terminal each trace is a tree
     with durations, timing bars, status and GenAI summaries (model, tokens, cost); piped, it
     writes one JSON line per span, or with --format tree each trace as text once complete.
 
     Stop with Ctrl-C (exit 0). With a command after --, otelcli runs it with
     OTEL_EXPORTER_OTLP_* pointed at the receiver, stops when it exits, and exits with its code.
+    The command is told to use http/protobuf; one whose exporter is fixed to gRPC can send to
+    the gRPC endpoint instead: it gets it as OTELCLI_GRPC_ENDPOINT (a free port by default).
 
     Examples:
 
@@ -250,6 +309,8 @@ def tail(
         listen=listen,
         auth_token=auth_token,
         max_body_bytes=max_body_mib << 20,
+        grpc=grpc,
+        grpc_listen=grpc_listen,
         file=file,
         follow=follow,
         save=save,
@@ -324,6 +385,8 @@ class SessionPlan:
     listen: str | None = None
     auth_token: str | None = None
     max_body_bytes: int = 64 << 20
+    grpc: bool | None = None  # None: on when grpcio is installed
+    grpc_listen: str | None = None
     file: str | None = None
     follow: bool = False
     save: str | None = None
@@ -354,13 +417,16 @@ def run_session(plan: SessionPlan) -> SessionResult:
     items: queue.SimpleQueue[Any] = queue.SimpleQueue()
     stop_requested = threading.Event()
     receiver = None
+    grpc_receiver = None
+    _check_grpc_options(plan)
     if plan.file is None:
         receiver = _make_receiver(plan, items)
+        grpc_receiver = _make_grpc_receiver(plan, items, receiver.host, receiver.port)
     else:
         result.source = plan.file
     if receiver is not None and plan.forward is not None:
         _refuse_loop(plan.forward, receiver.url)
-    view = _make_view(plan, receiver)
+    view = _make_view(plan, receiver, lambda: grpc_receiver)
     writer = None
     forwarder = None
     child = None
@@ -378,13 +444,19 @@ def run_session(plan: SessionPlan) -> SessionResult:
         if receiver is not None:
             receiver.start()
             result.listen = receiver.url
+            if grpc_receiver is not None:
+                grpc_receiver = _start_grpc(plan, grpc_receiver)
+            if grpc_receiver is not None:
+                result.grpc_listen = grpc_receiver.url
             if plan.view != "live":
-                out.notice(f"otelcli: receiving OTLP/HTTP on {receiver.url} (Ctrl-C to stop)")
+                also = f" and OTLP/gRPC on {result.grpc_listen}" if result.grpc_listen else ""
+                out.notice(f"otelcli: receiving OTLP/HTTP on {receiver.url}{also} (Ctrl-C to stop)")
         if plan.command:
             from otelcli.transport.receiver import start_command
 
             assert receiver is not None
-            child = start_command(plan.command, receiver.url, plan.auth_token)
+            grpc_env = {"OTELCLI_GRPC_ENDPOINT": result.grpc_listen} if result.grpc_listen else {}
+            child = start_command(plan.command, receiver.url, plan.auth_token, grpc_env)
         reading_done = threading.Event()
         if plan.file is not None:
             _start_reader(plan, items, stop_reading, reading_done)
@@ -448,6 +520,9 @@ def run_session(plan: SessionPlan) -> SessionResult:
         if receiver is not None:
             receiver.stop()  # requests in flight finish first
             result.receiver = receiver.stats.to_dict()
+        if grpc_receiver is not None:
+            grpc_receiver.stop()
+            result.grpc_receiver = grpc_receiver.stats.to_dict()
         drain()
         if view_started is not None:
             view_started.close()
@@ -458,6 +533,8 @@ def run_session(plan: SessionPlan) -> SessionResult:
             _wait_child(child, grace_s=0)
         if receiver is not None:
             receiver.stop()
+        if grpc_receiver is not None:
+            grpc_receiver.stop()
         if writer is not None:
             writer.close()  # what was received is kept, whatever happened
             result.saved = {
@@ -526,6 +603,59 @@ def _make_receiver(plan: SessionPlan, items: Any) -> Any:
     )
 
 
+def _check_grpc_options(plan: SessionPlan) -> None:
+    if plan.grpc is False and plan.grpc_listen is not None:
+        raise UsageError("--grpc-listen and --no-grpc contradict each other")
+    explicit = plan.grpc is True or plan.grpc_listen is not None
+    if plan.file is not None and explicit:
+        raise UsageError("--grpc and --grpc-listen apply to the receiver, not to --file")
+    if explicit:
+        from otelcli.transport.grpc_receiver import require_grpc
+
+        require_grpc()
+
+
+def _make_grpc_receiver(plan: SessionPlan, items: Any, http_host: str, http_port: int) -> Any:
+    """The OTLP/gRPC receiver beside the HTTP one, or None when it is off or unavailable."""
+    from otelcli.transport.grpc_receiver import DEFAULT_GRPC_PORT, GrpcReceiver, grpc_available
+
+    if plan.grpc is False or (plan.grpc is None and not grpc_available()):
+        return None
+    if plan.grpc_listen is not None:
+        from otelcli.transport.receiver import parse_listen
+
+        try:
+            host, port = parse_listen(plan.grpc_listen, DEFAULT_GRPC_PORT)
+        except UsageError as exc:
+            raise UsageError(exc.message.replace("--listen", "--grpc-listen", 1)) from None
+    else:
+        # A free HTTP port (a command after --, or :0) gets a free gRPC port too.
+        host, port = http_host, DEFAULT_GRPC_PORT if http_port else 0
+
+    def put(item: Any) -> None:
+        items.put(item)
+
+    return GrpcReceiver(
+        host,
+        port,
+        on_traces=put,
+        on_logs=put if plan.view not in (None, "ndjson") else None,
+        auth_token=plan.auth_token,
+        max_body_bytes=plan.max_body_bytes,
+    )
+
+
+def _start_grpc(plan: SessionPlan, grpc_receiver: Any) -> Any:
+    """Start it; when gRPC is only on by default, a taken port is a warning, not an error."""
+    try:
+        return grpc_receiver.start()
+    except UsageError as exc:
+        if plan.grpc is True or plan.grpc_listen is not None:
+            raise
+        plan.out.warning(f"OTLP/gRPC is off: {exc.message} (--grpc-listen picks another port)")
+        return None
+
+
 def _refuse_loop(config: ExporterConfig, own_url: str) -> None:
     from urllib.parse import urlsplit
 
@@ -538,7 +668,7 @@ def _refuse_loop(config: ExporterConfig, own_url: str) -> None:
         )
 
 
-def _make_view(plan: SessionPlan, receiver: Any) -> Any:
+def _make_view(plan: SessionPlan, receiver: Any, grpc_receiver: Any = lambda: None) -> Any:
     """A factory for the view (so that the live screen starts only once receiving has)."""
     if plan.view is None:
         return None
@@ -567,7 +697,7 @@ def _make_view(plan: SessionPlan, receiver: Any) -> Any:
             out.console,
             board,
             summarizer,
-            lambda: status_line(plan, receiver, board),
+            lambda: status_line(plan, receiver, board, grpc_receiver()),
             style=TreeStyle(attrs=plan.attrs),
             span_filter=span_filter,
             idle_s=plan.idle_s,
@@ -589,23 +719,27 @@ def _text_console(out: Output) -> Any:
     return Console(file=out.stdout, width=width, no_color=True, highlight=False, emoji=False)
 
 
-def status_line(plan: SessionPlan, receiver: Any, board: Any) -> Any:
+def status_line(plan: SessionPlan, receiver: Any, board: Any, grpc_receiver: Any = None) -> Any:
     from rich.text import Text
 
     text = Text(style="dim")
     text.append(f"── {receiver.url if receiver is not None else plan.file}", style="bold")
+    if grpc_receiver is not None:
+        text.append(f" · gRPC {grpc_receiver.url}", style="bold")
     if receiver is not None:
-        stats = receiver.stats
-        text.append(f" · {stats.spans:,} spans · {len(board.traces):,} traces")
-        if stats.log_records:
-            text.append(f" · {stats.log_records:,} logs")
-        if stats.data_points:
-            text.append(f" · {stats.data_points:,} metric points")
-        if stats.failed_requests:
-            text.append(
-                f" · {stats.failed_requests:,} requests refused (last: {stats.recent_errors[-1]})",
-                style="yellow",
-            )
+        both = [receiver.stats] + ([grpc_receiver.stats] if grpc_receiver is not None else [])
+        spans = sum(stats.spans for stats in both)
+        logs = sum(stats.log_records for stats in both)
+        points = sum(stats.data_points for stats in both)
+        refused = sum(stats.failed_requests for stats in both)
+        text.append(f" · {spans:,} spans · {len(board.traces):,} traces")
+        if logs:
+            text.append(f" · {logs:,} logs")
+        if points:
+            text.append(f" · {points:,} metric points")
+        if refused:
+            last = next(stats.recent_errors[-1] for stats in both if stats.recent_errors)
+            text.append(f" · {refused:,} requests refused (last: {last})", style="yellow")
     else:
         text.append(f" · {board.spans_received:,} spans · {len(board.traces):,} traces")
     if plan.save:
@@ -690,17 +824,27 @@ def summary_lines(result: SessionResult) -> list[str]:
     """The end-of-run report, for stderr."""
     lines = []
     where = f" on {result.listen}" if result.listen else f" from {result.source}"
+    if result.grpc_listen:
+        where += f" and gRPC {result.grpc_listen}"
     received = f"received {result.spans:,} spans in {result.batches:,} batches{where}"
-    stats = result.receiver
-    if stats:
-        if stats.get("log_records"):
-            received += f", {stats['log_records']:,} log records"
-        if stats.get("data_points"):
-            received += f", {stats['data_points']:,} metric data points"
+    stats, grpc_stats = result.receiver, result.grpc_receiver
+    log_records = stats.get("log_records", 0) + grpc_stats.get("log_records", 0)
+    data_points = stats.get("data_points", 0) + grpc_stats.get("data_points", 0)
+    if log_records:
+        received += f", {log_records:,} log records"
+    if data_points:
+        received += f", {data_points:,} metric data points"
     lines.append(received)
     if stats and stats.get("rejected_requests"):
         refused = ", ".join(f"{n} x HTTP {code}" for code, n in stats["rejected_requests"].items())
         lines.append(f"refused requests: {refused}")
+    if grpc_stats.get("rejected_requests"):
+        from otelcli.transport.grpc_receiver import grpc_code_name
+
+        refused = ", ".join(
+            f"{n} x {grpc_code_name(code)}" for code, n in grpc_stats["rejected_requests"].items()
+        )
+        lines.append(f"refused gRPC requests: {refused}")
     if result.saved:
         saved = result.saved
         lines.append(f"saved {saved['batches']:,} batches to {saved['path']} ({saved['format']})")

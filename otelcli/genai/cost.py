@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from otelcli.errors import UsageError
 from otelcli.genai.normalize import DialectTable, load_dialects, to_number
 from otelcli.genai.pricing import (
+    PriceEntry,
     PriceTable,
     ProviderInfo,
     Rates,
@@ -28,12 +29,14 @@ from otelcli.genai.pricing import (
     cost_to_usd,
     now_ns,
 )
-from otelcli.otlp.values import set_attribute, to_python
+from otelcli.otlp.values import attributes_to_dict, set_attribute, to_python
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
+    from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
     from otelcli.otlp.spans import SpanView
 
@@ -89,6 +92,7 @@ _SLOT_OF_KEY = {
     "server.address": S_SERVER,
 }
 _NO_RANK = 1 << 30
+_TEXT = frozenset((str, type(None)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +270,19 @@ class CostTotals:
                 "total": _num(self.total_usd),
             },
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a span with usage resolves to, before its token counts are looked at."""
+
+    usage_counts: str
+    reason: str | None  # why the span's usage repeats its children's (skipped), or None
+    provider: str | None
+    model: str  # the model name reported (NO_MODEL when there is none)
+    resolution: Resolution | None
+    service_tier: str | None
+    fixed: tuple[PriceEntry, Rates] | None  # the rates when they cannot vary per span
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,12 +546,18 @@ def price_call(
     input_tokens is the whole prompt including cached tokens (semconv); a cached count larger
     than the input is read as exclusive. `at` selects the price of that day (default now).
     """
-    for name, value in (("input", input_tokens), ("output", output_tokens),
-                        ("cached", cached_tokens), ("cache write", cache_write_tokens),
-                        ("reasoning", reasoning_tokens)):
+    for name, value in (
+        ("input", input_tokens),
+        ("output", output_tokens),
+        ("cached", cached_tokens),
+        ("cache write", cache_write_tokens),
+        ("reasoning", reasoning_tokens),
+    ):
         if value < 0:
-            raise UsageError(f"{name} tokens must not be negative (got {value})",
-                             "pass token counts as non-negative integers")
+            raise UsageError(
+                f"{name} tokens must not be negative (got {value})",
+                "pass token counts as non-negative integers",
+            )
     dialects = load_dialects()
     canonical = dialects.canonical_provider(provider) if provider else None
     resolution = table.resolve(model, canonical)
@@ -552,8 +575,13 @@ def price_call(
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)
         ts_ns = int(moment.timestamp() * 10**9)
     return cost_of(
-        resolution, usage, model=model, provider=canonical, ts_ns=ts_ns,
-        service_tier=service_tier, notes=notes,
+        resolution,
+        usage,
+        model=model,
+        provider=canonical,
+        ts_ns=ts_ns,
+        service_tier=service_tier,
+        notes=notes,
     )
 
 
@@ -607,78 +635,94 @@ class CostCalculator:
         self.max_examples = max_examples
         self.dialects = dialects or load_dialects()
         self.report = CostReport(by=self.by, price_source=table.source)
-        index: dict[str, tuple[int, int, bool]] = {}
+        # attribute key -> (slot, rank, is_marker, key); only the keys this report reads
+        unused = {S_USER: "user", S_SESSION: "session"}
+        index: dict[str, tuple[int, int, bool, str]] = {}
         markers = self.dialects.marker_keys()
         for source, (target, rank) in self.dialects.key_index().items():
             slot = _SLOT_OF_KEY.get(target)
             if slot is not None:
-                index[source] = (slot, rank, source in markers)
+                index[source] = (slot, rank, source in markers, source)
         for key in _SLOT_OF_KEY:
-            index.setdefault(key, (_SLOT_OF_KEY[key], 0, key in markers))
+            index.setdefault(key, (_SLOT_OF_KEY[key], 0, key in markers, key))
         for key in markers:
-            index.setdefault(key, (-1, _NO_RANK, True))
+            index.setdefault(key, (-1, _NO_RANK, True, key))
+        for key, (slot, _, is_marker, _) in list(index.items()):
+            if slot in unused and unused[slot] not in self.by:  # only --by user/session reads them
+                if is_marker:
+                    index[key] = (-1, _NO_RANK, True, key)
+                else:
+                    del index[key]
         self._index = index
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
+        self._contexts: dict[tuple[Any, ...], _Context] = {}
 
     # -- one span ---------------------------------------------------------------------------
 
     def add_span(self, view: SpanView, *, enrich: bool = False) -> CostBreakdown | None:
         """Count one span; returns its breakdown if it carries usage and was not skipped."""
-        return self._add(view, enrich, True)
+        return self._add(view.span, view.scope, view.resource_attributes, view, enrich, True)
 
-    def _add(self, view: SpanView, enrich: bool, want: bool) -> CostBreakdown | None:
+    def _add(
+        self,
+        span: Span,
+        scope: InstrumentationScope,
+        resource_attributes: Mapping[str, Any],
+        view: SpanView | None,
+        enrich: bool,
+        want: bool,
+    ) -> CostBreakdown | None:
         report = self.report
         report.spans_seen += 1
         values: list[Any] = [None] * N_SLOTS
         ranks = [_NO_RANK] * N_SLOTS
-        sources: list[str] = [""] * N_SLOTS
-        markers: dict[str, Any] | None = None
-        index = self._index
-        span = view.span
+        cost_key = ""
+        marker_kvs: list[tuple[str, Any]] | None = None
+        index_get = self._index.get
         for kv in span.attributes:
-            key = kv.key
-            hit = index.get(key)
+            hit = index_get(kv.key)
             if hit is None:
                 continue
-            slot, rank, is_marker = hit
-            any_value = kv.value
-            kind = any_value.WhichOneof("value")
-            if kind == "int_value":
-                value: Any = any_value.int_value
-            elif kind == "string_value":
-                value = any_value.string_value
-            else:
-                value = _value(any_value)
-            if is_marker:
-                if markers is None:
-                    markers = {}
-                markers[key] = value
-            if slot >= 0 and rank < ranks[slot]:
+            slot, rank, is_marker, key = hit
+            if is_marker:  # read only if the span turns out to have usage
+                if marker_kvs is None:
+                    marker_kvs = [(key, kv)]
+                else:
+                    marker_kvs.append((key, kv))
+            if slot >= 0 and rank < ranks[slot]:  # lower rank wins, then the first
+                any_value = kv.value
+                # a non-default int (or text) can only be the oneof's value; else ask
+                if slot <= S_REASONING:
+                    value: Any = any_value.int_value or _value(any_value)
+                else:
+                    value = any_value.string_value or _value(any_value)
                 values[slot] = value
                 ranks[slot] = rank
-                sources[slot] = key
-        if values[S_INPUT] is None and values[S_OUTPUT] is None and values[S_CACHE_READ] is None:
+                if slot == S_COST:
+                    cost_key = key
+        raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
+        cache_read = values[S_CACHE_READ]
+        if raw_input is None and raw_output is None and cache_read is None:
             return None
-        usage_counts, reason = self._classify(view.scope.name, span.name, markers)
-        if reason is not None:
+        markers: dict[str, Any] | None = None
+        if marker_kvs is not None:
+            markers = {}
+            for key, kv in marker_kvs:
+                any_value = kv.value
+                markers[key] = any_value.string_value or _value(any_value)
+        context = self._context(scope.name, span.name, markers, values)
+        if context.reason is not None:
+            reason = context.reason
             report.skipped[reason] = report.skipped.get(reason, 0) + 1
             if len(report.skipped_examples) < self.max_examples:
                 report.skipped_examples.append(
                     SkippedSpan(span.trace_id.hex(), span.span_id.hex(), span.name, reason)
                 )
             return None
-        provider = self._provider(values[S_PROVIDER], values[S_SERVER])
-        response_model = values[S_RESPONSE_MODEL]
-        request_model = values[S_REQUEST_MODEL]
-        model = str(response_model or request_model or "")
-        table = self.table
-        resolution = table.resolve(model, provider) if model else None
-        if resolution is None and request_model and request_model != model:
-            resolution = table.resolve(str(request_model), provider)
-        raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
-        cache_read, cache_write = values[S_CACHE_READ], values[S_CACHE_WRITE]
-        reasoning = values[S_REASONING]
+        provider = context.provider
+        resolution = context.resolution
+        cache_write, reasoning = values[S_CACHE_WRITE], values[S_REASONING]
         raw_input = raw_input if type(raw_input) is int and raw_input > 0 else _int(raw_input)
         raw_output = raw_output if type(raw_output) is int and raw_output > 0 else _int(raw_output)
         cache_read = _int(cache_read) if cache_read is not None else 0
@@ -690,20 +734,23 @@ class CostCalculator:
             cache_read + cache_write,
             reasoning,
             resolution.provider if resolution else None,
-            usage_counts,
+            context.usage_counts,
             self.input_includes_cache,
         )
         units = None
         entry = None
         above = None
-        if resolution is not None:
+        if context.fixed is not None:
+            entry, rates = context.fixed
+            units = _costs(
+                input_tokens, output_tokens, cache_read, cache_write, 0, reasoning, rates
+            )
+        elif resolution is not None:
             at = span.start_time_unix_nano or now_ns()
-            tier = values[S_SERVICE_TIER]
-            service_tier = tier if isinstance(tier, str) and tier else None
             for candidate in resolution.entries:
-                found = candidate.rates_at(at, input_tokens, service_tier)
-                if found is not None:
-                    rates, above = found
+                found_rates = candidate.rates_at(at, input_tokens, context.service_tier)
+                if found_rates is not None:
+                    rates, above = found_rates
                     entry = candidate
                     units = _costs(
                         input_tokens, output_tokens, cache_read, cache_write, 0, reasoning, rates
@@ -711,9 +758,14 @@ class CostCalculator:
                     break
         for note in notes:
             report.heuristics[note] = report.heuristics.get(note, 0) + 1
-        model_name = model or NO_MODEL
+        model_name = context.model
+        if view is None and (self.by or enrich or want or values[S_COST] is not None):
+            from otelcli.otlp.spans import SpanView
+
+            view = SpanView(resource_attributes, scope, span)
         targets = [report.total]
         if self.by:
+            assert view is not None
             group_key = tuple(
                 self._dimension(view, d, model_name, provider, values) for d in self.by
             )
@@ -743,6 +795,7 @@ class CostCalculator:
         reported = values[S_COST]
         if not (want or enrich or reported is not None):
             return None
+        assert view is not None
         breakdown = CostBreakdown(
             model=model_name,
             provider=provider,
@@ -758,10 +811,72 @@ class CostCalculator:
         if units is None:
             return breakdown
         if reported is not None:
-            self._compare(view, breakdown, reported, sources[S_COST])
+            self._compare(view, breakdown, reported, cost_key)
         if enrich:
             write_cost(view, breakdown)
         return breakdown
+
+    def _context(
+        self, scope: str, name: str, markers: dict[str, Any] | None, values: list[Any]
+    ) -> _Context:
+        """Everything about a span with usage that does not depend on its token counts.
+
+        Cached per distinct (scope, name, markers, model, provider, tier): the dialect
+        decisions, the provider and the model resolution are pure functions of those.
+        """
+        raw_provider, server = values[S_PROVIDER], values[S_SERVER]
+        request_model, response_model = values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]
+        tier = values[S_SERVICE_TIER]
+        key: tuple[Any, ...] = ()
+        # Only text is a safe cache key here: 1, 1.0 and True are equal keys but different
+        # model names. Other values are rare; they are worked out without the cache.
+        if (
+            type(raw_provider) in _TEXT
+            and type(server) in _TEXT
+            and type(request_model) in _TEXT
+            and type(response_model) in _TEXT
+            and type(tier) in _TEXT
+        ):
+            try:
+                key = (
+                    scope,
+                    name,
+                    raw_provider,
+                    server,
+                    request_model,
+                    response_model,
+                    tier,
+                    *(markers.items() if markers else ()),
+                )
+                return self._contexts[key]
+            except TypeError:  # an unhashable marker value
+                key = ()
+            except KeyError:
+                pass
+        usage_counts, reason = self._classify(scope, name, markers)
+        provider = self._provider(raw_provider, server)
+        model = str(response_model or request_model or "")
+        table = self.table
+        resolution = table.resolve(model, provider) if model else None
+        if resolution is None and request_model and request_model != model:
+            resolution = table.resolve(str(request_model), provider)
+        service_tier = tier if isinstance(tier, str) and tier else None
+        fixed = None
+        if resolution is not None and resolution.entries:
+            first = resolution.entries[0]
+            if (
+                len(first.periods) == 1
+                and not first.strict_dates
+                and not first.periods[0].tiers
+                and not first.service_tiers
+            ):  # rates_at would return these rates whatever the time or token count
+                fixed = (first, first.periods[0].rates)
+        context = _Context(
+            usage_counts, reason, provider, model or NO_MODEL, resolution, service_tier, fixed
+        )
+        if key:
+            self._contexts[key] = context
+        return context
 
     def _classify(
         self, scope: str, name: str, markers: Mapping[str, Any] | None
@@ -843,10 +958,13 @@ class CostCalculator:
     # -- streams ----------------------------------------------------------------------------
 
     def add_batch(self, batch: ExportTraceServiceRequest, *, enrich: bool = False) -> None:
-        from otelcli.otlp.spans import iter_spans
-
-        for view in iter_spans(batch):
-            self._add(view, enrich, False)
+        add = self._add
+        for resource_spans in batch.resource_spans:
+            resource_attributes = attributes_to_dict(resource_spans.resource.attributes)
+            for scope_spans in resource_spans.scope_spans:
+                scope = scope_spans.scope
+                for span in scope_spans.spans:
+                    add(span, scope, resource_attributes, None, enrich, False)
 
 
 def write_cost(view: SpanView, b: CostBreakdown) -> None:

@@ -257,7 +257,12 @@ class DialectTable:
         return frozenset(keys)
 
 
+FINISH_REASONS_KEY = "gen_ai.response.finish_reasons"
+
+
 def _converted(target: str, value: Any, scale: float | None) -> Any:
+    if target == FINISH_REASONS_KEY and isinstance(value, str):
+        return [value]  # dialects record one reason; semconv keeps a list
     if target.startswith(USAGE_PREFIX) and isinstance(value, str):
         number = to_number(value)
         if number is not None:

@@ -152,11 +152,7 @@ def make_fallback() -> FallbackLookup | None:
         except LookupError:
             # Unknown provider id or no model_match rule: any provider listing the model.
             found = next(
-                (
-                    (p, m)
-                    for p in snapshot[0].providers
-                    if (m := p.find_model(model)) is not None
-                ),
+                ((p, m) for p in snapshot[0].providers if (m := p.find_model(model)) is not None),
                 None,
             )
             if found is None:

@@ -370,9 +370,7 @@ class PriceTable:
         info = self.providers.get(pid) if pid else None
         candidates = name_candidates(model)
         if pid == "fireworks":  # spans often drop Fireworks' account path
-            candidates += [
-                f"accounts/fireworks/models/{c}" for c in candidates if "/" not in c
-            ]
+            candidates += [f"accounts/fireworks/models/{c}" for c in candidates if "/" not in c]
         user = [
             e
             for e in self.user_entries
@@ -572,8 +570,10 @@ def load_table(
 # User pricing files: TOML/JSON ([[models]] with flat prices), the prices.json format,
 # or LiteLLM's model_prices_and_context_window.json (USD per token).
 
-_LITELLM_TIER = re.compile(r"^(input|output|cache_read_input_token|cache_creation_input_token)"
-                           r"_cost(?:_per_token)?_above_(\d+)k_tokens$")
+_LITELLM_TIER = re.compile(
+    r"^(input|output|cache_read_input_token|cache_creation_input_token)"
+    r"_cost(?:_per_token)?_above_(\d+)k_tokens$"
+)
 
 
 def load_pricing_file(path: str | Path) -> list[PriceEntry]:
@@ -623,8 +623,10 @@ def _user_entry(raw: Any, source: str) -> PriceEntry:
     if not name and not regex:
         raise ConfigError(f"pricing entry without match: {dict(raw)!r}", 'add match = "model-name"')
     if "input" not in raw and "output" not in raw:
-        raise ConfigError(f"pricing entry {name or regex} has no input/output price",
-                          "prices are USD per 1M tokens: input = 2.5, output = 10")
+        raise ConfigError(
+            f"pricing entry {name or regex} has no input/output price",
+            "prices are USD per 1M tokens: input = 2.5, output = 10",
+        )
     if regex:
         spec: dict[str, Any] = {"regex": str(regex)}
     elif any(ch in str(name) for ch in "*?["):
@@ -676,9 +678,12 @@ def _litellm_entries(raw: Mapping[str, Any], source: str) -> list[PriceEntry]:
         for field_name, value in spec.items():
             found = _LITELLM_TIER.match(field_name)
             if found and value is not None:
-                ours = {"input": "input", "output": "output",
-                        "cache_read_input_token": "cache_read",
-                        "cache_creation_input_token": "cache_write"}[found.group(1)]
+                ours = {
+                    "input": "input",
+                    "output": "output",
+                    "cache_read_input_token": "cache_read",
+                    "cache_creation_input_token": "cache_write",
+                }[found.group(1)]
                 tiers.setdefault(int(found.group(2)) * 1000, {})[ours] = _per_token(value)
         if tiers:
             prices["tiers"] = [{"above": above, **v} for above, v in sorted(tiers.items())]

@@ -340,7 +340,8 @@ class Validator:
         mapped = self._dialect_keys.get(key)
         if mapped is not None and mapped[0] != key:
             return f"a dialect key: the semconv equivalent is {mapped[0]}"
-        close = difflib.get_close_matches(key, self.rules.attributes, n=1, cutoff=0.8)
+        current = [name for name, rule in self.rules.attributes.items() if rule.deprecated is None]
+        close = difflib.get_close_matches(key, current, n=1, cutoff=0.8)
         return f"did you mean {close[0]}?" if close else None
 
     def _naming(self, key: str, template: str | None) -> list[Raw]:

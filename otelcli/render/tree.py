@@ -355,7 +355,10 @@ class SpanFilter:
     @property
     def active(self) -> bool:
         return bool(
-            self.services or self.genai_only or self.errors_only or self.min_duration_ns
+            self.services
+            or self.genai_only
+            or self.errors_only
+            or self.min_duration_ns
             or self.grep
         )
 
@@ -379,9 +382,7 @@ class SpanFilter:
         search = self.grep.search
         if search(view.name) or search(view.span.status.message):
             return True
-        return any(
-            search(key) or search(str(value)) for key, value in view.attributes.items()
-        )
+        return any(search(key) or search(str(value)) for key, value in view.attributes.items())
 
     def matches_trace(self, entry: TraceEntry, summarizer: Summarizer) -> bool:
         if not self.active:
@@ -531,9 +532,7 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def trace_header(
-    entry: TraceEntry, totals: TraceTotals, settled: bool, priced: bool
-) -> Text:
+def trace_header(entry: TraceEntry, totals: TraceTotals, settled: bool, priced: bool) -> Text:
     text = Text()
     text.append("✓ " if settled else "● ", style="green" if settled else "yellow")
     if entry.continued:
@@ -627,8 +626,14 @@ def render_text(renderable: RenderableType, width: int = 120) -> str:
     """Plain text (no colour, no control codes) of a rich renderable, for pipes and files."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, no_color=True, color_system=None, force_terminal=False,
-        highlight=False, soft_wrap=False, emoji=False,
+        file=buffer,
+        width=width,
+        no_color=True,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
     )
     console.print(renderable)
     return buffer.getvalue()

@@ -299,9 +299,7 @@ def _status_body(status: int, message: str, content_type: str) -> bytes:
     if content_type == JSON:
         return orjson.dumps({"code": code, "message": message})
     encoded = message.encode("utf-8")
-    return (
-        bytes([0x08]) + _varint(code) + bytes([0x12]) + _varint(len(encoded)) + encoded
-    )
+    return bytes([0x08]) + _varint(code) + bytes([0x12]) + _varint(len(encoded)) + encoded
 
 
 def _varint(value: int) -> bytes:
@@ -446,8 +444,9 @@ class OtlpApp:
             if signal == "traces":
                 traces = _decode_traces(body, content_type)
                 stats.trace_requests += 1
-                stats.spans += sum(len(ss.spans) for rs in traces.resource_spans
-                                   for ss in rs.scope_spans)
+                stats.spans += sum(
+                    len(ss.spans) for rs in traces.resource_spans for ss in rs.scope_spans
+                )
                 return self.on_traces(traces) if self.on_traces else None
             if signal == "logs":
                 logs = _decode_other(body, content_type, ExportLogsServiceRequest)
@@ -643,15 +642,20 @@ def otlp_environment(
 
 
 def start_command(
-    command: Sequence[str], url: str, auth_token: str | None = None
+    command: Sequence[str],
+    url: str,
+    auth_token: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `command` with its OTLP exporters pointed at the receiver at `url`."""
     import subprocess
 
     if not command:
         raise UsageError("no command given", hint="put the command after --, e.g. -- python app.py")
+    env = otlp_environment(url, auth_token)
+    env.update(extra_env or {})
     try:
-        return subprocess.Popen(list(command), env=otlp_environment(url, auth_token))
+        return subprocess.Popen(list(command), env=env)
     except OSError as exc:
         raise UsageError(
             f"cannot run {command[0]!r}: {exc.strerror or exc}",

@@ -4,7 +4,9 @@
 
 The receiver (shared with `tail`) listens on 127.0.0.1 on a free port; the command gets
 OTEL_EXPORTER_OTLP_ENDPOINT (and the per-signal endpoints), OTEL_EXPORTER_OTLP_PROTOCOL=
-http/protobuf and OTEL_TRACES_EXPORTER=otlp. Batches are handed to `on_batch` on the calling
+http/protobuf and OTEL_TRACES_EXPORTER=otlp. With grpcio installed an OTLP/gRPC receiver
+listens too, on another free port, which the command gets as OTELCLI_GRPC_ENDPOINT (for
+exporters fixed to gRPC). Batches are handed to `on_batch` on the calling
 thread while the command runs. After it exits, batches still in flight get a grace period:
 collection ends once nothing arrived for `quiet_s`, or after `grace_s` at most.
 """
@@ -15,6 +17,7 @@ import queue
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +37,8 @@ class RunResult:
     spans: int = 0
     url: str = ""
     receiver: dict[str, Any] = field(default_factory=dict)
+    grpc_url: str | None = None
+    grpc_receiver: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +48,8 @@ class RunResult:
             "spans": self.spans,
             "endpoint": self.url,
             "receiver": self.receiver,
+            "grpc_endpoint": self.grpc_url,
+            "grpc_receiver": self.grpc_receiver,
         }
 
 
@@ -53,7 +60,10 @@ def run_with_receiver(
     grace_s: float = 3.0,
     quiet_s: float = 0.3,
     env: dict[str, str] | None = None,
+    grpc: bool | None = None,
 ) -> RunResult:
+    """Run `command`; `grpc` None starts the gRPC receiver when grpcio is installed."""
+    from otelcli.transport.grpc_receiver import GrpcReceiver, grpc_available
     from otelcli.transport.receiver import Receiver, otlp_environment
 
     if not command:
@@ -64,10 +74,17 @@ def run_with_receiver(
         batches.put(batch)
 
     result = RunResult(argv=list(command), exit_code=0)
-    with Receiver("127.0.0.1", 0, on_traces=lambda b: deliver(b)) as receiver:
+    grpc_receiver = None
+    with ExitStack() as running:
+        receiver = running.enter_context(Receiver("127.0.0.1", 0, on_traces=deliver))
+        if grpc or (grpc is None and grpc_available()):
+            grpc_receiver = running.enter_context(GrpcReceiver("127.0.0.1", 0, on_traces=deliver))
+            result.grpc_url = grpc_receiver.url
         result.url = receiver.url
         child_env = otlp_environment(receiver.url, base=env)
         child_env["OTEL_TRACES_EXPORTER"] = "otlp"
+        if result.grpc_url:
+            child_env["OTELCLI_GRPC_ENDPOINT"] = result.grpc_url
         try:
             child = subprocess.Popen(list(command), env=child_env)
         except OSError as exc:
@@ -96,6 +113,8 @@ def run_with_receiver(
                 break
     _drain(batches, on_batch, result, wait_s=0)
     result.receiver = receiver.stats.to_dict()
+    if grpc_receiver is not None:
+        result.grpc_receiver = grpc_receiver.stats.to_dict()
     return result
 
 

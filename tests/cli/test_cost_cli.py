@@ -38,35 +38,76 @@ def llm_batch(service: str, trace: int, calls: list[dict[str, Any]]) -> ExportTr
 
 
 def call(model: str, inp: int, out: int, **extra: Any) -> dict[str, Any]:
-    return {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": model, "gen_ai.usage.input_tokens": inp,
-            "gen_ai.usage.output_tokens": out, **extra}
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": inp,
+        "gen_ai.usage.output_tokens": out,
+        **extra,
+    }
 
 
 @pytest.fixture
 def capture(tmp_path: Path) -> Path:
     path = tmp_path / "run.pb"
     with open_writer(str(path)) as writer:
-        writer.write(llm_batch("shop", 1, [
-            call("gpt-4o", 1_000_000, 0, **{"user.id": "ann"}),
-            call("gpt-4o-mini", 1_000_000, 0, **{"user.id": "bob", "gen_ai.usage.cost": 9.0}),
-        ]))
-        writer.write(llm_batch("web", 2, [
-            call("gpt-4o", 0, 1_000_000, **{"user.id": "ann"}),
-            call("house-model", 10, 10),
-            {"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 5_000_000},
-        ]))
+        writer.write(
+            llm_batch(
+                "shop",
+                1,
+                [
+                    call("gpt-4o", 1_000_000, 0, **{"user.id": "ann"}),
+                    call(
+                        "gpt-4o-mini", 1_000_000, 0, **{"user.id": "bob", "gen_ai.usage.cost": 9.0}
+                    ),
+                ],
+            )
+        )
+        writer.write(
+            llm_batch(
+                "web",
+                2,
+                [
+                    call("gpt-4o", 0, 1_000_000, **{"user.id": "ann"}),
+                    call("house-model", 10, 10),
+                    {
+                        "gen_ai.operation.name": "invoke_agent",
+                        "gen_ai.usage.input_tokens": 5_000_000,
+                    },
+                ],
+            )
+        )
     return path
 
 
 def test_quick_mode_json(cli: Cli) -> None:
-    result = cli("cost", "-m", "gpt-4o", "-i", "1200", "-o", "300", "--cached", "200",
-                 "--provider", "openai", "--format", "json")
+    result = cli(
+        "cost",
+        "-m",
+        "gpt-4o",
+        "-i",
+        "1200",
+        "-o",
+        "300",
+        "--cached",
+        "200",
+        "--provider",
+        "openai",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["usd"]["total"] == "0.00575" and data["price_id"] == "openai/gpt-4o"
-    assert data["tokens"] == {"input": 1200, "cache_read": 200, "cache_write": 0,
-                              "cache_write_1h": 0, "output": 300, "reasoning": 0}
+    assert data["tokens"] == {
+        "input": 1200,
+        "cache_read": 200,
+        "cache_write": 0,
+        "cache_write_1h": 0,
+        "output": 300,
+        "reasoning": 0,
+    }
 
 
 def test_quick_mode_table_and_unknown_model(cli: Cli) -> None:
@@ -91,8 +132,10 @@ def test_quick_mode_at_a_past_date(cli: Cli) -> None:
         ("provider", {"openai": "12.65"}),
         ("trace", {f"{1:032x}": "2.65", f"{2:032x}": "10"}),
         ("session", {"unknown": "12.65"}),
-        ("span-name",
-         {"chat gpt-4o": "12.5", "chat gpt-4o-mini": "0.15", "chat house-model": None}),
+        (
+            "span-name",
+            {"chat gpt-4o": "12.5", "chat gpt-4o-mini": "0.15", "chat house-model": None},
+        ),
     ],
 )
 def test_file_mode_groupings(
@@ -110,8 +153,9 @@ def test_file_mode_groupings(
 
 
 def test_two_groupings_top_and_csv(cli: Cli, capture: Path) -> None:
-    result = cli("cost", str(capture), "--by", "service", "--by", "model", "--top", "1",
-                 "--format", "csv")
+    result = cli(
+        "cost", str(capture), "--by", "service", "--by", "model", "--top", "1", "--format", "csv"
+    )
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 1

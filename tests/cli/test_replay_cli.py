@@ -39,8 +39,9 @@ def all_ids(path: Path) -> list[bytes]:
 
 
 @pytest.mark.parametrize("name", ["run.pb", "run.jsonl", "run.json.gz", "run.lp"])
-def test_replays_every_format_faithfully(cli: Cli, receiver: RecordingReceiver, tmp_path: Path,
-                                         name: str) -> None:
+def test_replays_every_format_faithfully(
+    cli: Cli, receiver: RecordingReceiver, tmp_path: Path, name: str
+) -> None:
     source = capture(tmp_path / name, batches=3, spans=5)
     result = cli("replay", str(source), "--endpoint", receiver.base_url, "-f", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -55,11 +56,11 @@ def test_replays_every_format_faithfully(cli: Cli, receiver: RecordingReceiver, 
         original.MergeFrom(batch)
     # Ids, timestamps and attributes kept bit-for-bit without rewrites.
     assert sorted(s.span.SerializeToString() for s in iter_spans(received)) == sorted(
-        s.span.SerializeToString() for s in iter_spans(original))
+        s.span.SerializeToString() for s in iter_spans(original)
+    )
 
 
-def test_faults_every_span_exactly_once(cli: Cli, scripted_receiver: Start,
-                                        tmp_path: Path) -> None:
+def test_faults_every_span_exactly_once(cli: Cli, scripted_receiver: Start, tmp_path: Path) -> None:
     source = capture(tmp_path / "run.pb", batches=12, spans=25)
     delivered: list[bytes] = []
     rejected: list[bytes] = []
@@ -78,8 +79,11 @@ def test_faults_every_span_exactly_once(cli: Cli, scripted_receiver: Start,
         if len(ids) > 40:
             return Reply(413)
         if request.resource_spans[0].resource.attributes[0].value.string_value == "svc2":
-            return Reply(400, body=b'{"message":"svc2 is not allowed"}',
-                         headers={"content-type": "application/json"})
+            return Reply(
+                400,
+                body=b'{"message":"svc2 is not allowed"}',
+                headers={"content-type": "application/json"},
+            )
         with lock:
             if index % 5 == 0:
                 delivered.extend(ids[:-2])
@@ -90,8 +94,20 @@ def test_faults_every_span_exactly_once(cli: Cli, scripted_receiver: Start,
 
     receiver = scripted_receiver(faults)
     dead = tmp_path / "dead.jsonl"
-    result = cli("replay", str(source), "--endpoint", receiver.base_url, "--batch-size", "60",
-                 "--concurrency", "3", "--dead-letter", str(dead), "-f", "json")
+    result = cli(
+        "replay",
+        str(source),
+        "--endpoint",
+        receiver.base_url,
+        "--batch-size",
+        "60",
+        "--concurrency",
+        "3",
+        "--dead-letter",
+        str(dead),
+        "-f",
+        "json",
+    )
     summary = json.loads(result.stdout)
     delivery = summary["delivery"]
     assert result.exit_code == 4, summary  # 400 for svc2: rejected, dead-lettered
@@ -112,11 +128,18 @@ def test_faults_every_span_exactly_once(cli: Cli, scripted_receiver: Start,
     assert json.loads(again.stdout)["delivery"]["accepted"] == len(dead_ids)
 
 
-def test_failure_without_dead_letter_exits_non_zero(cli: Cli, scripted_receiver: Start,
-                                                   tmp_path: Path) -> None:
+def test_failure_without_dead_letter_exits_non_zero(
+    cli: Cli, scripted_receiver: Start, tmp_path: Path
+) -> None:
     receiver = scripted_receiver(lambda r, i: Reply(500))
-    result = cli("replay", str(capture(tmp_path / "run.pb", 2, 3)), "--endpoint",
-                 receiver.base_url, "-f", "json")
+    result = cli(
+        "replay",
+        str(capture(tmp_path / "run.pb", 2, 3)),
+        "--endpoint",
+        receiver.base_url,
+        "-f",
+        "json",
+    )
     summary = json.loads(result.stdout)
     assert result.exit_code == 5
     assert summary["delivery"]["failed"] == 6 and summary["adds_up"]
@@ -126,14 +149,34 @@ def test_rewrites_and_filters(cli: Cli, receiver: RecordingReceiver, tmp_path: P
     source = tmp_path / "run.pb"
     with open_writer(str(source)) as writer:
         for n in range(3):
-            writer.write(make_request(4, trace_byte=n + 1, service=f"svc{n}",
-                                      attributes={"gen_ai.input.messages": "secret prompt",
-                                                  "keep": "yes"}))
+            writer.write(
+                make_request(
+                    4,
+                    trace_byte=n + 1,
+                    service=f"svc{n}",
+                    attributes={"gen_ai.input.messages": "secret prompt", "keep": "yes"},
+                )
+            )
     keep_trace = (bytes([2]) * 16).hex()
-    result = cli("replay", str(source), "--endpoint", receiver.base_url, "--new-ids",
-                 "--service", "replayed", "--resource-attr", "run=7",
-                 "--drop-attr", "gen_ai.input.*", "--trace-id", keep_trace,
-                 "--rebase-time", "end", "-f", "json")
+    result = cli(
+        "replay",
+        str(source),
+        "--endpoint",
+        receiver.base_url,
+        "--new-ids",
+        "--service",
+        "replayed",
+        "--resource-attr",
+        "run=7",
+        "--drop-attr",
+        "gen_ai.input.*",
+        "--trace-id",
+        keep_trace,
+        "--rebase-time",
+        "end",
+        "-f",
+        "json",
+    )
     summary = json.loads(result.stdout)
     assert result.exit_code == 0, summary
     assert summary["read"] == 12 and summary["filtered"] == 8
@@ -141,8 +184,9 @@ def test_rewrites_and_filters(cli: Cli, receiver: RecordingReceiver, tmp_path: P
     spans = [s for r in receiver.requests if r.request for s in iter_spans(r.request)]
     assert {s.service_name for s in spans} == {"replayed"}
     assert all(s.resource_attributes["run"] == 7 for s in spans)
-    assert all("gen_ai.input.messages" not in s.attributes and s.attributes["keep"] == "yes"
-               for s in spans)
+    assert all(
+        "gen_ai.input.messages" not in s.attributes and s.attributes["keep"] == "yes" for s in spans
+    )
     # Fresh ids, still one trace with its parent links intact.
     assert {s.trace_id for s in spans} != {keep_trace} and len({s.trace_id for s in spans}) == 1
     ids = {s.span_id for s in spans}
@@ -154,13 +198,15 @@ def test_rewrites_and_filters(cli: Cli, receiver: RecordingReceiver, tmp_path: P
     assert ends[-1] - ends[0] == 3000
 
 
-def test_new_ids_are_fresh_on_every_run(cli: Cli, receiver: RecordingReceiver,
-                                        tmp_path: Path) -> None:
+def test_new_ids_are_fresh_on_every_run(
+    cli: Cli, receiver: RecordingReceiver, tmp_path: Path
+) -> None:
     source = capture(tmp_path / "run.pb", 1, 3)
     for _ in range(2):
         cli("replay", str(source), "--endpoint", receiver.base_url, "--new-ids")
     first, second = (
-        {s.trace_id for s in iter_spans(r.request)} for r in receiver.requests if r.request)
+        {s.trace_id for s in iter_spans(r.request)} for r in receiver.requests if r.request
+    )
     assert first.isdisjoint(second)
 
 
@@ -173,19 +219,29 @@ def test_dry_run_writes_the_rewritten_capture(cli: Cli, tmp_path: Path) -> None:
     assert sum(count_spans(b) for b in CaptureReader(str(out))) == 5
 
 
-def test_rechunks_by_count_and_size(cli: Cli, receiver: RecordingReceiver,
-                                    tmp_path: Path) -> None:
+def test_rechunks_by_count_and_size(cli: Cli, receiver: RecordingReceiver, tmp_path: Path) -> None:
     source = capture(tmp_path / "run.pb", 2, 50)
-    result = cli("replay", str(source), "--endpoint", receiver.base_url, "--batch-size", "30",
-                 "--max-batch-bytes", "2048", "-f", "json")
+    result = cli(
+        "replay",
+        str(source),
+        "--endpoint",
+        receiver.base_url,
+        "--batch-size",
+        "30",
+        "--max-batch-bytes",
+        "2048",
+        "-f",
+        "json",
+    )
     assert json.loads(result.stdout)["delivery"]["accepted"] == 100
     sizes = [count_spans(r.request) for r in receiver.requests if r.request]
     assert sum(sizes) == 100 and max(sizes) <= 30
     assert all(len(r.body) <= 2048 for r in receiver.requests)
 
 
-def test_pace_follows_the_original_timing(cli: Cli, receiver: RecordingReceiver,
-                                          tmp_path: Path) -> None:
+def test_pace_follows_the_original_timing(
+    cli: Cli, receiver: RecordingReceiver, tmp_path: Path
+) -> None:
     source = tmp_path / "run.pb"
     with open_writer(str(source)) as writer:
         for n in range(3):  # three batches 0.2 s apart in the capture
@@ -195,20 +251,41 @@ def test_pace_follows_the_original_timing(cli: Cli, receiver: RecordingReceiver,
                 s.span.end_time_unix_nano += n * 200_000_000
             writer.write(batch)
     started = time.monotonic()
-    result = cli("replay", str(source), "--endpoint", receiver.base_url, "--pace", "2x",
-                 "--batch-size", "1", "--concurrency", "1")
+    result = cli(
+        "replay",
+        str(source),
+        "--endpoint",
+        receiver.base_url,
+        "--pace",
+        "2x",
+        "--batch-size",
+        "1",
+        "--concurrency",
+        "1",
+    )
     assert result.exit_code == 0
     assert time.monotonic() - started >= 0.2  # 0.4 s of capture at 2x
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--pace", "fast"], "--pace"),
-    (["--rebase-time", "middle"], "--rebase-time"),
-    (["--trace-id", "abc"], "--trace-id"),
-])
-def test_bad_options_are_usage_errors(cli: Cli, tmp_path: Path, args: list[str],
-                                      message: str) -> None:
-    result = cli("replay", str(capture(tmp_path / "r.pb", 1, 1)), "-o",
-                 str(tmp_path / "o.pb"), *args, "-f", "json")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pace", "fast"], "--pace"),
+        (["--rebase-time", "middle"], "--rebase-time"),
+        (["--trace-id", "abc"], "--trace-id"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    cli: Cli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = cli(
+        "replay",
+        str(capture(tmp_path / "r.pb", 1, 1)),
+        "-o",
+        str(tmp_path / "o.pb"),
+        *args,
+        "-f",
+        "json",
+    )
     assert result.exit_code == 2
     assert message in json.loads(result.stdout)["error"]["message"]

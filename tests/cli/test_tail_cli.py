@@ -30,7 +30,7 @@ from tests.receiver import RecordingReceiver
 
 Cli = Callable[..., CliResult]
 
-APP = '''
+APP = """
 import os, sys
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -57,10 +57,11 @@ for turn in range(int(os.environ.get("TURNS", "2"))):
             pass
 provider.shutdown()
 sys.exit(int(os.environ.get("EXIT", "0")))
-'''
+"""
 
-_TURN_COST = price_call(load_table(use_fallback=False), "gpt-4o", 1200, 300, cached_tokens=800,
-                        provider="openai").total_usd
+_TURN_COST = price_call(
+    load_table(use_fallback=False), "gpt-4o", 1200, 300, cached_tokens=800, provider="openai"
+).total_usd
 assert _TURN_COST is not None
 TURN_COST: Decimal = _TURN_COST
 
@@ -132,11 +133,23 @@ def test_auth_token_reaches_the_command(cli: Cli, app: list[str]) -> None:
     assert len(ndjson(result.stdout)) == 8 and "refused" not in result.stderr
 
 
-def test_save_and_forward_tee(cli: Cli, app: list[str], tmp_path: Path,
-                              receiver: RecordingReceiver) -> None:
+def test_save_and_forward_tee(
+    cli: Cli, app: list[str], tmp_path: Path, receiver: RecordingReceiver
+) -> None:
     saved = tmp_path / "run.jsonl"
-    result = cli("tail", "-f", "ndjson", "--save", str(saved), "--forward", receiver.base_url,
-                 "-H", "x-api-key: k", "--", *app)
+    result = cli(
+        "tail",
+        "-f",
+        "ndjson",
+        "--save",
+        str(saved),
+        "--forward",
+        receiver.base_url,
+        "-H",
+        "x-api-key: k",
+        "--",
+        *app,
+    )
     assert result.exit_code == 0, result.stderr
     spans = [v for b in read_batches([str(saved)]) for v in iter_spans(b)]
     assert len(spans) == 8
@@ -151,8 +164,19 @@ def test_forward_failure_is_reported_and_the_local_copy_kept(
     saved = tmp_path / "run.pb"
     with Receiver("127.0.0.1", 0) as gone:
         dead_url = gone.url  # a port that is closed once this block ends
-    result = cli("tail", "-f", "ndjson", "--save", str(saved), "--forward", dead_url,
-                 "--timeout", "1", "--", *app)
+    result = cli(
+        "tail",
+        "-f",
+        "ndjson",
+        "--save",
+        str(saved),
+        "--forward",
+        dead_url,
+        "--timeout",
+        "1",
+        "--",
+        *app,
+    )
     assert result.exit_code == 6  # network error, as for every sending command
     assert "8 not delivered" in result.stderr
     assert sum(len(list(iter_spans(b))) for b in read_batches([str(saved)])) == 8
@@ -213,8 +237,9 @@ def test_tail_file_follow(cli: Cli, tmp_path: Path) -> None:
 # -- capture -----------------------------------------------------------------------------------
 
 
-def test_capture_writes_everything_the_command_sent(cli: Cli, app: list[str],
-                                                    tmp_path: Path) -> None:
+def test_capture_writes_everything_the_command_sent(
+    cli: Cli, app: list[str], tmp_path: Path
+) -> None:
     output = tmp_path / "run.lp"
     result = cli("capture", "-o", str(output), "--format", "json", "--", *app)
     assert result.exit_code == 0, result.stderr
@@ -224,8 +249,7 @@ def test_capture_writes_everything_the_command_sent(cli: Cli, app: list[str],
     assert sum(len(list(iter_spans(b))) for b in read_batches([str(output)])) == 8
 
 
-def test_capture_replay_validate_cost_end_to_end(cli: Cli, app: list[str],
-                                                 tmp_path: Path) -> None:
+def test_capture_replay_validate_cost_end_to_end(cli: Cli, app: list[str], tmp_path: Path) -> None:
     run = tmp_path / "run.pb"
     assert cli("capture", "-o", str(run), "-f", "json", "--", *app).exit_code == 0
 
@@ -263,9 +287,21 @@ def test_sigterm_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
     saved = tmp_path / "run.jsonl"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
-        [sys.executable, "-m", "otelcli", "tail", "--listen", "127.0.0.1:0", "--save", str(saved),
-         "-f", "ndjson"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-m",
+            "otelcli",
+            "tail",
+            "--listen",
+            "127.0.0.1:0",
+            "--save",
+            str(saved),
+            "-f",
+            "ndjson",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         assert process.stderr is not None
@@ -273,9 +309,11 @@ def test_sigterm_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
         url = re.search(r"(http://\S+)", first)
         assert url, first
         for n in range(3):
-            response = httpx.post(url.group(1) + "/v1/traces",
-                                  content=make_request(2, trace_byte=n + 1).SerializeToString(),
-                                  headers={"content-type": "application/x-protobuf"})
+            response = httpx.post(
+                url.group(1) + "/v1/traces",
+                content=make_request(2, trace_byte=n + 1).SerializeToString(),
+                headers={"content-type": "application/x-protobuf"},
+            )
             assert response.status_code == 200
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=30)

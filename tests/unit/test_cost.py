@@ -89,12 +89,20 @@ def test_quick_mode_breakdown(table: PriceTable) -> None:
 
 def test_cached_larger_than_input_means_exclusive_counts(table: PriceTable) -> None:
     # Anthropic-style raw counts: 100 uncached + 20k cache read + 1k cache write
-    b = price_call(table, "claude-sonnet-4-20250514", 100, 50, cached_tokens=20_000,
-                   cache_write_tokens=1_000, provider="anthropic")
+    b = price_call(
+        table,
+        "claude-sonnet-4-20250514",
+        100,
+        50,
+        cached_tokens=20_000,
+        cache_write_tokens=1_000,
+        provider="anthropic",
+    )
     assert b.usage.input_tokens == 21_100
     assert b.notes and "cache tokens > input tokens" in b.notes[0]
-    expected = (100 * Decimal(3) + 20_000 * Decimal("0.3") + 1_000 * Decimal("3.75")
-                + 50 * Decimal(15)) / MTOK
+    expected = (
+        100 * Decimal(3) + 20_000 * Decimal("0.3") + 1_000 * Decimal("3.75") + 50 * Decimal(15)
+    ) / MTOK
     assert b.total_usd == expected
 
 
@@ -106,16 +114,24 @@ def test_inclusive_override_beats_the_heuristic() -> None:
 
 
 def test_reasoning_larger_than_output_is_added(table: PriceTable) -> None:
-    b = price_call(table, "o3", 1000, 200, reasoning_tokens=800, provider="openai",
-                   at=datetime(2025, 7, 1, tzinfo=UTC))
+    b = price_call(
+        table,
+        "o3",
+        1000,
+        200,
+        reasoning_tokens=800,
+        provider="openai",
+        at=datetime(2025, 7, 1, tzinfo=UTC),
+    )
     assert b.usage.output_tokens == 1000
     assert b.output_usd == Decimal(1000 * 8) / MTOK
 
 
 def test_one_hour_cache_writes_use_their_own_price(table: PriceTable) -> None:
     resolution = table.resolve("claude-sonnet-4-20250514", "anthropic")
-    usage = Usage(input_tokens=3_000, output_tokens=0, cache_write_tokens=3_000,
-                  cache_write_1h_tokens=1_000)
+    usage = Usage(
+        input_tokens=3_000, output_tokens=0, cache_write_tokens=3_000, cache_write_1h_tokens=1_000
+    )
     b = cost_of(resolution, usage, model="claude-sonnet-4-20250514", ts_ns=DAY_2026)
     assert b.cache_write_usd == (2_000 * Decimal("3.75") + 1_000 * Decimal(6)) / MTOK
 
@@ -136,8 +152,9 @@ def test_parts_add_up_and_match_decimal_arithmetic(
     inp: int, out: int, cached: int, model: str
 ) -> None:
     table = load_builtin_table()
-    b = price_call(table, model, inp, out, cached_tokens=cached, at=datetime(2026, 11, 1,
-                                                                           tzinfo=UTC))
+    b = price_call(
+        table, model, inp, out, cached_tokens=cached, at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
     parts = [b.input_usd, b.cache_read_usd, b.cache_write_usd, b.output_usd, b.reasoning_usd]
     assert b.total_usd == sum((p for p in parts if p is not None), Decimal(0))
     resolution = table.resolve(model)
@@ -146,8 +163,11 @@ def test_parts_add_up_and_match_decimal_arithmetic(
     rates, _ = period.rates_for(b.usage.input_tokens)
     price = rates.usd()
     uncached = b.usage.input_tokens - b.usage.cache_read_tokens
-    expected = (uncached * price["input"] + b.usage.cache_read_tokens * price["cache_read"]
-                + b.usage.output_tokens * price["output"]) / MTOK
+    expected = (
+        uncached * price["input"]
+        + b.usage.cache_read_tokens * price["cache_read"]
+        + b.usage.output_tokens * price["output"]
+    ) / MTOK
     assert b.total_usd == expected
 
 
@@ -158,13 +178,22 @@ def mixed_capture() -> list[ExportTraceServiceRequest]:
     return [
         batch(
             [
-                ("chat gpt-4o", chat("gpt-4o", "openai", 1_000, 100, **{"user.id": "ann",
-                                                                         "session.id": "s1"})),
-                ("invoke_agent shopper", {"gen_ai.operation.name": "invoke_agent",
-                                          "gen_ai.usage.input_tokens": 1_000,
-                                          "gen_ai.usage.output_tokens": 100}),
-                ("chat claude", chat("claude-sonnet-4-20250514", "anthropic", 2_000, 200,
-                                     **{"user.id": "bob"})),
+                (
+                    "chat gpt-4o",
+                    chat("gpt-4o", "openai", 1_000, 100, **{"user.id": "ann", "session.id": "s1"}),
+                ),
+                (
+                    "invoke_agent shopper",
+                    {
+                        "gen_ai.operation.name": "invoke_agent",
+                        "gen_ai.usage.input_tokens": 1_000,
+                        "gen_ai.usage.output_tokens": 100,
+                    },
+                ),
+                (
+                    "chat claude",
+                    chat("claude-sonnet-4-20250514", "anthropic", 2_000, 200, **{"user.id": "bob"}),
+                ),
                 ("chat mystery", chat("mystery-model-9", "openai", 10, 10)),
             ],
             trace=1,
@@ -172,14 +201,27 @@ def mixed_capture() -> list[ExportTraceServiceRequest]:
         # Vercel AI SDK: the outer span repeats the doGenerate usage
         batch(
             [
-                ("ai.generateText", {"ai.operationId": "ai.generateText", "ai.model.id": "gpt-4o",
-                                     "ai.model.provider": "openai.chat",
-                                     "ai.usage.promptTokens": 500,
-                                     "ai.usage.completionTokens": 50}),
-                ("ai.generateText.doGenerate", {
-                    "ai.operationId": "ai.generateText.doGenerate", "ai.model.id": "gpt-4o",
-                    "ai.model.provider": "openai.chat", "ai.usage.promptTokens": 500,
-                    "ai.usage.completionTokens": 50, "ai.telemetry.metadata.userId": "ann"}),
+                (
+                    "ai.generateText",
+                    {
+                        "ai.operationId": "ai.generateText",
+                        "ai.model.id": "gpt-4o",
+                        "ai.model.provider": "openai.chat",
+                        "ai.usage.promptTokens": 500,
+                        "ai.usage.completionTokens": 50,
+                    },
+                ),
+                (
+                    "ai.generateText.doGenerate",
+                    {
+                        "ai.operationId": "ai.generateText.doGenerate",
+                        "ai.model.id": "gpt-4o",
+                        "ai.model.provider": "openai.chat",
+                        "ai.usage.promptTokens": 500,
+                        "ai.usage.completionTokens": 50,
+                        "ai.telemetry.metadata.userId": "ann",
+                    },
+                ),
             ],
             scope="ai",
             service="web",
@@ -188,14 +230,25 @@ def mixed_capture() -> list[ExportTraceServiceRequest]:
         # OpenInference LLM span (and an AGENT span carrying the sum)
         batch(
             [
-                ("ChatCompletion", {"openinference.span.kind": "LLM",
-                                    "llm.model_name": "gpt-4o-mini", "llm.provider": "openai",
-                                    "llm.token_count.prompt": 10_000,
-                                    "llm.token_count.completion": 1_000,
-                                    "llm.token_count.prompt_details.cache_read": 4_000}),
-                ("Agent", {"openinference.span.kind": "AGENT",
-                           "llm.token_count.prompt": 10_000,
-                           "llm.token_count.completion": 1_000}),
+                (
+                    "ChatCompletion",
+                    {
+                        "openinference.span.kind": "LLM",
+                        "llm.model_name": "gpt-4o-mini",
+                        "llm.provider": "openai",
+                        "llm.token_count.prompt": 10_000,
+                        "llm.token_count.completion": 1_000,
+                        "llm.token_count.prompt_details.cache_read": 4_000,
+                    },
+                ),
+                (
+                    "Agent",
+                    {
+                        "openinference.span.kind": "AGENT",
+                        "llm.token_count.prompt": 10_000,
+                        "llm.token_count.completion": 1_000,
+                    },
+                ),
             ],
             scope="openinference.instrumentation.openai",
             service="rag",
@@ -204,13 +257,20 @@ def mixed_capture() -> list[ExportTraceServiceRequest]:
         # pydantic-ai: agent run with aggregated usage, Logfire pending duplicate
         batch(
             [
-                ("agent run", {"gen_ai.operation.name": "invoke_agent",
-                               "gen_ai.usage.input_tokens": 300, "gen_ai.usage.output_tokens": 30,
-                               "gen_ai.aggregated_usage.input_tokens": 300}),
-                ("chat gpt-4o", chat("gpt-4o", "openai", 300, 30,
-                                     **{"logfire.span_type": "pending_span"})),
-                ("chat gpt-4o", chat("gpt-4o", "openai", 300, 30,
-                                     **{"operation.cost": 0.00105})),
+                (
+                    "agent run",
+                    {
+                        "gen_ai.operation.name": "invoke_agent",
+                        "gen_ai.usage.input_tokens": 300,
+                        "gen_ai.usage.output_tokens": 30,
+                        "gen_ai.aggregated_usage.input_tokens": 300,
+                    },
+                ),
+                (
+                    "chat gpt-4o",
+                    chat("gpt-4o", "openai", 300, 30, **{"logfire.span_type": "pending_span"}),
+                ),
+                ("chat gpt-4o", chat("gpt-4o", "openai", 300, 30, **{"operation.cost": 0.00105})),
             ],
             scope="pydantic-ai",
             trace=4,
@@ -253,8 +313,13 @@ def test_every_grouping_adds_up_to_the_total(table: PriceTable, dimension: str) 
         "trace": {f"{n:032x}" for n in (1, 2, 3, 4)},
         "user": {"ann", "bob", "unknown"},
         "session": {"s1", "unknown"},
-        "span-name": {"chat gpt-4o", "chat claude", "chat mystery", "ai.generateText.doGenerate",
-                      "ChatCompletion"},
+        "span-name": {
+            "chat gpt-4o",
+            "chat claude",
+            "chat mystery",
+            "ai.generateText.doGenerate",
+            "ChatCompletion",
+        },
     }[dimension]
     assert keys == expected
 
@@ -265,7 +330,9 @@ def test_two_dimensions_and_top(table: PriceTable) -> None:
     assert top[0][0] == ("shop", "claude-sonnet-4-20250514")
     data = report.to_dict(top=2)
     assert len(data["groups"]) == 2 and data["groups"][0]["key"] == {
-        "service": "shop", "model": "claude-sonnet-4-20250514"}
+        "service": "shop",
+        "model": "claude-sonnet-4-20250514",
+    }
     unknown_group = report.groups[("shop", "mystery-model-9")].to_dict()
     assert unknown_group["usd"] is None  # unknown is never $0
 
@@ -276,8 +343,13 @@ def test_unknown_dimension_is_a_usage_error(table: PriceTable) -> None:
 
 
 def test_openlit_anthropic_counts_are_read_as_exclusive(table: PriceTable) -> None:
-    attrs = chat("claude-sonnet-4-20250514", "anthropic", 8_000, 0,
-                 **{"gen_ai.usage.cache_read.input_tokens": 5_000})
+    attrs = chat(
+        "claude-sonnet-4-20250514",
+        "anthropic",
+        8_000,
+        0,
+        **{"gen_ai.usage.cache_read.input_tokens": 5_000},
+    )
     openlit = cost_report([batch([("chat", attrs)], scope="openlit.otel.tracing")], table)
     semconv = cost_report([batch([("chat", attrs)], scope="my.app")], table)
     assert openlit.total.input_tokens == 13_000
@@ -286,10 +358,18 @@ def test_openlit_anthropic_counts_are_read_as_exclusive(table: PriceTable) -> No
 
 
 def test_old_attribute_names_and_string_counts(table: PriceTable) -> None:
-    spans = [("openai.chat", {"llm.request.type": "chat", "gen_ai.system": "OpenAI",
-                              "gen_ai.request.model": "gpt-4o",
-                              "gen_ai.usage.prompt_tokens": "1000",
-                              "gen_ai.usage.completion_tokens": "100"})]
+    spans = [
+        (
+            "openai.chat",
+            {
+                "llm.request.type": "chat",
+                "gen_ai.system": "OpenAI",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.prompt_tokens": "1000",
+                "gen_ai.usage.completion_tokens": "100",
+            },
+        )
+    ]
     report = cost_report([batch(spans)], table, by=["provider"])
     assert report.total.input_tokens == 1_000
     assert list(report.groups) == [("openai",)]
@@ -297,10 +377,18 @@ def test_old_attribute_names_and_string_counts(table: PriceTable) -> None:
 
 
 def test_provider_from_server_address_and_response_model(table: PriceTable) -> None:
-    spans = [("chat", {"gen_ai.request.model": "prod-gpt4o",
-                       "gen_ai.response.model": "gpt-4o-2024-05-13",
-                       "server.address": "acme.openai.azure.com",
-                       "gen_ai.usage.input_tokens": MTOK, "gen_ai.usage.output_tokens": 0})]
+    spans = [
+        (
+            "chat",
+            {
+                "gen_ai.request.model": "prod-gpt4o",
+                "gen_ai.response.model": "gpt-4o-2024-05-13",
+                "server.address": "acme.openai.azure.com",
+                "gen_ai.usage.input_tokens": MTOK,
+                "gen_ai.usage.output_tokens": 0,
+            },
+        )
+    ]
     report = cost_report([batch(spans)], table, by=["provider", "model"])
     assert list(report.groups) == [("azure.ai.openai", "gpt-4o-2024-05-13")]
     assert report.total.total_usd == Decimal(5)
@@ -323,13 +411,19 @@ def test_tier_is_chosen_per_request_not_per_total(table: PriceTable) -> None:
 
 
 def test_enrichment_writes_cost_and_reports_disagreements(table: PriceTable) -> None:
-    capture = [batch([
-        ("chat a", chat("gpt-4o", "openai", 1_000, 100, **{"gen_ai.usage.cost": 0.5})),
-        ("chat b", chat("gpt-4o", "openai", 1_000, 100, **{"llm.cost.total": 0.0035})),
-        ("chat c", chat("mystery-model-9", "openai", 1, 1)),
-        ("invoke_agent", {"gen_ai.operation.name": "invoke_agent",
-                          "gen_ai.usage.input_tokens": 2_000}),
-    ])]
+    capture = [
+        batch(
+            [
+                ("chat a", chat("gpt-4o", "openai", 1_000, 100, **{"gen_ai.usage.cost": 0.5})),
+                ("chat b", chat("gpt-4o", "openai", 1_000, 100, **{"llm.cost.total": 0.0035})),
+                ("chat c", chat("mystery-model-9", "openai", 1, 1)),
+                (
+                    "invoke_agent",
+                    {"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 2_000},
+                ),
+            ]
+        )
+    ]
     calculator = CostCalculator(table)
     out = list(enrich_batches(capture, calculator))
     spans = {v.name: attributes_to_dict(v.span.attributes) for v in iter_spans(out[0])}

@@ -44,8 +44,12 @@ def view(attributes: Mapping[str, Any], *, scope: str = "", name: str = "span") 
         ({"logfire.span_type": "span"}, "", "Chat Completion", "logfire"),
         ({"langfuse.observation.type": "generation"}, "", "gen", "langfuse"),
         ({"gen_ai.response.input_tokens": 5}, "custom.genai.instrumentation", "llm", "portkey"),
-        ({"gen_ai.operation.name": "chat"}, "opentelemetry.instrumentation.openai_v2", "chat",
-         "semconv"),
+        (
+            {"gen_ai.operation.name": "chat"},
+            "opentelemetry.instrumentation.openai_v2",
+            "chat",
+            "semconv",
+        ),
     ],
 )
 def test_detect_dialect(attributes: Mapping[str, Any], scope: str, name: str, dialect: str) -> None:
@@ -53,16 +57,18 @@ def test_detect_dialect(attributes: Mapping[str, Any], scope: str, name: str, di
 
 
 def test_openinference_to_semconv_keeping_originals() -> None:
-    span = view({
-        "openinference.span.kind": "LLM",
-        "llm.model_name": "gpt-4o-2024-08-06",
-        "llm.provider": "azure",
-        "llm.system": "openai",
-        "llm.token_count.prompt": 120,
-        "llm.token_count.completion": 30,
-        "llm.token_count.prompt_details.cache_read": 100,
-        "llm.cost.total": 0.001,
-    })
+    span = view(
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o-2024-08-06",
+            "llm.provider": "azure",
+            "llm.system": "openai",
+            "llm.token_count.prompt": 120,
+            "llm.token_count.completion": 30,
+            "llm.token_count.prompt_details.cache_read": 100,
+            "llm.cost.total": 0.001,
+        }
+    )
     result = normalize_span(span)
     a = result.attributes
     assert a["gen_ai.usage.input_tokens"] == 120
@@ -78,8 +84,14 @@ def test_openinference_to_semconv_keeping_originals() -> None:
 
 
 def test_replace_mode_drops_renamed_originals() -> None:
-    span = view({"llm.request.type": "chat", "gen_ai.usage.prompt_tokens": "12",
-                 "gen_ai.system": "Anthropic", "custom": 1})
+    span = view(
+        {
+            "llm.request.type": "chat",
+            "gen_ai.usage.prompt_tokens": "12",
+            "gen_ai.system": "Anthropic",
+            "custom": 1,
+        }
+    )
     result = normalize_span(span, keep_originals=False)
     assert result.attributes == {
         "llm.request.type": "chat",
@@ -91,16 +103,23 @@ def test_replace_mode_drops_renamed_originals() -> None:
 
 
 def test_existing_semconv_key_wins_over_aliases() -> None:
-    span = view({"gen_ai.usage.input_tokens": 7, "gen_ai.usage.prompt_tokens": 9,
-                 "llm.token_count.prompt": 11})
+    span = view(
+        {
+            "gen_ai.usage.input_tokens": 7,
+            "gen_ai.usage.prompt_tokens": 9,
+            "llm.token_count.prompt": 11,
+        }
+    )
     result = normalize_span(span)
     assert result.attributes["gen_ai.usage.input_tokens"] == 7
     assert "gen_ai.usage.prompt_tokens" not in result.renamed
 
 
 def test_low_priority_duplicates_only_fill_gaps() -> None:
-    both = view({"gen_ai.usage.details.cache_read_tokens": 9,
-                 "gen_ai.usage.cache_read_input_tokens": 5}, scope="pydantic-ai")
+    both = view(
+        {"gen_ai.usage.details.cache_read_tokens": 9, "gen_ai.usage.cache_read_input_tokens": 5},
+        scope="pydantic-ai",
+    )
     assert normalize_span(both).attributes["gen_ai.usage.cache_read.input_tokens"] == 5
     alone = view({"gen_ai.usage.details.cache_read_tokens": 9}, scope="pydantic-ai")
     assert normalize_span(alone).attributes["gen_ai.usage.cache_read.input_tokens"] == 9
@@ -109,17 +128,37 @@ def test_low_priority_duplicates_only_fill_gaps() -> None:
 @pytest.mark.parametrize(
     ("attributes", "scope", "name", "expected"),
     [
-        ({"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 5}, "", "a",
-         "agent span"),
-        ({"ai.operationId": "ai.generateText", "ai.usage.promptTokens": 5}, "ai",
-         "ai.generateText", "Vercel AI SDK outer span"),
-        ({"ai.operationId": "ai.generateText.doGenerate", "ai.usage.promptTokens": 5}, "ai",
-         "ai.generateText.doGenerate", None),
+        (
+            {"gen_ai.operation.name": "invoke_agent", "gen_ai.usage.input_tokens": 5},
+            "",
+            "a",
+            "agent span",
+        ),
+        (
+            {"ai.operationId": "ai.generateText", "ai.usage.promptTokens": 5},
+            "ai",
+            "ai.generateText",
+            "Vercel AI SDK outer span",
+        ),
+        (
+            {"ai.operationId": "ai.generateText.doGenerate", "ai.usage.promptTokens": 5},
+            "ai",
+            "ai.generateText.doGenerate",
+            None,
+        ),
         ({"gen_ai.usage.input_tokens": 5}, "pydantic-ai", "agent run", "pydantic-ai agent run"),
-        ({"logfire.span_type": "pending_span", "gen_ai.usage.input_tokens": 5}, "", "chat",
-         "Logfire pending span"),
-        ({"traceloop.span.kind": "workflow", "gen_ai.usage.input_tokens": 5}, "", "w.workflow",
-         "OpenLLMetry workflow"),
+        (
+            {"logfire.span_type": "pending_span", "gen_ai.usage.input_tokens": 5},
+            "",
+            "chat",
+            "Logfire pending span",
+        ),
+        (
+            {"traceloop.span.kind": "workflow", "gen_ai.usage.input_tokens": 5},
+            "",
+            "w.workflow",
+            "OpenLLMetry workflow",
+        ),
         ({"gen_ai.operation.name": "invoke_agent"}, "", "a", None),  # no usage: nothing to skip
     ],
 )
@@ -151,9 +190,16 @@ def test_span_types(attributes: Mapping[str, Any], name: str, kind: str) -> None
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("openai.responses", "openai"), ("Anthropic", "anthropic"), ("azure-openai",
-     "azure.ai.openai"), ("vertex-ai", "gcp.vertex_ai"), ("MistralAI", "mistral_ai"),
-     ("xai", "x_ai"), ("AWS", "aws.bedrock"), ("somebody-new", "somebody-new")],
+    [
+        ("openai.responses", "openai"),
+        ("Anthropic", "anthropic"),
+        ("azure-openai", "azure.ai.openai"),
+        ("vertex-ai", "gcp.vertex_ai"),
+        ("MistralAI", "mistral_ai"),
+        ("xai", "x_ai"),
+        ("AWS", "aws.bedrock"),
+        ("somebody-new", "somebody-new"),
+    ],
 )
 def test_provider_names(raw: str, canonical: str) -> None:
     assert load_dialects().canonical_provider(raw) == canonical
@@ -168,8 +214,10 @@ def test_key_index_ranks_semconv_keys_first() -> None:
     index = load_dialects().key_index()
     assert index["gen_ai.usage.input_tokens"] == ("gen_ai.usage.input_tokens", 0)
     assert index["llm.token_count.prompt"][0] == "gen_ai.usage.input_tokens"
-    assert index["gen_ai.usage.details.cache_read_tokens"][1] > index[
-        "gen_ai.usage.cache_read_input_tokens"][1]
+    assert (
+        index["gen_ai.usage.details.cache_read_tokens"][1]
+        > index["gen_ai.usage.cache_read_input_tokens"][1]
+    )
 
 
 def test_rename_targets_are_registry_or_known_extension_keys() -> None:
@@ -178,9 +226,16 @@ def test_rename_targets_are_registry_or_known_extension_keys() -> None:
         pytest.skip("shared reference material is not available")
     text = " ".join(p.read_text(errors="ignore") for p in registry.rglob("*") if p.is_file())
     # general-registry keys and de-facto extensions outside the GenAI tables
-    extensions = {"gen_ai.usage.cost", "gen_ai.usage.total_tokens", "session.id", "user.id",
-                  "service.name", "deployment.environment.name",
-                  "gen_ai.usage.reasoning.output_tokens", "gen_ai.response.time_to_first_chunk"}
+    extensions = {
+        "gen_ai.usage.cost",
+        "gen_ai.usage.total_tokens",
+        "session.id",
+        "user.id",
+        "service.name",
+        "deployment.environment.name",
+        "gen_ai.usage.reasoning.output_tokens",
+        "gen_ai.response.time_to_first_chunk",
+    }
     raw = json.loads(
         (Path(__file__).resolve().parents[2] / "otelcli/data/dialects.json").read_text()
     )
@@ -190,3 +245,10 @@ def test_rename_targets_are_registry_or_known_extension_keys() -> None:
             targets.add(spec if isinstance(spec, str) else spec["to"])
     unknown = {t for t in targets - extensions if t not in text}
     assert not unknown
+
+
+def test_a_single_finish_reason_becomes_the_semconv_list() -> None:
+    result = normalize_span(
+        view({"openinference.span.kind": "LLM", "llm.finish_reason": "tool_calls"})
+    )
+    assert result.attributes["gen_ai.response.finish_reasons"] == ["tool_calls"]

@@ -49,8 +49,20 @@ def usd(table: PriceTable, model: str, provider: str | None = None, **kw: Any) -
 
 def test_table_is_large_and_covers_the_required_providers(table: PriceTable) -> None:
     providers = {e.provider for e in table.entries}
-    assert {"openai", "anthropic", "google", "aws", "azure", "mistral", "deepseek", "x-ai",
-            "groq", "cohere", "together", "fireworks"} <= providers
+    assert {
+        "openai",
+        "anthropic",
+        "google",
+        "aws",
+        "azure",
+        "mistral",
+        "deepseek",
+        "x-ai",
+        "groq",
+        "cohere",
+        "together",
+        "fireworks",
+    } <= providers
     assert len(table) >= 500
 
 
@@ -138,8 +150,9 @@ def test_long_context_tier_is_a_cliff_per_request(table: PriceTable) -> None:
 def test_find_lists_entries_by_glob_and_substring(table: PriceTable) -> None:
     ids = {e.entry_id for e in table.find("gpt-4o*")}
     assert "openai/gpt-4o" in ids and "openai/gpt-4o-mini" in ids
-    assert all("claude" in e.entry_id.lower() or "claude" in e.name.lower()
-               for e in table.find("claude"))
+    assert all(
+        "claude" in e.entry_id.lower() or "claude" in e.name.lower() for e in table.find("claude")
+    )
 
 
 # --- user pricing files --------------------------------------------------------------------
@@ -150,14 +163,12 @@ def test_toml_file_overrides_and_extends(tmp_path: Path) -> None:
     file.write_text(
         '[[models]]\nmatch = "gpt-4o"\ninput = 1\noutput = 2\ncache_read = 0.5\n\n'
         '[[models]]\nmatch = "acme-*"\nprovider = "openai"\ninput = 3\noutput = 4\n'
-        '[[models.tiers]]\nabove_input_tokens = 1000\ninput = 6\noutput = 8\n'
+        "[[models.tiers]]\nabove_input_tokens = 1000\ninput = 6\noutput = 8\n"
     )
     table = load_table(file, use_fallback=False)
     assert price_call(table, "gpt-4o", MTOK, MTOK).total_usd == Decimal(3)
     assert price_call(table, "acme-small", MTOK, 0, provider="openai").total_usd == Decimal(6)
-    assert price_call(table, "acme-small", 500, 0, provider="openai").total_usd == Decimal(
-        "0.0015"
-    )
+    assert price_call(table, "acme-small", 500, 0, provider="openai").total_usd == Decimal("0.0015")
     # scoped to openai: another provider does not match it
     assert price_call(table, "acme-small", 10, 10, provider="anthropic").unknown
     assert price_call(table, "gpt-4o-mini", MTOK, 0).total_usd == Decimal("0.15")  # builtin
@@ -165,10 +176,21 @@ def test_toml_file_overrides_and_extends(tmp_path: Path) -> None:
 
 def test_json_file_with_validity_window_falls_back_outside_it(tmp_path: Path) -> None:
     file = tmp_path / "prices.json"
-    file.write_text(json.dumps({"models": [
-        {"match": "gpt-4o", "input": 100, "output": 100,
-         "valid_from": "2025-01-01", "valid_to": "2025-01-31"}
-    ]}))
+    file.write_text(
+        json.dumps(
+            {
+                "models": [
+                    {
+                        "match": "gpt-4o",
+                        "input": 100,
+                        "output": 100,
+                        "valid_from": "2025-01-01",
+                        "valid_to": "2025-01-31",
+                    }
+                ]
+            }
+        )
+    )
     table = load_table(file, use_fallback=False)
     inside = price_call(table, "gpt-4o", MTOK, 0, at=datetime(2025, 1, 31, 23, tzinfo=UTC))
     outside = price_call(table, "gpt-4o", MTOK, 0, at=datetime(2025, 2, 1, 1, tzinfo=UTC))
@@ -178,14 +200,25 @@ def test_json_file_with_validity_window_falls_back_outside_it(tmp_path: Path) ->
 
 def test_litellm_model_prices_json(tmp_path: Path) -> None:
     file = tmp_path / "model_prices_and_context_window.json"
-    file.write_text(json.dumps({
-        "sample_spec": {"input_cost_per_token": 0},
-        "my-model": {"litellm_provider": "openai", "input_cost_per_token": 1.9999999999999998e-07,
-                     "output_cost_per_token": 8e-07, "cache_read_input_token_cost": 5e-08,
-                     "input_cost_per_token_above_200k_tokens": 4e-07},
-        "gemini/gemini-x": {"litellm_provider": "gemini", "input_cost_per_token": 1e-06,
-                            "output_cost_per_token": 2e-06},
-    }))
+    file.write_text(
+        json.dumps(
+            {
+                "sample_spec": {"input_cost_per_token": 0},
+                "my-model": {
+                    "litellm_provider": "openai",
+                    "input_cost_per_token": 1.9999999999999998e-07,
+                    "output_cost_per_token": 8e-07,
+                    "cache_read_input_token_cost": 5e-08,
+                    "input_cost_per_token_above_200k_tokens": 4e-07,
+                },
+                "gemini/gemini-x": {
+                    "litellm_provider": "gemini",
+                    "input_cost_per_token": 1e-06,
+                    "output_cost_per_token": 2e-06,
+                },
+            }
+        )
+    )
     entries = load_pricing_file(file)
     assert len(entries) == 2
     table = load_table(file, use_fallback=False)
@@ -218,11 +251,22 @@ def test_missing_pricing_file(tmp_path: Path) -> None:
 
 
 def test_tiny_table_from_the_documented_schema() -> None:
-    table = parse_table({"providers": [{"id": "p"}], "models": [
-        {"provider": "p", "id": "m", "match": {"starts_with": "m-"},
-         "prices": [{"input": "1", "output": "2"},
-                    {"from": "2030-01-01", "input": "9", "output": "9"}]}
-    ]})
+    table = parse_table(
+        {
+            "providers": [{"id": "p"}],
+            "models": [
+                {
+                    "provider": "p",
+                    "id": "m",
+                    "match": {"starts_with": "m-"},
+                    "prices": [
+                        {"input": "1", "output": "2"},
+                        {"from": "2030-01-01", "input": "9", "output": "9"},
+                    ],
+                }
+            ],
+        }
+    )
     assert price_call(table, "m-1", MTOK, MTOK, at=datetime(2029, 1, 1, tzinfo=UTC)).total_usd == 3
     assert price_call(table, "m-1", MTOK, 0, at=datetime(2030, 1, 2, tzinfo=UTC)).total_usd == 9
 
@@ -237,8 +281,12 @@ def test_fallback_is_consulted_once_per_model() -> None:
         calls.append((model, provider))
         if model != "exotic-model":
             return None
-        return {"provider": "elsewhere", "id": "exotic", "match": {"equals": "exotic-model"},
-                "prices": [{"input": "1", "output": "1"}]}
+        return {
+            "provider": "elsewhere",
+            "id": "exotic",
+            "match": {"equals": "exotic-model"},
+            "prices": [{"input": "1", "output": "1"}],
+        }
 
     table = load_builtin_table().with_fallback(lookup)
     for _ in range(3):
@@ -264,8 +312,11 @@ def test_fallback_with_genai_prices_installed() -> None:
         for p in providers
         if p.id == "openrouter"
         for m in p.models
-        if hasattr(m.match, "equals") and table.resolve(m.match.equals) is None
-        and not isinstance(m.prices, list) and m.prices.input_mtok and m.prices.output_mtok
+        if hasattr(m.match, "equals")
+        and table.resolve(m.match.equals) is None
+        and not isinstance(m.prices, list)
+        and m.prices.input_mtok
+        and m.prices.output_mtok
     )
     with_fallback = load_table()
     assert with_fallback.fallback is not None
@@ -283,8 +334,14 @@ def test_fallback_with_genai_prices_installed() -> None:
 
 # --- reference prices ----------------------------------------------------------------------
 
-PROVIDER_OF_CSV = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini",
-                   "mistral": "mistral_ai", "groq": "groq", "deepseek": "deepseek"}
+PROVIDER_OF_CSV = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "gcp.gemini",
+    "mistral": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+}
 
 
 def consensus_rows() -> list[dict[str, str]]:
@@ -337,12 +394,19 @@ def test_every_shared_model_agrees_with_genai_prices(table: PriceTable) -> None:
     known = {(p.id, m.id): (p, m) for p in providers for m in p.models}
     usages = [
         {"input_tokens": 1_234_567, "output_tokens": 345_678},
-        {"input_tokens": 50_000, "cache_read_tokens": 20_000, "cache_write_tokens": 5_000,
-         "output_tokens": 7_000},
+        {
+            "input_tokens": 50_000,
+            "cache_read_tokens": 20_000,
+            "cache_write_tokens": 5_000,
+            "output_tokens": 7_000,
+        },
         {"input_tokens": 300_001, "cache_read_tokens": 100_000, "output_tokens": 1_000},
     ]
-    moments = [datetime(2025, 3, 1, 3, tzinfo=UTC), datetime(2025, 7, 1, 20, tzinfo=UTC),
-               datetime(2026, 11, 20, 12, tzinfo=UTC)]
+    moments = [
+        datetime(2025, 3, 1, 3, tzinfo=UTC),
+        datetime(2025, 7, 1, 20, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, tzinfo=UTC),
+    ]
     compared = 0
     for entry in table.entries:
         if entry.note:
@@ -355,10 +419,13 @@ def test_every_shared_model_agrees_with_genai_prices(table: PriceTable) -> None:
             for moment in moments:
                 # token prices only: per-request and search fees are outside this table
                 prices = model.get_prices(moment)
-                tokens_only = ModelPrice(**{
-                    k: getattr(prices, k) for k in prices_fallback.PRICE_KEYS
-                    if getattr(prices, k, None) is not None
-                })
+                tokens_only = ModelPrice(
+                    **{
+                        k: getattr(prices, k)
+                        for k in prices_fallback.PRICE_KEYS
+                        if getattr(prices, k, None) is not None
+                    }
+                )
                 theirs = tokens_only.calc_price(Usage(**raw))
                 usage = CostUsage(
                     input_tokens=raw["input_tokens"],
@@ -374,7 +441,12 @@ def test_every_shared_model_agrees_with_genai_prices(table: PriceTable) -> None:
                 )
                 assert ours.total_usd is not None, entry.entry_id
                 assert abs(ours.total_usd - theirs["total_price"]) < Decimal("0.000001"), (
-                    entry.entry_id, raw, moment, ours.total_usd, theirs["total_price"])
+                    entry.entry_id,
+                    raw,
+                    moment,
+                    ours.total_usd,
+                    theirs["total_price"],
+                )
         compared += 1
     assert compared >= 500
 

@@ -244,7 +244,8 @@ def test_partial_success_in_both_encodings() -> None:
         assert parsed.partial_success.rejected_spans == 2
         assert parsed.partial_success.error_message == "two spans dropped"
         as_json = httpx.post(
-            receiver.traces_url, content=orjson.dumps(request_to_dict(make_request(3))),
+            receiver.traces_url,
+            content=orjson.dumps(request_to_dict(make_request(3))),
             headers=JS,
         )
         assert as_json.json()["partialSuccess"]["rejectedSpans"] == "2"
@@ -295,9 +296,7 @@ def _still_serving(receiver: Receiver, sink: Sink) -> None:
     assert len(sink.spans) == before + 2
 
 
-def test_garbage_and_truncated_protobuf_get_400_with_status(
-    receiver: Receiver, sink: Sink
-) -> None:
+def test_garbage_and_truncated_protobuf_get_400_with_status(receiver: Receiver, sink: Sink) -> None:
     whole = make_request(5).SerializeToString()
     for body in (b"\xff\xfe garbage \x00", whole[: len(whole) // 2]):
         response = httpx.post(receiver.traces_url, content=body, headers=PB)
@@ -333,8 +332,9 @@ def test_oversized_body_gets_413(receiver: Receiver, sink: Sink) -> None:
     response = httpx.post(receiver.traces_url, content=big, headers=PB)
     assert response.status_code == 413
     # without a content-length (chunked), the limit is enforced while reading
-    chunked = httpx.post(receiver.traces_url, content=iter([big[:700_000], big[700_000:]]),
-                         headers=PB)
+    chunked = httpx.post(
+        receiver.traces_url, content=iter([big[:700_000], big[700_000:]]), headers=PB
+    )
     assert chunked.status_code == 413
     _still_serving(receiver, sink)
 
@@ -399,9 +399,7 @@ def test_failing_consumer_gets_500_and_server_continues() -> None:
         body = make_request(2).SerializeToString()
         first = httpx.post(receiver.traces_url, content=body, headers=PB)
         second = httpx.post(receiver.traces_url, content=body, headers=PB)
-    assert first.status_code == 500 and "disk full" in status_message(
-        first.content
-    )
+    assert first.status_code == 500 and "disk full" in status_message(first.content)
     assert second.status_code == 200 and len(calls) == 2
 
 

@@ -47,9 +47,9 @@ def sid(n: int) -> bytes:
     return bytes([0, 0, 0, 0, 0, 0, 0, n])
 
 
-def batch(*spans: dict[str, Any], service: str = "chatbot", scope: str = "app") -> (
-    ExportTraceServiceRequest
-):
+def batch(
+    *spans: dict[str, Any], service: str = "chatbot", scope: str = "app"
+) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     rs = request.resource_spans.add()
     rs.resource.attributes.extend(make_attributes({"service.name": service}))
@@ -80,16 +80,27 @@ LLM = {
     "gen_ai.usage.cache_read.input_tokens": 800,
     "gen_ai.response.finish_reasons": ["tool_calls"],
 }
-TOOL = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather",
-        "error.type": "TimeoutError"}
+TOOL = {
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": "get_weather",
+    "error.type": "TimeoutError",
+}
 
 
 def agent_trace() -> ExportTraceServiceRequest:
     return batch(
         {"id": 1, "name": "POST /chat", "start": 0, "end": 1000},
         {"id": 2, "parent": 1, "name": "chat gpt-4o", "start": 100, "end": 600, "attrs": LLM},
-        {"id": 3, "parent": 1, "name": "execute_tool get_weather", "start": 650, "end": 900,
-         "attrs": TOOL, "status": 2, "message": "timed out"},
+        {
+            "id": 3,
+            "parent": 1,
+            "name": "execute_tool get_weather",
+            "start": 650,
+            "end": 900,
+            "attrs": TOOL,
+            "status": 2,
+            "message": "timed out",
+        },
         {"id": 4, "parent": 2, "name": "http POST", "start": 120, "end": 580},
     )
 
@@ -101,9 +112,7 @@ def summarizer() -> Summarizer:
 
 def names(nodes: list[Node]) -> list[Any]:
     """The tree as nested [name, children] lists (placeholders by label)."""
-    return [
-        [node.view.name if node.view else node.label, names(node.children)] for node in nodes
-    ]
+    return [[node.view.name if node.view else node.label, names(node.children)] for node in nodes]
 
 
 def only_entry(board: TraceBoard) -> Any:
@@ -119,10 +128,13 @@ def test_nesting_orders_children_by_start() -> None:
     board.add_batch(agent_trace())
     tree = names(assemble(only_entry(board).spans))
     assert tree == [
-        ["POST /chat", [
-            ["chat gpt-4o", [["http POST", []]]],
-            ["execute_tool get_weather", []],
-        ]]
+        [
+            "POST /chat",
+            [
+                ["chat gpt-4o", [["http POST", []]]],
+                ["execute_tool get_weather", []],
+            ],
+        ]
     ]
 
 
@@ -132,9 +144,7 @@ def test_late_parent_is_reattached() -> None:
     early = names(assemble(only_entry(board).spans))
     assert early == [[f"missing parent {sid(2).hex()}", [["http POST", []]]]]
     board.add_batch(batch({"id": 2, "parent": 1, "name": "chat"}, {"id": 1, "name": "root"}))
-    assert names(assemble(only_entry(board).spans)) == [
-        ["root", [["chat", [["http POST", []]]]]]
-    ]
+    assert names(assemble(only_entry(board).spans)) == [["root", [["chat", [["http POST", []]]]]]]
 
 
 def test_parent_cycle_is_broken_and_every_span_shown_once() -> None:
@@ -206,8 +216,9 @@ def test_max_traces_evicts_least_recently_updated() -> None:
 
 def test_spans_over_the_per_trace_cap_are_counted(summarizer: Summarizer) -> None:
     board = TraceBoard(max_spans_per_trace=3)
-    board.add_batch(batch(*[{"id": i, "name": f"s{i}", "parent": 1 if i > 1 else None}
-                            for i in range(1, 8)]))
+    board.add_batch(
+        batch(*[{"id": i, "name": f"s{i}", "parent": 1 if i > 1 else None} for i in range(1, 8)])
+    )
     entry = only_entry(board)
     assert len(entry.spans) == 3 and entry.hidden_spans == 4
     assert trace_totals(entry, summarizer).spans == 7
@@ -265,14 +276,25 @@ def test_totals_and_cost_agree_with_the_cost_module(summarizer: Summarizer) -> N
     board.add_batch(
         batch(
             # an agent span repeating its children's usage must not be counted twice
-            {"id": 9, "parent": 1, "name": "invoke_agent planner", "start": 950, "end": 990,
-             "attrs": {"gen_ai.operation.name": "invoke_agent", "gen_ai.request.model": "gpt-4o",
-                       "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.output_tokens": 300}},
+            {
+                "id": 9,
+                "parent": 1,
+                "name": "invoke_agent planner",
+                "start": 950,
+                "end": 990,
+                "attrs": {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 1200,
+                    "gen_ai.usage.output_tokens": 300,
+                },
+            },
         )
     )
     totals = trace_totals(only_entry(board), summarizer)
-    expected = price_call(load_table(use_fallback=False), "gpt-4o", 1200, 300,
-                          cached_tokens=800, provider="openai")
+    expected = price_call(
+        load_table(use_fallback=False), "gpt-4o", 1200, 300, cached_tokens=800, provider="openai"
+    )
     assert (totals.input_tokens, totals.output_tokens, totals.cached_tokens) == (1200, 300, 800)
     assert totals.cost_usd == expected.total_usd
     assert (totals.service, totals.root_name, totals.errors) == ("chatbot", "POST /chat", 1)
@@ -283,13 +305,17 @@ def test_dialect_spans_are_summarised_in_semconv_terms(summarizer: Summarizer) -
     board = TraceBoard()
     board.add_batch(
         batch(
-            {"id": 1, "name": "ChatCompletion", "attrs": {
-                "openinference.span.kind": "LLM",
-                "llm.model_name": "claude-sonnet-4-5",
-                "llm.provider": "anthropic",
-                "llm.token_count.prompt": 1000,
-                "llm.token_count.completion": 200,
-            }},
+            {
+                "id": 1,
+                "name": "ChatCompletion",
+                "attrs": {
+                    "openinference.span.kind": "LLM",
+                    "llm.model_name": "claude-sonnet-4-5",
+                    "llm.provider": "anthropic",
+                    "llm.token_count.prompt": 1000,
+                    "llm.token_count.completion": 200,
+                },
+            },
             scope="openinference.instrumentation.anthropic",
         )
     )
@@ -297,10 +323,13 @@ def test_dialect_spans_are_summarised_in_semconv_terms(summarizer: Summarizer) -
     summary = entry.summary(sid(1), summarizer)
     assert summary is not None
     assert (summary.model, summary.input_tokens, summary.output_tokens) == (
-        "claude-sonnet-4-5", 1000, 200
+        "claude-sonnet-4-5",
+        1000,
+        200,
     )
-    expected = price_call(load_table(use_fallback=False), "claude-sonnet-4-5", 1000, 200,
-                          provider="anthropic")
+    expected = price_call(
+        load_table(use_fallback=False), "claude-sonnet-4-5", 1000, 200, provider="anthropic"
+    )
     assert summary.cost_usd == expected.total_usd
 
 
@@ -318,8 +347,13 @@ def test_plain_spans_have_no_summary_and_no_cost_without_prices() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("0", "$0"), ("12.3456", "$12.35"), ("0.0125", "$0.0125"), ("0.000375", "$0.000375"),
-     ("0.0000001", "<$0.000001")],
+    [
+        ("0", "$0"),
+        ("12.3456", "$12.35"),
+        ("0.0125", "$0.0125"),
+        ("0.000375", "$0.000375"),
+        ("0.0000001", "<$0.000001"),
+    ],
 )
 def test_format_usd(value: str, text: str) -> None:
     assert format_usd(Decimal(value)) == text
@@ -349,13 +383,20 @@ def test_rendered_tree_is_pinned(summarizer: Summarizer) -> None:
 
 def test_bars_follow_offset_and_duration(summarizer: Summarizer) -> None:
     board = TraceBoard()
-    board.add_batch(batch({"id": 1, "name": "root", "start": 0, "end": 160},
-                          {"id": 2, "parent": 1, "name": "second-half", "start": 80, "end": 160},
-                          {"id": 3, "parent": 1, "name": "instant", "start": 40, "end": 40}))
+    board.add_batch(
+        batch(
+            {"id": 1, "name": "root", "start": 0, "end": 160},
+            {"id": 2, "parent": 1, "name": "second-half", "start": 80, "end": 160},
+            {"id": 3, "parent": 1, "name": "instant", "start": 40, "end": 40},
+        )
+    )
     text = trace_text(only_entry(board), summarizer)
     bars = dict(re.findall(r"([·█]{16}) (\S+)", text)[i][::-1] for i in range(3))
-    assert bars == {"root": "█" * 16, "second-half": "·" * 8 + "█" * 8,
-                    "instant": "····█···········"}
+    assert bars == {
+        "root": "█" * 16,
+        "second-half": "·" * 8 + "█" * 8,
+        "instant": "····█···········",
+    }
 
 
 def test_live_screen_draws_status_and_settled_traces(summarizer: Summarizer) -> None:
@@ -390,10 +431,12 @@ def test_live_screen_shows_only_what_fits(summarizer: Summarizer) -> None:
 def filtered(span_filter: SpanFilter, summarizer: Summarizer) -> list[str]:
     board = TraceBoard()
     board.add_batch(agent_trace())
-    board.add_batch(batch({"id": 1, "name": "healthz", "trace": b"\x09" * 16, "end": 1},
-                          service="probe"))
+    board.add_batch(
+        batch({"id": 1, "name": "healthz", "trace": b"\x09" * 16, "end": 1}, service="probe")
+    )
     return sorted(
-        e.spans[sid(1)].name for e in board.traces.values()
+        e.spans[sid(1)].name
+        for e in board.traces.values()
         if span_filter.matches_trace(e, summarizer)
     )
 
@@ -411,16 +454,21 @@ def filtered(span_filter: SpanFilter, summarizer: Summarizer) -> list[str]:
         (SpanFilter(services=("probe",), errors_only=True), []),
     ],
 )
-def test_trace_filters(span_filter: SpanFilter, expected: list[str],
-                       summarizer: Summarizer) -> None:
+def test_trace_filters(
+    span_filter: SpanFilter, expected: list[str], summarizer: Summarizer
+) -> None:
     assert filtered(span_filter, summarizer) == expected
 
 
 def test_tree_printer_prints_each_trace_once(summarizer: Summarizer) -> None:
     clock = FakeClock()
     buffer = io.StringIO()
-    printer = TreePrinter(Console(file=buffer, width=150, color_system=None),
-                          TraceBoard(max_traces=2, clock=clock), summarizer, idle_s=1.0)
+    printer = TreePrinter(
+        Console(file=buffer, width=150, color_system=None),
+        TraceBoard(max_traces=2, clock=clock),
+        summarizer,
+        idle_s=1.0,
+    )
     printer.add_batch(agent_trace())
     printer.tick()
     assert buffer.getvalue() == ""
@@ -437,8 +485,12 @@ def test_tree_printer_prints_each_trace_once(summarizer: Summarizer) -> None:
 
 def test_span_lines_one_record_per_matching_span(summarizer: Summarizer) -> None:
     written: list[dict[str, Any]] = []
-    lines = SpanLines(written.extend, summarizer, attrs=["gen_ai.provider.name", "service.name"],
-                      span_filter=SpanFilter(genai_only=True))
+    lines = SpanLines(
+        written.extend,
+        summarizer,
+        attrs=["gen_ai.provider.name", "service.name"],
+        span_filter=SpanFilter(genai_only=True),
+    )
     lines.add_batch(agent_trace())
     assert [r["name"] for r in written] == ["chat gpt-4o", "execute_tool get_weather"]
     chat = written[0]

@@ -452,3 +452,10 @@ def test_without_fastjsonschema_content_is_reported_unchecked(
     )
     assert not result.rule("content_schema")
     assert result.count("content_not_checked") == 1  # once per key, not per span
+
+
+def test_suggestions_never_point_at_a_deprecated_key() -> None:
+    # gen_ai.usage.prompt_tokens is the close match, but it is deprecated
+    result = check(SpanSpec({**CHAT, "gen_ai.usage.total_tokens": 12}))
+    (finding,) = result.rule("unknown_attribute")
+    assert finding.hint is None or "prompt_tokens" not in finding.hint
