@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -170,22 +169,6 @@ def _array(key: str, raw: str) -> list[AttrValue]:
     if any(isinstance(item, float) for item in value):
         value = [float(item) for item in value]  # [1, 2.5] is an array of doubles
     return [_check_json(key, item) for item in value]
-
-
-def parse_resource_env(value: str) -> dict[str, str]:
-    """OTEL_RESOURCE_ATTRIBUTES: `k=v,k=v` with percent-encoded `,` and `=`; values are strings."""
-    out: dict[str, str] = {}
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"OTEL_RESOURCE_ATTRIBUTES: {item!r} is not key=value",
-                hint="percent-encode ',' and '=' inside keys and values",
-            )
-        out[unquote(key.strip())] = unquote(raw.strip())
-    return out
 
 
 # --- trace context ----------------------------------------------------------------------

@@ -43,6 +43,7 @@ from otelcli.transport.receiver import (
     PartialSuccess,
     ReceiverStats,
     TracesCallback,
+    client_host,
     count_data_points,
     count_log_records,
 )
@@ -179,14 +180,7 @@ class GrpcReceiver:
     @property
     def target(self) -> str:
         """host:port for a gRPC channel."""
-        host = self.host
-        if host in ("", "0.0.0.0"):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{host}:{self.port}"
+        return f"{client_host(self.host)}:{self.port}"
 
     @property
     def url(self) -> str:

@@ -119,6 +119,15 @@ class ReceiverStats:
         }
 
 
+def client_host(host: str) -> str:
+    """How a local client reaches a server bound to `host` (wildcards become loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"[{host}]" if ":" in host else host
+
+
 class _Reject(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -536,14 +545,7 @@ class Receiver:
     @property
     def url(self) -> str:
         """The base URL a local client should use (OTEL_EXPORTER_OTLP_ENDPOINT)."""
-        host = self.host
-        if host in ("", "0.0.0.0"):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"http://{client_host(self.host)}:{self.port}"
 
     @property
     def traces_url(self) -> str:

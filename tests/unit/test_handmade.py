@@ -19,7 +19,6 @@ from otelcli.genai.handmade import (
     parse_attrs,
     parse_duration,
     parse_kind,
-    parse_resource_env,
     parse_status,
     parse_time,
     parse_traceparent,
@@ -136,13 +135,6 @@ def test_any_finite_float_round_trips(number: float) -> None:
 @given(st.text())
 def test_explicit_str_keeps_any_text(text: str) -> None:
     assert parse_attr("s:str=" + text) == ("s", text)
-
-
-def test_resource_env_is_percent_decoded() -> None:
-    assert parse_resource_env("a=1, b = x%2Cy ,c%3Dd=e%3D") == {"a": "1", "b": "x,y", "c=d": "e="}
-    assert parse_resource_env("") == {}
-    with pytest.raises(UsageError):
-        parse_resource_env("a=1,broken")
 
 
 # --- traceparent ------------------------------------------------------------------------
