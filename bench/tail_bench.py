@@ -138,8 +138,8 @@ class _Terminal(io.StringIO):
 
 
 def run_tail(script: str, env: dict[str, str]) -> tuple[Any, float, dict[str, Any]]:
-    from otelcli.commands.tail import SessionPlan, run_session
     from otelcli.render.output import Output
+    from otelcli.session import SessionPlan, run_session
 
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         report_path = handle.name

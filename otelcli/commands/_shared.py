@@ -166,6 +166,70 @@ TlsNoVerifyOption = Annotated[
 ]
 
 
+# -- receiver options (tail, capture) ----------------------------------------------------------
+
+ListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--listen",
+        "-l",
+        help="Where the OTLP/HTTP receiver listens: HOST:PORT, :PORT or PORT. Default "
+        "127.0.0.1:4318, or a free port when a command is given after --.",
+        rich_help_panel="Receiver",
+    ),
+]
+AuthTokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--auth-token",
+        envvar="OTELCLI_AUTH_TOKEN",
+        help="Require 'Authorization: Bearer TOKEN' (for a receiver reachable beyond loopback).",
+        rich_help_panel="Receiver",
+    ),
+]
+MaxBodyOption = Annotated[
+    int,
+    typer.Option(
+        "--max-body-mib",
+        min=1,
+        help="Largest request body, before and after decompression (413 above it).",
+        rich_help_panel="Receiver",
+    ),
+]
+GrpcOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--grpc/--no-grpc",
+        help="Also receive OTLP/gRPC (the Export services for traces, logs and metrics), for "
+        "SDKs that default to gRPC. Default: on when grpcio is installed "
+        "(pip install 'otelcli[grpc]').",
+        show_default=False,
+        rich_help_panel="Receiver",
+    ),
+]
+GrpcListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--grpc-listen",
+        help="Where the OTLP/gRPC receiver listens: HOST:PORT, :PORT or PORT. Default: the "
+        "--listen host on port 4317, or a free port when the HTTP one is (a command after --).",
+        rich_help_panel="Receiver",
+    ),
+]
+RunForOption = Annotated[
+    float | None,
+    typer.Option("--run-for", min=0, help="Stop after this many seconds (for scripts)."),
+]
+CommandArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="A command to run with its OTLP exporters pointed at the receiver; "
+        "otelcli stops when it exits.",
+        show_default=False,
+    ),
+]
+
+
 def exporter_config(
     endpoint: str | None,
     traces_endpoint: str | None,

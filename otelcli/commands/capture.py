@@ -7,20 +7,18 @@ from typing import Annotated, Any
 import typer
 
 from otelcli.commands._shared import (
-    FormatOption,
-    check_format,
-    command_app,
-    guarded,
-    make_output,
-)
-from otelcli.commands.tail import (
     AuthTokenOption,
     CommandArgument,
+    FormatOption,
     GrpcListenOption,
     GrpcOption,
     ListenOption,
     MaxBodyOption,
     RunForOption,
+    check_format,
+    command_app,
+    guarded,
+    make_output,
 )
 
 app = command_app()
@@ -66,14 +64,11 @@ def capture(
 
       otelcli capture -o run.pb -- pytest tests/ && otelcli validate run.pb
     """
-    from otelcli.commands.tail import SessionPlan, run_session, summary_lines
     from otelcli.otlp.formats import Format
+    from otelcli.session import SessionPlan, run_session, summary_lines
 
     out = make_output(check_format(fmt))
-    if to_format is not None and to_format not in {f.value for f in Format}:
-        from otelcli.errors import UsageError
-
-        raise UsageError(f"--to-format {to_format!r} is not one of pb, json, jsonl, lp")
+    Format.parse(to_format)  # a clear usage error now, not after the command has run
     plan = SessionPlan(
         out=out,
         view=None,
