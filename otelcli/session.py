@@ -264,17 +264,7 @@ def _make_receiver(plan: SessionPlan, items: Any) -> Any:
             f"listening on {host} without --auth-token: anyone who can reach the port can send"
         )
 
-    def put(item: Any) -> None:
-        items.put(item)
-
-    return Receiver(
-        host,
-        port,
-        on_traces=put,
-        on_logs=put if plan.view not in (None, "ndjson") else None,
-        auth_token=plan.auth_token,
-        max_body_bytes=plan.max_body_bytes,
-    )
+    return _receiving(Receiver, plan, items, host, port)
 
 
 def _check_grpc_options(plan: SessionPlan) -> None:
@@ -306,14 +296,16 @@ def _make_grpc_receiver(plan: SessionPlan, items: Any, http_host: str, http_port
         # A free HTTP port (a command after --, or :0) gets a free gRPC port too.
         host, port = http_host, DEFAULT_GRPC_PORT if http_port else 0
 
-    def put(item: Any) -> None:
-        items.put(item)
+    return _receiving(GrpcReceiver, plan, items, host, port)
 
-    return GrpcReceiver(
+
+def _receiving(kind: Any, plan: SessionPlan, items: Any, host: str, port: int) -> Any:
+    """An HTTP or gRPC receiver that queues what it gets (logs only when a view shows them)."""
+    return kind(
         host,
         port,
-        on_traces=put,
-        on_logs=put if plan.view not in (None, "ndjson") else None,
+        on_traces=items.put,
+        on_logs=items.put if plan.view not in (None, "ndjson") else None,
         auth_token=plan.auth_token,
         max_body_bytes=plan.max_body_bytes,
     )

@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
 from otelcli.otlp.jsoncodec import dict_to_request
+from otelcli.otlp.spans import SpanView, iter_spans
 
 
 @dataclass
@@ -38,6 +43,24 @@ class Received:
 
 
 Script = Callable[["Received", int], Reply]
+
+
+class Sink:
+    """Collects what otelcli's own receivers deliver, from their threads."""
+
+    def __init__(self) -> None:
+        self.traces: list[ExportTraceServiceRequest] = []
+        self.logs: list[ExportLogsServiceRequest] = []
+        self.metrics: list[ExportMetricsServiceRequest] = []
+        self.lock = threading.Lock()
+
+    def on_traces(self, request: ExportTraceServiceRequest) -> None:
+        with self.lock:
+            self.traces.append(request)
+
+    @property
+    def spans(self) -> list[SpanView]:
+        return [view for batch in self.traces for view in iter_spans(batch)]
 
 
 class RecordingReceiver:

@@ -16,9 +16,6 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (  # noqa: E4
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (  # noqa: E402
-    ExportMetricsServiceRequest,
-)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: E402
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -30,27 +27,10 @@ from otelcli.transport.grpc_receiver import GrpcReceiver, grpc_code_name  # noqa
 from otelcli.transport.receiver import PartialSuccess  # noqa: E402
 from otelcli.transport.run_capture import run_with_receiver  # noqa: E402
 from tests.conftest import make_request  # noqa: E402
+from tests.receiver import Sink  # noqa: E402
 
 TRACES = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 LOGS = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
-
-
-class Sink:
-    """Collects what the receiver delivers, from its threads."""
-
-    def __init__(self) -> None:
-        self.traces: list[ExportTraceServiceRequest] = []
-        self.logs: list[ExportLogsServiceRequest] = []
-        self.metrics: list[ExportMetricsServiceRequest] = []
-        self.lock = threading.Lock()
-
-    def on_traces(self, request: ExportTraceServiceRequest) -> None:
-        with self.lock:
-            self.traces.append(request)
-
-    @property
-    def spans(self) -> list[Any]:
-        return [view for batch in self.traces for view in iter_spans(batch)]
 
 
 @pytest.fixture

@@ -15,10 +15,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -26,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otelcli.errors import UsageError
 from otelcli.otlp.jsoncodec import request_to_dict
-from otelcli.otlp.spans import count_spans, iter_spans
+from otelcli.otlp.spans import count_spans
 from otelcli.transport.config import ExporterConfig
 from otelcli.transport.exporter import OtlpExporter
 from otelcli.transport.receiver import (
@@ -38,6 +34,7 @@ from otelcli.transport.receiver import (
     parse_listen,
 )
 from tests.conftest import make_request
+from tests.receiver import Sink
 
 PB = {"content-type": "application/x-protobuf"}
 JS = {"content-type": "application/json"}
@@ -57,24 +54,6 @@ def status_message(body: bytes) -> str:
         if not byte & 0x80:
             break
     return body[pos : pos + length].decode()
-
-
-class Sink:
-    """Collects what the receiver delivers, from its thread."""
-
-    def __init__(self) -> None:
-        self.traces: list[ExportTraceServiceRequest] = []
-        self.logs: list[ExportLogsServiceRequest] = []
-        self.metrics: list[ExportMetricsServiceRequest] = []
-        self.lock = threading.Lock()
-
-    def on_traces(self, request: ExportTraceServiceRequest) -> None:
-        with self.lock:
-            self.traces.append(request)
-
-    @property
-    def spans(self) -> list[Any]:
-        return [view for batch in self.traces for view in iter_spans(batch)]
 
 
 @pytest.fixture
