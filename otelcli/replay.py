@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otelcli.errors import OtelcliError, UsageError
 from otelcli.otlp.batching import rechunk, split_request
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import CaptureReader, read_batches
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
 from otelcli.otlp.spans import count_spans
 from otelcli.otlp.writer import open_writer
@@ -204,7 +204,7 @@ def _run(
     summary = ReplaySummary(target=target, files=len(inputs), dead_letter=dead_letter_path)
     first_start = 0
     if needs_times:
-        first_start, last_end = time_range(b for path in inputs for b in CaptureReader(path))
+        first_start, last_end = time_range(read_batches(inputs))
         if plan.rebase == "end" and last_end:
             summary.time_shift_ns = time.time_ns() - last_end
         elif plan.rebase == "start" and first_start:

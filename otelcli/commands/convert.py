@@ -50,7 +50,7 @@ def convert(
       otelcli convert a.pb b.pb -o - --to-format jsonl | jq .
     """
     from otelcli.otlp.formats import Format
-    from otelcli.otlp.reader import CaptureReader
+    from otelcli.otlp.reader import read_batches
     from otelcli.otlp.spans import count_spans
     from otelcli.otlp.writer import open_writer
 
@@ -60,10 +60,9 @@ def convert(
     out = make_output(fmt)
     spans = 0
     with open_writer(output, requested) as writer:
-        for path in inputs:
-            for batch in CaptureReader(path):
-                spans += count_spans(batch)
-                writer.write(batch)
+        for batch in read_batches(inputs):
+            spans += count_spans(batch)
+            writer.write(batch)
     result = {
         "output": output,
         "format": writer.format.value,

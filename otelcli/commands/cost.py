@@ -205,13 +205,9 @@ def _files(
     fmt: str,
 ) -> None:
     from otelcli.genai.cost import CostCalculator, enrich_batches
-    from otelcli.otlp.reader import CaptureReader
+    from otelcli.otlp.reader import read_batches
 
     calculator = CostCalculator(table, by=by, input_includes_cache=includes)
-
-    def batches() -> Any:
-        for path in paths:
-            yield from CaptureReader(path)
 
     if enrich:
         if not output:
@@ -219,12 +215,12 @@ def _files(
         from otelcli.otlp.writer import open_writer
 
         with open_writer(output) as writer:
-            for batch in enrich_batches(batches(), calculator):
+            for batch in enrich_batches(read_batches(paths), calculator):
                 writer.write(batch)
     else:
         if output is not None:
             raise UsageError("-o is for quick mode or --enrich", "drop -o, or add --enrich")
-        for batch in batches():
+        for batch in read_batches(paths):
             calculator.add_batch(batch)
     report = calculator.report
     result = report.to_dict(top)

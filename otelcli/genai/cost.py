@@ -589,17 +589,6 @@ def price_call(
 # Spans
 
 
-def _value(any_value: Any) -> Any:
-    kind = any_value.WhichOneof("value")
-    if kind == "int_value":
-        return any_value.int_value
-    if kind == "string_value":
-        return any_value.string_value
-    if kind == "double_value":
-        return any_value.double_value
-    return to_python(any_value)
-
-
 def _int(value: Any) -> int:
     if type(value) is int:
         return value if value > 0 else 0
@@ -694,9 +683,9 @@ class CostCalculator:
                 any_value = kv.value
                 # a non-default int (or text) can only be the oneof's value; else ask
                 if slot <= S_REASONING:
-                    value: Any = any_value.int_value or _value(any_value)
+                    value: Any = any_value.int_value or to_python(any_value)
                 else:
-                    value = any_value.string_value or _value(any_value)
+                    value = any_value.string_value or to_python(any_value)
                 values[slot] = value
                 ranks[slot] = rank
                 if slot == S_COST:
@@ -710,7 +699,7 @@ class CostCalculator:
             markers = {}
             for key, kv in marker_kvs:
                 any_value = kv.value
-                markers[key] = any_value.string_value or _value(any_value)
+                markers[key] = any_value.string_value or to_python(any_value)
         context = self._context(scope.name, span.name, markers, values)
         if context.reason is not None:
             reason = context.reason
@@ -977,7 +966,7 @@ def write_cost(view: SpanView, b: CostBreakdown) -> None:
     attributes = view.span.attributes
     for kv in attributes:
         if kv.key == COST_ATTRIBUTE:
-            existing = to_number(_value(kv.value))
+            existing = to_number(to_python(kv.value))
             if existing is not None and Decimal(str(existing)) != b.total_usd:
                 set_attribute(attributes, REPORTED_COST_ATTRIBUTE, existing)
             break
