@@ -623,8 +623,8 @@ def otlp_environment(
     """A copy of `base` (default os.environ) with every OTLP exporter pointed at `url`.
 
     The signal-specific endpoints are set too, since they would win over the general one;
-    the protocol is http/protobuf (the receiver speaks OTLP/HTTP); headers meant for another
-    backend are dropped and replaced by the bearer token when there is one.
+    the protocol is http/protobuf (the receiver speaks OTLP/HTTP) and the traces exporter otlp;
+    headers meant for another backend are dropped and replaced by the bearer token, if any.
     """
     import os
     from urllib.parse import quote
@@ -633,6 +633,7 @@ def otlp_environment(
     root = url.rstrip("/")
     env["OTEL_EXPORTER_OTLP_ENDPOINT"] = root
     env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+    env["OTEL_TRACES_EXPORTER"] = "otlp"  # a console or none exporter would send us nothing
     for signal, path in _SIGNAL_PATHS.items():
         env[f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"] = f"{root}/{path}"
         env[f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"] = "http/protobuf"

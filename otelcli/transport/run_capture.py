@@ -21,8 +21,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from otelcli.errors import UsageError
-
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
@@ -59,15 +57,12 @@ def run_with_receiver(
     *,
     grace_s: float = 3.0,
     quiet_s: float = 0.3,
-    env: dict[str, str] | None = None,
     grpc: bool | None = None,
 ) -> RunResult:
     """Run `command`; `grpc` None starts the gRPC receiver when grpcio is installed."""
     from otelcli.transport.grpc_receiver import GrpcReceiver, grpc_available
-    from otelcli.transport.receiver import Receiver, otlp_environment
+    from otelcli.transport.receiver import Receiver, start_command
 
-    if not command:
-        raise UsageError("no command given", hint="put the command after --, e.g. -- python app.py")
     batches: queue.SimpleQueue[ExportTraceServiceRequest] = queue.SimpleQueue()
 
     def deliver(batch: ExportTraceServiceRequest) -> None:
@@ -81,17 +76,8 @@ def run_with_receiver(
             grpc_receiver = running.enter_context(GrpcReceiver("127.0.0.1", 0, on_traces=deliver))
             result.grpc_url = grpc_receiver.url
         result.url = receiver.url
-        child_env = otlp_environment(receiver.url, base=env)
-        child_env["OTEL_TRACES_EXPORTER"] = "otlp"
-        if result.grpc_url:
-            child_env["OTELCLI_GRPC_ENDPOINT"] = result.grpc_url
-        try:
-            child = subprocess.Popen(list(command), env=child_env)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot run {command[0]!r}: {exc.strerror or exc}",
-                hint="check the command after --",
-            ) from None
+        grpc_env = {"OTELCLI_GRPC_ENDPOINT": result.grpc_url} if result.grpc_url else {}
+        child = start_command(command, receiver.url, extra_env=grpc_env)
         try:
             while child.poll() is None:
                 _drain(batches, on_batch, result, wait_s=0.05)
