@@ -463,9 +463,11 @@ def test_otlp_environment_points_every_signal_at_the_receiver() -> None:
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://backend/v1/traces",
         "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=secret",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_TRACES_EXPORTER": "console",
         "PATH": "/bin",
     }
     env = otlp_environment("http://127.0.0.1:5555", "tok en", base)
+    assert env["OTEL_TRACES_EXPORTER"] == "otlp"
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:5555"
     assert env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == "http://127.0.0.1:5555/v1/traces"
     assert env["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"] == "http://127.0.0.1:5555/v1/logs"
