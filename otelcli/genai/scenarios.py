@@ -670,15 +670,19 @@ def _model_call_span(call: ModelCall, content: bool) -> tuple[str, int, dict[str
         a["gen_ai.response.time_to_first_chunk"] = call.time_to_first_chunk
     a.update(call.extra)
     if content and call.operation != "embeddings":
-        if call.system_instructions:
-            a["gen_ai.system_instructions"] = to_json(call.system_instructions)
-        if call.input_messages:
-            a["gen_ai.input.messages"] = to_json(call.input_messages)
-        if call.output_messages:
-            a["gen_ai.output.messages"] = to_json(call.output_messages)
-        if call.tool_definitions:
-            a["gen_ai.tool.definitions"] = to_json(call.tool_definitions)
+        a.update(_content_attributes(call))
     return f"{call.operation} {call.request_model}", KIND_CLIENT, a
+
+
+def _content_attributes(source: ModelCall | AgentRun) -> dict[str, AttrValue]:
+    """The opt-in message attributes, as JSON strings, for what the call or run has."""
+    pairs = (
+        ("gen_ai.system_instructions", source.system_instructions),
+        ("gen_ai.input.messages", source.input_messages),
+        ("gen_ai.output.messages", source.output_messages),
+        ("gen_ai.tool.definitions", source.tool_definitions),
+    )
+    return {key: to_json(value) for key, value in pairs if value}
 
 
 def _agent_span(run: AgentRun, content: bool) -> tuple[str, int, dict[str, AttrValue]]:
@@ -696,12 +700,7 @@ def _agent_span(run: AgentRun, content: bool) -> tuple[str, int, dict[str, AttrV
     a["gen_ai.response.finish_reasons"] = list(run.finish_reasons)
     a.update(_usage_attributes(run.usage))
     if content:
-        if run.system_instructions:
-            a["gen_ai.system_instructions"] = to_json(run.system_instructions)
-        a["gen_ai.input.messages"] = to_json(run.input_messages)
-        a["gen_ai.output.messages"] = to_json(run.output_messages)
-        if run.tool_definitions:
-            a["gen_ai.tool.definitions"] = to_json(run.tool_definitions)
+        a.update(_content_attributes(run))
     return f"invoke_agent {run.name}", KIND_INTERNAL, a
 
 
