@@ -38,6 +38,7 @@ from otelcli.errors import OtelcliError, UsageError
 from otelcli.transport.receiver import (
     DEFAULT_HOST,
     DEFAULT_MAX_BODY_BYTES,
+    ConsumerUnavailable,
     LogsCallback,
     MetricsCallback,
     PartialSuccess,
@@ -60,6 +61,7 @@ GRPC_CODE_NAMES = {
     3: "INVALID_ARGUMENT",
     8: "RESOURCE_EXHAUSTED",
     13: "INTERNAL",
+    14: "UNAVAILABLE",
     16: "UNAUTHENTICATED",
 }
 
@@ -293,11 +295,14 @@ class GrpcReceiver:
                 stats.data_points += service.count(request)
             try:
                 partial = callback(request) if callback is not None else None
+            except ConsumerUnavailable as exc:  # the client retries UNAVAILABLE
+                code, failure = 14, str(exc)
             except Exception as exc:  # a failing consumer must not take the server down
+                code = 13
                 failure = f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
             else:
                 return service.response(partial)
-        self._fail(context, 13, failure)
+        self._fail(context, code, failure)
 
     def _authorized(self, context: grpc.ServicerContext) -> bool:
         assert self._expected_auth is not None

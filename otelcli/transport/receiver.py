@@ -65,7 +65,8 @@ _RECENT_ERRORS = 20
 _START_TIMEOUT_S = 10.0
 
 # google.rpc.Code values for the Status bodies of failures.
-_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13}
+_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13, 503: 14}
+RETRY_AFTER_S = 1  # what a 503 asks the client to wait
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -126,6 +127,12 @@ def client_host(host: str) -> str:
     elif host == "::":
         host = "::1"
     return f"[{host}]" if ":" in host else host
+
+
+class ConsumerUnavailable(Exception):
+    """Raised by a callback that cannot keep the batch right now (the save file failed, a
+    budget is spent): the client gets 503 (gRPC UNAVAILABLE) and retries, so nothing that
+    was acknowledged is ever lost."""
 
 
 class _Reject(Exception):
@@ -468,6 +475,8 @@ class OtlpApp:
             return self.on_metrics(metrics) if self.on_metrics else None
         except _Reject:
             raise
+        except ConsumerUnavailable as exc:
+            raise _Reject(503, str(exc)) from None
         except Exception as exc:  # a failing consumer must not take the server down
             raise _Reject(
                 500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
@@ -482,6 +491,8 @@ class OtlpApp:
             extra.append((b"www-authenticate", b"Bearer"))
         elif reject.status == 405:
             extra.append((b"allow", b"POST"))
+        elif reject.status == 503:
+            extra.append((b"retry-after", str(RETRY_AFTER_S).encode()))
         elif reject.status == 413:
             # The rest of an oversized body is not read: end the connection after answering.
             extra.append((b"connection", b"close"))
