@@ -89,8 +89,14 @@ def root(
         import logging
         import sys
 
+        from otelcli.redact import redact_text
+
+        class RedactingFormatter(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                return redact_text(super().format(record))
+
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter("debug: %(name)s: %(message)s"))
         logger = logging.getLogger("otelcli")
         logger.handlers = [handler]  # one per run, on this run's stderr
         logger.setLevel(logging.DEBUG)

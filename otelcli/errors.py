@@ -79,6 +79,12 @@ class NetworkError(OtelcliError):
     exit_code = ExitCode.NETWORK
 
 
+class TlsSetupError(NetworkError):
+    """The configured CA or client certificate cannot be used: no connection can be made."""
+
+    code = "tls_config"
+
+
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.UNEXPECTED: "unexpected error (a bug: re-run with --debug and report it)",

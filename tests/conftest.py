@@ -14,6 +14,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from typer.testing import CliRunner
 
 from otelcli.otlp.values import make_attributes
+from otelcli.redact import forget_secrets
 from tests.receiver import RecordingReceiver, Script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +39,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "120")
+    forget_secrets()  # the registry of secrets to mask lives as long as the process
 
 
 def make_request(

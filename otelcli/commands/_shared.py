@@ -51,7 +51,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise
         except OtelcliError as error:
             if debug:
-                raise
+                _print_traceback()  # --debug adds the traceback; the exit code stays the same
             make_output(fmt).error(error)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
@@ -64,7 +64,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(0) from None
         except Exception as exc:
             if debug:
-                raise
+                _print_traceback()
             unexpected = OtelcliError(
                 f"unexpected {type(exc).__name__}: {exc}",
                 hint="re-run with --debug for the traceback, and please report it",
@@ -73,6 +73,14 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
 
     return wrapper
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    from otelcli.redact import redact_text
+
+    sys.stderr.write(redact_text(traceback.format_exc()))
 
 
 # -- option types shared by commands -----------------------------------------------------------

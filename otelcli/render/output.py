@@ -6,16 +6,18 @@ JSON modes, so scripts can always parse what they get.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
 
 from otelcli.errors import OtelcliError
+from otelcli.redact import redact_text
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -39,6 +41,33 @@ def to_json(value: Any, pretty: bool = False) -> bytes:
     return orjson.dumps(value, default=_default, option=option)
 
 
+class RedactingStream(io.TextIOBase):
+    """A text stream that masks remembered secrets (otelcli.redact) in everything written."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact_text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+
 @dataclass
 class Output:
     format: str = "auto"
@@ -47,8 +76,9 @@ class Output:
     stderr: IO[str] | None = None
 
     def __post_init__(self) -> None:
-        self.stdout = self.stdout or sys.stdout
-        self.stderr = self.stderr or sys.stderr
+        # Everything shown passes the secret filter: tables, JSON, the live view, errors.
+        self.stdout = cast(IO[str], RedactingStream(self.stdout or sys.stdout))
+        self.stderr = cast(IO[str], RedactingStream(self.stderr or sys.stderr))
 
     @property
     def mode(self) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from otelcli.errors import ConfigError
+from otelcli.redact import remember_headers, remember_url
 
 DEFAULT_ENDPOINT = "http://localhost:4318/"
 DEFAULT_TIMEOUT_S = 10.0
@@ -202,6 +203,10 @@ def resolve_exporter_config(
         resolved_compression = _choice(found[1], COMPRESSIONS, found[0])
     else:
         resolved_compression = "none"
+
+    # From here on these values are masked in everything otelcli prints or logs.
+    remember_headers(merged_headers)
+    remember_url(url)
 
     def tls_file(kind: str) -> str | None:
         found = _first_env(env, f"OTEL_EXPORTER_OTLP_TRACES_{kind}", f"OTEL_EXPORTER_OTLP_{kind}")

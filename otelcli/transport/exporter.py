@@ -28,12 +28,18 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otelcli import __version__
-from otelcli.errors import EndpointFailed, EndpointRejected, NetworkError, OtelcliError
+from otelcli.errors import (
+    EndpointFailed,
+    EndpointRejected,
+    NetworkError,
+    OtelcliError,
+    TlsSetupError,
+)
 from otelcli.otlp.batching import split_request
 from otelcli.otlp.jsoncodec import request_to_dict
 from otelcli.otlp.spans import count_spans
 from otelcli.otlp.wire import string_field
-from otelcli.redact import redact_headers, redact_url
+from otelcli.redact import redact_headers, redact_text, redact_url
 from otelcli.transport.config import ExporterConfig
 
 log = logging.getLogger("otelcli.transport")
@@ -78,11 +84,25 @@ class ExportResult:
 def build_client(config: ExporterConfig) -> httpx.Client:
     verify: ssl.SSLContext | bool = config.verify_tls
     if config.verify_tls and (config.certificate or config.client_certificate):
+        verify = _tls_context(config)
+    return httpx.Client(verify=verify, follow_redirects=False)
+
+
+def _tls_context(config: ExporterConfig) -> ssl.SSLContext:
+    """The TLS context for the configured CA and client certificate files, or a TlsSetupError."""
+    setting, path = "OTEL_EXPORTER_OTLP_CERTIFICATE", config.certificate
+    try:
         context = ssl.create_default_context(cafile=config.certificate)
         if config.client_certificate:
+            setting, path = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", config.client_certificate
             context.load_cert_chain(config.client_certificate, config.client_key)
-        verify = context
-    return httpx.Client(verify=verify, follow_redirects=False)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise TlsSetupError(
+            f"cannot use the TLS file {path}: {reason}",
+            hint=f"check {setting} (and _CLIENT_KEY): each must name a readable PEM file",
+        ) from None
+    return context
 
 
 class OtlpExporter:
@@ -326,7 +346,7 @@ class OtlpExporter:
 
     def _network_error(self, exc: httpx.TransportError) -> NetworkError:
         where = redact_url(self.config.endpoint)
-        reason = str(exc) or type(exc).__name__
+        reason = redact_text(str(exc) or type(exc).__name__)
         if isinstance(exc, httpx.TimeoutException):
             return NetworkError(
                 f"timed out talking to {where}",
@@ -368,6 +388,11 @@ def _retry_after(value: str | None, clock: Callable[[], float]) -> float | None:
 
 
 def _error_message(content_type: str, body: bytes) -> str:
+    """The message of an error body, with any secret the server echoed back masked."""
+    return redact_text(_raw_error_message(content_type, body))
+
+
+def _raw_error_message(content_type: str, body: bytes) -> str:
     """The message of a google.rpc.Status body (protobuf or JSON), or the start of a text body."""
     if not body:
         return ""
