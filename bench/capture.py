@@ -32,7 +32,8 @@ def capture_batches(
     spans: int = DEFAULT_SPANS, *, seed: int = 7, content: bool = False
 ) -> Iterator[tuple[bytes, int]]:
     """(serialized ExportTraceServiceRequest, spans in it) until exactly `spans` spans."""
-    from otelcli.genai.scenarios import DIALECTS, SCENARIOS, scenario_template
+    from otelcli.genai.scenarios.build import scenario_template
+    from otelcli.genai.scenarios.catalog import DIALECTS, SCENARIOS
 
     combos = list(itertools.product(SCENARIOS, DIALECTS))
     templates = [

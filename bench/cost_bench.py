@@ -40,8 +40,8 @@ from bench.send_bench import clean_env  # noqa: E402
 
 CORE = """
 import json, resource, sys, time, tracemalloc
-from otelcli.genai.cost import cost_report
-from otelcli.genai.pricing import load_table
+from otelcli.genai.pricing.cost import cost_report
+from otelcli.genai.pricing.table import load_table
 from otelcli.otlp.reader import read_batches
 
 path, by, trace = sys.argv[1], sys.argv[2:-1], sys.argv[-1] == "trace"

@@ -40,7 +40,7 @@ def write_capture(path: Path, spans: int, fmt: str | None = None) -> int:
         ExportTraceServiceRequest,
     )
 
-    from otelcli.genai.scenarios import scenario_template
+    from otelcli.genai.scenarios.build import scenario_template
     from otelcli.otlp.spans import count_spans
     from otelcli.otlp.writer import open_writer
 
@@ -62,10 +62,10 @@ def write_capture(path: Path, spans: int, fmt: str | None = None) -> int:
 
 
 def validate_file(path: str) -> tuple[int, dict[str, int]]:
-    from otelcli.genai.findings import ValidationReport
-    from otelcli.genai.policy import Policy
-    from otelcli.genai.rules import load_rules
-    from otelcli.genai.validate import Validator
+    from otelcli.genai.semconv.findings import ValidationReport
+    from otelcli.genai.semconv.policy import Policy
+    from otelcli.genai.semconv.rules import load_rules
+    from otelcli.genai.semconv.validate import Validator
     from otelcli.otlp.reader import read_batches
 
     policy = Policy()

@@ -85,7 +85,7 @@ class ReplayPlan:
         max_batch_bytes: int,
         concurrency: int,
     ) -> ReplayPlan:
-        from otelcli.genai.handmade import parse_attr, parse_time
+        from otelcli.parse import parse_attr, parse_time
 
         if rebase_time is not None and rebase_time not in ("end", "start"):
             raise UsageError(f"--rebase-time {rebase_time!r} is not end or start")

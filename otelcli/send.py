@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from otelcli.errors import UsageError
-from otelcli.genai.scenarios import ScenarioTemplate
+from otelcli.otlp.template import TraceTemplate
 from otelcli.transport.delivery import Outgoing
 
 
@@ -47,7 +47,7 @@ class LoadPlan:
 
 def generate(
     plan: LoadPlan,
-    template: ScenarioTemplate,
+    template: TraceTemplate,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Outgoing]:
     """Batches of whole traces, each due when the rate allows; stops at count or duration."""

@@ -341,7 +341,7 @@ def _make_view(plan: SessionPlan, receiver: Any, grpc_receiver: Any = lambda: No
     out = plan.out
 
     def create() -> Any:
-        from otelcli.genai.summary import default_summarizer
+        from otelcli.genai.pricing.summary import default_summarizer
         from otelcli.render.live import LiveScreen, SpanLines, TreePrinter
         from otelcli.render.tree import SpanFilter, TraceBoard, TreeStyle
 

@@ -20,7 +20,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from otelcli.genai.registry import build_rules  # noqa: E402
+from otelcli.genai.semconv.registry import build_rules  # noqa: E402
 
 OUT = REPO / "otelcli" / "data" / "semconv"
 # Core registries that lend definitions to the GenAI spans (never core's own gen-ai/, mcp/,

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from otelcli.genai.prices_fallback import clause, model_entry
+from otelcli.genai.pricing.fallback import clause, model_entry
 
 OUT = Path(__file__).resolve().parents[1] / "otelcli" / "data" / "prices.json"
 

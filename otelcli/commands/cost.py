@@ -101,7 +101,7 @@ def cost(
 
       otelcli cost prices 'claude-*'
     """
-    from otelcli.genai.pricing import load_table
+    from otelcli.genai.pricing.table import load_table
 
     check_format(fmt, ("auto", "table", "json", "ndjson", "csv"))
     includes = _tristate(input_includes_cache)
@@ -167,7 +167,7 @@ def _quick(
 ) -> None:
     from datetime import UTC, datetime
 
-    from otelcli.genai.cost import price_call
+    from otelcli.genai.pricing.cost import price_call
 
     moment = None
     if at is not None:
@@ -204,7 +204,7 @@ def _files(
     output: str | None,
     fmt: str,
 ) -> None:
-    from otelcli.genai.cost import CostCalculator, enrich_batches
+    from otelcli.genai.pricing.cost import CostCalculator, enrich_batches
     from otelcli.otlp.reader import read_batches
 
     calculator = CostCalculator(table, by=by, input_includes_cache=includes)
@@ -241,7 +241,7 @@ def _files(
 
 
 def _list_prices(table: Any, pattern: str | None, fmt: str) -> None:
-    from otelcli.genai.pricing import iter_rates
+    from otelcli.genai.pricing.table import iter_rates
 
     rows = []
     for entry in table.find(pattern):

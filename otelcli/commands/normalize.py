@@ -66,7 +66,7 @@ def normalize(
       otelcli normalize run.pb -o clean.pb --replace && otelcli validate clean.pb
     """
     from otelcli.errors import UsageError
-    from otelcli.genai.normalize_capture import CaptureNormalizer
+    from otelcli.genai.dialects.capture import CaptureNormalizer
     from otelcli.otlp.formats import Format
     from otelcli.otlp.reader import read_batches
     from otelcli.otlp.writer import open_writer

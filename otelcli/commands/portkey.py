@@ -298,7 +298,7 @@ def _one_line(summary: Any) -> str:
 
 def _preview(batches: list[Any]) -> list[Any]:
     """The traces drawn by tail's tree renderer, Portkey's span name shown beside each span."""
-    from otelcli.genai.summary import default_summarizer
+    from otelcli.genai.pricing.summary import default_summarizer
     from otelcli.render.tree import TraceBoard, TreeStyle, render_trace
 
     board = TraceBoard(max_traces=_PREVIEW_TRACES)

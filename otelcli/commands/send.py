@@ -189,7 +189,7 @@ def send(
     for warning in warnings:
         out.warning(warning)
     if resource_attr:
-        from otelcli.genai.handmade import parse_attrs
+        from otelcli.parse import parse_attrs
 
         resource.update(parse_attrs(resource_attr))
     service_name = service or resource.pop("service.name", None)
@@ -225,25 +225,28 @@ def send(
         )
         return
 
-    from otelcli.genai import handmade, scenarios
+    from otelcli.genai.scenarios.build import build_scenario
+    from otelcli.otlp.handmade import build_span
+    from otelcli.otlp.ids import parse_traceparent
+    from otelcli.parse import parse_attrs, resolve_times
 
     if name is not None:
-        start_ns, end_ns = handmade.resolve_times(start, end, span_duration)
-        made = handmade.build_span(
+        start_ns, end_ns = resolve_times(start, end, span_duration)
+        made = build_span(
             name=name,
             kind=kind,
-            attributes=handmade.parse_attrs(attr or []),
+            attributes=parse_attrs(attr or []),
             status=status,
             status_message=status_message,
             service=service_name or "otelcli",
             resource_attributes=resource,
             start_ns=start_ns,
             end_ns=end_ns,
-            parent=handmade.parse_traceparent(traceparent) if traceparent else None,
+            parent=parse_traceparent(traceparent) if traceparent else None,
         )
         batch, label = made.request, f"span {name!r}"
     else:
-        batch = scenarios.build_scenario(
+        batch = build_scenario(
             scenario,
             dialect=dialect,
             seed=seed,
@@ -319,7 +322,7 @@ def _load(
     concurrency: int,
     batch_size: int,
 ) -> None:
-    from otelcli.genai.scenarios import scenario_template
+    from otelcli.genai.scenarios.build import scenario_template
     from otelcli.redact import redact_url
     from otelcli.send import LoadPlan, generate
     from otelcli.transport.delivery import deliver

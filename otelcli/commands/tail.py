@@ -247,7 +247,7 @@ def tail(
 
 def parse_duration_ns(text: str) -> int:
     """--min-duration: 500ms, 2s, 150us; a bare number is milliseconds."""
-    from otelcli.genai.handmade import parse_duration
+    from otelcli.parse import parse_duration
 
     bare = text.strip().replace(".", "", 1).isdigit()
     try:

@@ -11,9 +11,9 @@ from typer.core import TyperCommand
 from otelcli.commands._shared import command_app, guarded, make_output
 
 if TYPE_CHECKING:
-    from otelcli.genai.findings import ValidationReport
-    from otelcli.genai.policy import Policy
-    from otelcli.genai.rules import RuleTable
+    from otelcli.genai.semconv.findings import ValidationReport
+    from otelcli.genai.semconv.policy import Policy
+    from otelcli.genai.semconv.rules import RuleTable
 
 app = command_app()
 
@@ -138,7 +138,7 @@ def validate(
 
       otelcli validate -- python app.py
     """
-    from otelcli.genai.findings import RULES
+    from otelcli.genai.semconv.findings import RULES
 
     command: list[str] | None = ctx.meta.get("otelcli.command")
     if fmt not in VALIDATE_FORMATS:
@@ -165,7 +165,7 @@ def validate(
 
         raise UsageError("give capture files or -- COMMAND, not both")
 
-    from otelcli.genai.policy import load_policy
+    from otelcli.genai.semconv.policy import load_policy
 
     policy = load_policy(config, known_rules=RULES)
     rules = _rule_table(semconv or policy.semconv, registry or policy.registry)
@@ -215,7 +215,7 @@ def validate(
 
 
 def _rule_table(semconv: str | None, registry: str | None) -> RuleTable:
-    from otelcli.genai.rules import DEFAULT_TABLE, load_rules, load_rules_dir
+    from otelcli.genai.semconv.rules import DEFAULT_TABLE, load_rules, load_rules_dir
 
     if registry:
         if semconv:
@@ -235,8 +235,8 @@ def _start(
     content: bool,
     sink: Any,
 ) -> tuple[ValidationReport, Any]:
-    from otelcli.genai.findings import ValidationReport
-    from otelcli.genai.validate import Options, Validator
+    from otelcli.genai.semconv.findings import ValidationReport
+    from otelcli.genai.semconv.validate import Options, Validator
 
     report = ValidationReport(
         level_for=policy.level_for, max_findings=max_findings, examples=examples, sink=sink

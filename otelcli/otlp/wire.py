@@ -5,6 +5,15 @@ from __future__ import annotations
 VARINT, FIXED64, LENGTH_DELIMITED, FIXED32 = 0, 1, 2, 5
 
 
+def encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def read_varint(data: bytes | bytearray, pos: int) -> tuple[int, int] | None:
     """(value, next position) of the varint at `pos`; None when the data ends first."""
     result = shift = 0

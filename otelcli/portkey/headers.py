@@ -17,6 +17,7 @@ from typing import Literal
 from urllib.parse import unquote
 
 from otelcli.errors import UsageError
+from otelcli.otlp.ids import split_traceparent
 
 TRACE_ID = "x-portkey-trace-id"
 SPAN_ID = "x-portkey-span-id"
@@ -28,10 +29,6 @@ CONFIG = "x-portkey-config"
 
 HeaderFormat = Literal["headers", "curl", "json", "env"]
 HEADER_FORMATS: tuple[HeaderFormat, ...] = ("headers", "curl", "json", "env")
-
-# The gateway's traceparent check: 2-hex version, 32-hex trace, 16-hex parent, 2-hex flags,
-# case-insensitive, ids not all zeros.
-_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})", re.I)
 
 _ENV_NAMES = {
     TRACE_ID: "PORTKEY_TRACE_ID",
@@ -50,13 +47,12 @@ class TraceParent:
 
 
 def parse_traceparent(value: str | None) -> TraceParent | None:
-    """A valid traceparent as the gateway reads it, else None."""
-    if not value:
+    """A traceparent as the gateway reads it (any version, case kept, ids not all zeros),
+    else None."""
+    fields = split_traceparent(value) if value else None
+    if fields is None or fields[4]:
         return None
-    match = _TRACEPARENT.fullmatch(value.strip())
-    if not match:
-        return None
-    _version, trace_id, parent_id, flags = match.groups()
+    _version, trace_id, parent_id, flags, _rest = fields
     if not trace_id.strip("0") or not parent_id.strip("0"):
         return None
     return TraceParent(trace_id=trace_id, parent_span_id=parent_id, flags=flags)

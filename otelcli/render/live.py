@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
-    from otelcli.genai.summary import GenAISummary, Summarizer
+    from otelcli.genai.pricing.summary import GenAISummary, Summarizer
 
 StatusLine = Callable[[], Text]
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from otelcli import __version__
-from otelcli.genai.findings import LEVEL_RANK, RULES, ValidationReport
+from otelcli.genai.semconv.findings import LEVEL_RANK, RULES, ValidationReport
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from otelcli.genai.rules import RuleTable
+    from otelcli.genai.semconv.rules import RuleTable
 
 SCHEMA_ID = "otelcli.validate/v1"
 REPORT_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
-    from otelcli.genai.summary import GenAISummary, Summarizer
+    from otelcli.genai.pricing.summary import GenAISummary, Summarizer
 
 DEFAULT_MAX_TRACES = 100
 DEFAULT_MAX_SPANS_PER_TRACE = 5000

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from otelcli.genai.scenarios import DIALECTS, SCENARIOS, build_scenario
+from otelcli.genai.scenarios.build import build_scenario
+from otelcli.genai.scenarios.catalog import DIALECTS, SCENARIOS
 from otelcli.otlp.reader import CaptureReader
 from otelcli.otlp.spans import count_spans, iter_spans
 from tests.conftest import CliResult

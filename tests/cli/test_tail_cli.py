@@ -18,8 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.genai.cost import price_call
-from otelcli.genai.pricing import load_table
+from otelcli.genai.pricing.cost import price_call
+from otelcli.genai.pricing.table import load_table
 from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import iter_spans
 from otelcli.otlp.writer import open_writer

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from otelcli.genai.scenarios import build_scenario
+from otelcli.genai.scenarios.build import build_scenario
 from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import iter_spans
 from otelcli.otlp.writer import open_writer

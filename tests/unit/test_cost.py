@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otelcli.errors import UsageError
-from otelcli.genai.cost import (
+from otelcli.genai.pricing.cost import (
     GROUP_DIMENSIONS,
     CostCalculator,
     Usage,
@@ -23,7 +23,7 @@ from otelcli.genai.cost import (
     inclusive_usage,
     price_call,
 )
-from otelcli.genai.pricing import PriceTable, load_builtin_table
+from otelcli.genai.pricing.table import PriceTable, load_builtin_table
 from otelcli.otlp.spans import iter_spans
 from otelcli.otlp.values import attributes_to_dict, make_attributes
 

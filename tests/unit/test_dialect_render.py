@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from otelcli.genai.scenarios import DIALECTS, SCENARIOS, build_scenario
+from otelcli.genai.scenarios.build import build_scenario
+from otelcli.genai.scenarios.catalog import DIALECTS, SCENARIOS
 from otelcli.otlp.spans import SpanView, iter_spans
 
 NOW = 1_767_225_600_000_000_000
@@ -528,7 +529,7 @@ def test_openlit_content_goes_to_prompt_and_completion_events() -> None:
 
 
 def test_normaliser_detects_each_dialect_and_recovers_the_usage() -> None:
-    from otelcli.genai import normalize
+    from otelcli.genai.dialects import normalize
 
     dialect_ids = {
         "semconv": "semconv",

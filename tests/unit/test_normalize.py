@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otelcli.genai.normalize import (
+from otelcli.genai.dialects.normalize import (
     detect_dialect,
     load_dialects,
     normalize_span,

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from otelcli.errors import ConfigError
-from otelcli.genai import prices_fallback
-from otelcli.genai.cost import Usage as CostUsage
-from otelcli.genai.cost import cost_of, price_call
-from otelcli.genai.pricing import (
+from otelcli.genai.pricing import fallback as prices_fallback
+from otelcli.genai.pricing.cost import Usage as CostUsage
+from otelcli.genai.pricing.cost import cost_of, price_call
+from otelcli.genai.pricing.table import (
     PriceTable,
     Resolution,
     load_builtin_table,

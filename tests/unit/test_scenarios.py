@@ -16,12 +16,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otelcli.errors import UsageError
-from otelcli.genai.scenarios import (
-    DIALECTS,
-    SCENARIOS,
-    build_scenario,
-    scenario_template,
-)
+from otelcli.genai.scenarios.build import build_scenario, scenario_template
+from otelcli.genai.scenarios.catalog import DIALECTS, SCENARIOS
 from otelcli.otlp.spans import SpanView, iter_spans
 
 REFERENCE = Path(__file__).resolve().parents[2] / "../shared/reference"
@@ -275,7 +271,7 @@ def test_system_instructions_are_separate_only_for_apis_that_take_them_apart() -
 
 
 def test_models_and_providers_are_real_and_priced() -> None:
-    pricing = pytest.importorskip("otelcli.genai.pricing")
+    pricing = pytest.importorskip("otelcli.genai.pricing.table")
     table = pricing.load_builtin_table()
     priced = 0
     for name, _, view in all_semconv_spans():

@@ -19,9 +19,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from rich.console import Console
 from rich.text import Text
 
-from otelcli.genai.cost import price_call
-from otelcli.genai.pricing import load_table
-from otelcli.genai.summary import Summarizer
+from otelcli.genai.pricing.cost import price_call
+from otelcli.genai.pricing.summary import Summarizer
+from otelcli.genai.pricing.table import load_table
 from otelcli.otlp.follow import follow_batches
 from otelcli.otlp.values import make_attributes
 from otelcli.otlp.writer import open_writer

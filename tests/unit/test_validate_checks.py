@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from otelcli.genai.findings import RULES
-from otelcli.genai.policy import Policy
-from otelcli.genai.validate import Options
+from otelcli.genai.semconv.findings import RULES
+from otelcli.genai.semconv.policy import Policy
+from otelcli.genai.semconv.validate import Options
 from tests.unit.validate_helpers import (
     CHAT,
     CLIENT,

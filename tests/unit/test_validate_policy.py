@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from otelcli.errors import ConfigError
-from otelcli.genai.findings import RULES
-from otelcli.genai.policy import find_config, load_policy
+from otelcli.genai.semconv.findings import RULES
+from otelcli.genai.semconv.policy import find_config, load_policy
 
 
 def test_otelcli_toml_validate_table(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 import fastjsonschema
 import pytest
 
-from otelcli.genai.policy import Policy
-from otelcli.genai.rules import load_rules
+from otelcli.genai.semconv.policy import Policy
+from otelcli.genai.semconv.rules import load_rules
 from otelcli.render.reports import (
     render_github,
     render_junit,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from otelcli.errors import UsageError
-from otelcli.genai.rules import builtin_raw, load_rules, resolve_name, rules_from_dict
+from otelcli.genai.semconv.rules import builtin_raw, load_rules, resolve_name, rules_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 SEMCONV = REPO.parent / "shared" / "reference" / "semconv"
@@ -78,7 +78,7 @@ def test_registry_dir_at_run_time_gives_the_builtin_span_rules(tmp_path: Path) -
     reference = _needs_reference()
     model = tmp_path / "model"
     shutil.copytree(reference / "genai" / "model", model)
-    from otelcli.genai.rules import load_rules_dir
+    from otelcli.genai.semconv.rules import load_rules_dir
 
     loaded = load_rules_dir(str(model))
     builtin = load_rules("gen-ai-dev-1.42")
@@ -107,7 +107,7 @@ def test_a_newer_registry_change_shows_up_without_a_release(tmp_path: Path) -> N
     assert text.count(anchor) == 1
     added = "      - ref: gen_ai.agent.name\n        requirement_level: required\n"
     spans.write_text(text.replace(anchor, anchor + added), "utf-8")
-    from otelcli.genai.rules import load_rules_dir
+    from otelcli.genai.semconv.rules import load_rules_dir
 
     loaded = load_rules_dir(str(model))
     assert "gen_ai.agent.name" in loaded.spans["gen_ai.inference.client"].required
@@ -153,7 +153,7 @@ def test_table_names_and_aliases() -> None:
 
 def test_registry_dir_errors_are_usage_errors(tmp_path: Path) -> None:
     pytest.importorskip("yaml")
-    from otelcli.genai.rules import load_rules_dir
+    from otelcli.genai.semconv.rules import load_rules_dir
 
     with pytest.raises(UsageError):
         load_rules_dir(str(tmp_path / "missing"))

@@ -10,10 +10,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.genai.findings import Finding, ValidationReport
-from otelcli.genai.policy import Policy
-from otelcli.genai.rules import RuleTable, load_rules
-from otelcli.genai.validate import Options, Validator
+from otelcli.genai.semconv.findings import Finding, ValidationReport
+from otelcli.genai.semconv.policy import Policy
+from otelcli.genai.semconv.rules import RuleTable, load_rules
+from otelcli.genai.semconv.validate import Options, Validator
 from otelcli.otlp.values import make_attributes
 
 CLIENT, SERVER, INTERNAL = 3, 2, 1

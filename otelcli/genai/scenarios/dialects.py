@@ -1,6 +1,6 @@
 """Render a scenario's steps in the attribute dialect of another instrumentation library.
 
-Each renderer works from the dialect-neutral facts of `scenarios.Scenario`, so every dialect
+Each renderer works from the dialect-neutral facts of `model.Scenario`, so every dialect
 carries the same models, token counts and timings as the semconv rendering. Every attribute
 key used here is one the dialect is known to emit (the same mapping facts behind
 data/dialects.json); where a dialect has no key for a fact, the fact is left out rather
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from otelcli.genai.scenarios import (
+from otelcli.genai.scenarios.model import (
     KIND_CLIENT,
     KIND_INTERNAL,
     STATUS_ERROR,
@@ -22,8 +22,6 @@ from otelcli.genai.scenarios import (
     ModelCall,
     Operation,
     Provider,
-    RenderedEvent,
-    RenderedSpan,
     Retrieval,
     Scenario,
     Step,
@@ -32,9 +30,10 @@ from otelcli.genai.scenarios import (
     Workflow,
     message_text,
     raw_usage,
-    render_semconv,
     to_json,
 )
+from otelcli.genai.scenarios.semconv import render_semconv
+from otelcli.otlp.build import RenderedEvent, RenderedSpan
 from otelcli.otlp.values import AttrValue
 
 Attrs = dict[str, AttrValue]

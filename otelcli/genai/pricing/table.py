@@ -558,7 +558,7 @@ def load_table(
             load_pricing_file(pricing_file), replace_builtin=replace_builtin
         )
     if use_fallback:
-        from otelcli.genai.prices_fallback import make_fallback
+        from otelcli.genai.pricing.fallback import make_fallback
 
         fallback = make_fallback()
         if fallback is not None:

@@ -1,29 +1,21 @@
-"""Hand-built spans, otel-cli style: typed `--attr` values, W3C traceparent, times, durations.
+"""Values users type on the command line: typed attributes, times, durations, kinds, statuses.
 
-Everything a user types is parsed here and bad input raises `UsageError` with a hint, so the
-`send` command only wires options to `build_span`.
+Bad input raises `UsageError` with a hint, so commands only wire options to the core.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-)
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-
-from otelcli import __version__
 from otelcli.errors import UsageError
-from otelcli.genai.scenarios import new_request
-from otelcli.otlp.values import AttrValue, fill_any_value
+
+if TYPE_CHECKING:
+    from otelcli.otlp.values import AttrValue
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -171,56 +163,6 @@ def _array(key: str, raw: str) -> list[AttrValue]:
     return [_check_json(key, item) for item in value]
 
 
-# --- trace context ----------------------------------------------------------------------
-
-TRACEPARENT_HINT = "format: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>, lower case"
-_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
-
-
-@dataclass(frozen=True)
-class TraceParent:
-    trace_id: bytes
-    span_id: bytes
-    flags: int = 1
-
-    @property
-    def sampled(self) -> bool:
-        return bool(self.flags & 1)
-
-    def format(self) -> str:
-        return format_traceparent(self.trace_id, self.span_id, self.flags)
-
-
-def format_traceparent(trace_id: bytes, span_id: bytes, flags: int = 1) -> str:
-    return f"00-{trace_id.hex()}-{span_id.hex()}-{flags & 0xFF:02x}"
-
-
-def parse_traceparent(value: str) -> TraceParent:
-    """W3C Trace Context `traceparent`. Version 00 must have exactly four fields; a later
-    version may append fields, as the spec allows; version ff and zero ids are invalid."""
-    text = value.strip()
-    match = _TRACEPARENT.fullmatch(text)
-    if match is None:
-        raise UsageError(f"invalid traceparent {value!r}", hint=TRACEPARENT_HINT)
-    version, trace_hex, span_hex, flags_hex, rest = match.groups()
-    if version == "ff":
-        raise UsageError(
-            f"invalid traceparent {value!r}: version ff is forbidden", hint=TRACEPARENT_HINT
-        )
-    if version == "00" and rest:
-        raise UsageError(
-            f"invalid traceparent {value!r}: version 00 has exactly four fields",
-            hint=TRACEPARENT_HINT,
-        )
-    if trace_hex == "0" * 32:
-        raise UsageError(f"invalid traceparent {value!r}: all-zero trace id", hint=TRACEPARENT_HINT)
-    if span_hex == "0" * 16:
-        raise UsageError(
-            f"invalid traceparent {value!r}: all-zero parent id", hint=TRACEPARENT_HINT
-        )
-    return TraceParent(bytes.fromhex(trace_hex), bytes.fromhex(span_hex), int(flags_hex, 16))
-
-
 # --- times and durations ----------------------------------------------------------------
 
 TIME_HINT = (
@@ -338,20 +280,11 @@ def resolve_times(
     return start_ns, end_ns
 
 
-# --- the span ---------------------------------------------------------------------------
+# --- span kinds and statuses -------------------------------------------------------------
 
-SPAN_KINDS = {
-    "internal": Span.SpanKind.SPAN_KIND_INTERNAL,
-    "server": Span.SpanKind.SPAN_KIND_SERVER,
-    "client": Span.SpanKind.SPAN_KIND_CLIENT,
-    "producer": Span.SpanKind.SPAN_KIND_PRODUCER,
-    "consumer": Span.SpanKind.SPAN_KIND_CONSUMER,
-}
-STATUS_CODES = {
-    "unset": Status.StatusCode.STATUS_CODE_UNSET,
-    "ok": Status.StatusCode.STATUS_CODE_OK,
-    "error": Status.StatusCode.STATUS_CODE_ERROR,
-}
+# The OTLP enum values (Span.SpanKind, Status.StatusCode), without importing protobuf.
+SPAN_KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
+STATUS_CODES = {"unset": 0, "ok": 1, "error": 2}
 
 
 def parse_kind(value: str) -> int:
@@ -369,65 +302,3 @@ def parse_status(value: str) -> int:
     if code is None:
         raise UsageError(f"unknown status {value!r}", hint="one of: unset, ok, error")
     return code
-
-
-@dataclass(frozen=True)
-class HandmadeSpan:
-    request: ExportTraceServiceRequest
-    context: TraceParent  # the new span's own context, for --print-traceparent
-
-
-def build_span(
-    *,
-    name: str,
-    kind: str = "client",
-    attributes: Mapping[str, AttrValue] | None = None,
-    status: str = "unset",
-    status_message: str = "",
-    service: str = "otelcli",
-    resource_attributes: Mapping[str, AttrValue] | None = None,
-    start_ns: int,
-    end_ns: int,
-    parent: TraceParent | None = None,
-    trace_state: str = "",
-    rng: random.Random | None = None,
-) -> HandmadeSpan:
-    """One span in a one-span batch. With a parent the span joins its trace; otherwise it
-    starts a new trace. The span inherits the parent's sampled flag."""
-    if not name.strip():
-        raise UsageError("the span needs a name", hint="pass --name")
-    if end_ns < start_ns:
-        raise UsageError("the span ends before it starts", hint="check the start and end times")
-    rng = rng or random.Random()
-    trace_id = parent.trace_id if parent is not None else _nonzero(rng, 16)
-    span_id = _nonzero(rng, 8)
-    flags = parent.flags if parent is not None else 1
-    code = parse_status(status)
-    request, scope_spans = new_request(service, resource_attributes, "otelcli", __version__)
-    span = scope_spans.spans.add()
-    span.trace_id = trace_id
-    span.span_id = span_id
-    if parent is not None:
-        span.parent_span_id = parent.span_id
-    if trace_state:
-        span.trace_state = trace_state
-    span.name = name
-    span.kind = parse_kind(kind)  # type: ignore[assignment]
-    span.start_time_unix_nano = start_ns
-    span.end_time_unix_nano = end_ns
-    # low byte: W3C trace flags; 0x100: the is-remote bit is known; 0x200: the parent is remote
-    span.flags = (flags & 0xFF) | 0x100 | (0x200 if parent is not None else 0)
-    for key, value in (attributes or {}).items():
-        fill_any_value(span.attributes.add(key=key).value, value)
-    if code:
-        span.status.code = code  # type: ignore[assignment]
-        if status_message:
-            span.status.message = status_message
-    return HandmadeSpan(request, TraceParent(trace_id, span_id, flags))
-
-
-def _nonzero(rng: random.Random, size: int) -> bytes:
-    while True:
-        value = rng.randbytes(size)
-        if any(value):
-            return value

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from otelcli.genai.findings import Raw, SpanRef, ValidationReport
-from otelcli.genai.rules import RuleTable, SpanType
+from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
+from otelcli.genai.semconv.rules import RuleTable, SpanType
 from otelcli.otlp.spans import STATUS_ERROR, STATUS_OK, SpanView, iter_spans
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
-    from otelcli.genai.normalize import DialectTable
+    from otelcli.genai.dialects.normalize import DialectTable
 
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
@@ -128,7 +128,7 @@ class Validator:
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
         if self.options.dialects or self.options.normalized:
-            from otelcli.genai.normalize import load_dialects
+            from otelcli.genai.dialects.normalize import load_dialects
 
             self._dialects = load_dialects()
             self._dialect_keys = self._dialects.key_index()

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from otelcli.genai.normalize import DialectTable, load_dialects, to_number
+from otelcli.genai.dialects.normalize import DialectTable, load_dialects, to_number
 
 if TYPE_CHECKING:
-    from otelcli.genai.cost import CostCalculator
-    from otelcli.genai.pricing import PriceTable
+    from otelcli.genai.pricing.cost import CostCalculator
+    from otelcli.genai.pricing.table import PriceTable
     from otelcli.otlp.spans import SpanView
 
 
@@ -75,7 +75,7 @@ class Summarizer:
         self.dialects = dialects or load_dialects()
         self._calculator: CostCalculator | None = None
         if table is not None:
-            from otelcli.genai.cost import CostCalculator
+            from otelcli.genai.pricing.cost import CostCalculator
 
             self._calculator = CostCalculator(table, dialects=self.dialects)
 
@@ -129,6 +129,6 @@ def default_summarizer(pricing_file: str | None = None, with_cost: bool = True) 
     """A summarizer over the packaged price table (plus a user's pricing file)."""
     if not with_cost:
         return Summarizer(None)
-    from otelcli.genai.pricing import load_table
+    from otelcli.genai.pricing.table import load_table
 
     return Summarizer(load_table(pricing_file))

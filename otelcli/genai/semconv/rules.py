@@ -273,6 +273,6 @@ def load_rules_dir(path: str) -> RuleTable:
     Attributes the directory references but does not define (core ones such as
     server.address) and the lineage's deprecated keys come from the built-in current table.
     """
-    from otelcli.genai.registry import load_registry_dir
+    from otelcli.genai.semconv.registry import load_registry_dir
 
     return rules_from_dict(load_registry_dir(path, builtin_raw(DEFAULT_TABLE)))

@@ -40,7 +40,7 @@ class CaptureNormalizer:
     """Maps each span's dialect keys to semconv keys; originals kept unless `replace`."""
 
     def __init__(self, *, replace: bool = False, dialect: str | None = None) -> None:
-        from otelcli.genai.normalize import load_dialects
+        from otelcli.genai.dialects.normalize import load_dialects
 
         self.table = load_dialects()
         if dialect is not None and dialect not in self.table.by_id:

@@ -11,20 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from otelcli.errors import UsageError
-from otelcli.genai.handmade import (
-    TraceParent,
-    build_span,
-    format_traceparent,
+from otelcli.otlp.handmade import build_span
+from otelcli.otlp.ids import TraceParent, format_traceparent, parse_traceparent
+from otelcli.otlp.spans import iter_spans
+from otelcli.parse import (
     parse_attr,
     parse_attrs,
     parse_duration,
     parse_kind,
     parse_status,
     parse_time,
-    parse_traceparent,
     resolve_times,
 )
-from otelcli.otlp.spans import iter_spans
 
 SECOND = 1_000_000_000
 NOW = 1_767_225_600 * SECOND

@@ -19,8 +19,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from otelcli.errors import UsageError
-from otelcli.genai.normalize import DialectTable, load_dialects, to_number
-from otelcli.genai.pricing import (
+from otelcli.genai.dialects.normalize import DialectTable, load_dialects, to_number
+from otelcli.genai.pricing.table import (
     PriceEntry,
     PriceTable,
     ProviderInfo,
