@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from otelcli.errors import UsageError
 
 if TYPE_CHECKING:
+    from otelcli.otlp.traces import SpanFilter
     from otelcli.render.output import Output
-    from otelcli.render.tree import SpanFilter
     from otelcli.transport.config import ExporterConfig
 
 
@@ -342,8 +342,9 @@ def _make_view(plan: SessionPlan, receiver: Any, grpc_receiver: Any = lambda: No
 
     def create() -> Any:
         from otelcli.genai.pricing.summary import default_summarizer
+        from otelcli.otlp.traces import SpanFilter, TraceBoard
         from otelcli.render.live import LiveScreen, SpanLines, TreePrinter
-        from otelcli.render.tree import SpanFilter, TraceBoard, TreeStyle
+        from otelcli.render.tree import TreeStyle
 
         summarizer = default_summarizer(plan.pricing)
         span_filter = plan.span_filter or SpanFilter()

@@ -299,7 +299,8 @@ def _one_line(summary: Any) -> str:
 def _preview(batches: list[Any]) -> list[Any]:
     """The traces drawn by tail's tree renderer, Portkey's span name shown beside each span."""
     from otelcli.genai.pricing.summary import default_summarizer
-    from otelcli.render.tree import TraceBoard, TreeStyle, render_trace
+    from otelcli.otlp.traces import TraceBoard
+    from otelcli.render.tree import TreeStyle, render_trace
 
     board = TraceBoard(max_traces=_PREVIEW_TRACES)
     for batch in batches:

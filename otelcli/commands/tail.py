@@ -29,7 +29,7 @@ from otelcli.commands._shared import (
 from otelcli.errors import UsageError
 
 if TYPE_CHECKING:
-    from otelcli.render.tree import SpanFilter
+    from otelcli.otlp.traces import SpanFilter
 
 app = command_app()
 
@@ -267,7 +267,7 @@ def build_filter(
     min_duration: str | None,
     grep: str | None,
 ) -> SpanFilter:
-    from otelcli.render.tree import SpanFilter
+    from otelcli.otlp.traces import SpanFilter
 
     pattern = None
     if grep:

@@ -15,15 +15,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from otelcli.render.tree import (
-    BoardView,
-    SpanFilter,
-    TraceBoard,
-    TraceEntry,
-    TreeStyle,
-    render_trace,
-    span_record,
-)
+from otelcli.otlp.traces import SpanFilter, TraceBoard, TraceEntry, span_record
+from otelcli.render.tree import BoardView, TreeStyle, render_trace
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest

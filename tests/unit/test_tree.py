@@ -23,20 +23,11 @@ from otelcli.genai.pricing.cost import price_call
 from otelcli.genai.pricing.summary import Summarizer
 from otelcli.genai.pricing.table import load_table
 from otelcli.otlp.follow import follow_batches
+from otelcli.otlp.traces import Node, SpanFilter, TraceBoard, assemble, trace_totals
 from otelcli.otlp.values import make_attributes
 from otelcli.otlp.writer import open_writer
 from otelcli.render.live import LiveScreen, SpanLines, TreePrinter
-from otelcli.render.tree import (
-    Node,
-    SpanFilter,
-    TraceBoard,
-    assemble,
-    format_usd,
-    render_text,
-    render_trace,
-    trace_text,
-    trace_totals,
-)
+from otelcli.render.tree import format_usd, render_text, render_trace, trace_text
 
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
