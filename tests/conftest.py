@@ -39,6 +39,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("OTELCLI_RAISE_UNEXPECTED", "1")  # a bug fails the test, not exit 1
     forget_secrets()  # the registry of secrets to mask lives as long as the process
 
 

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from otelcli.render.output import Output
     from otelcli.transport.config import ExporterConfig
 
+# Set by the test suite: unexpected exceptions propagate instead of becoming "exit 1".
+RAISE_UNEXPECTED = "OTELCLI_RAISE_UNEXPECTED"
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -63,6 +66,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
         except Exception as exc:
+            if os.environ.get(RAISE_UNEXPECTED):
+                raise  # under test, a bug fails the test instead of becoming exit 1
             if debug:
                 _print_traceback()
             unexpected = OtelcliError(
