@@ -33,7 +33,7 @@ def _modules() -> dict[str, Path]:
 
 def _imports(path: Path) -> set[str]:
     """Every module named by an import anywhere in the file (lazy imports count too)."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
@@ -57,7 +57,7 @@ def _is_core(module: str) -> bool:
 
 def test_no_import_cycles() -> None:
     graph = _graph()
-    cycles = []
+    cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 
