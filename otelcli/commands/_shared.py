@@ -9,7 +9,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -17,6 +17,9 @@ from otelcli.errors import ExitCode, OtelcliError
 from otelcli.global_options import global_options
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from otelcli.flows import Result
     from otelcli.render.output import Output
     from otelcli.transport.config import ExporterConfig
 
@@ -36,6 +39,16 @@ def make_output(fmt: str = "auto") -> Output:
     from otelcli.render.output import Output
 
     return Output(format=fmt, color=global_options().color and not os.environ.get("NO_COLOR"))
+
+
+def finish(out: Output, result: Result, view: Callable[[Any], RenderableType] | None) -> None:
+    """How every command ends: its result as a table or JSON, then the exit status of its error."""
+    out.data(result.to_dict(), view)
+    error = result.error
+    if error is not None:
+        if not out.machine:
+            out.error(error)
+        raise typer.Exit(int(error.exit_code))
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:

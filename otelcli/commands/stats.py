@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,6 +11,7 @@ from otelcli.commands._shared import (
     InputsArgument,
     check_format,
     command_app,
+    finish,
     guarded,
     make_output,
 )
@@ -35,59 +36,8 @@ def stats(
 
       cat run.jsonl | otelcli stats -
     """
-    from otelcli.otlp.reader import CaptureReader
-    from otelcli.otlp.stats import CaptureStats
+    from otelcli.flows import stats as flow
+    from otelcli.render.stats import stats_view
 
     out = make_output(check_format(fmt))
-    totals = CaptureStats()
-    sources = []
-    for path in inputs:
-        reader = CaptureReader(path)
-        for batch in reader:
-            totals.add(batch)
-        sources.append(_describe(reader))
-    out.data({"inputs": sources, **totals.to_dict(top)}, _view)
-
-
-def _describe(reader: Any) -> dict[str, Any]:
-    return {
-        "path": reader.name,
-        "format": reader.format.value if reader.format else None,
-        "compressed": reader.compressed,
-        "batches": reader.batches,
-        "bytes": reader.bytes_read,
-    }
-
-
-def _view(result: dict[str, Any]) -> Any:
-    from otelcli.render.tables import counts, format_duration_ns, format_time_ns, key_values, stack
-
-    first, last = result["first_start_ns"], result["last_end_ns"]
-    inputs = ", ".join(
-        f"{s['path']} ({s['format']}{', gzip' if s['compressed'] else ''})"
-        for s in result["inputs"]
-    )
-    summary = key_values(
-        None,
-        [
-            ("inputs", inputs),
-            ("spans", f"{result['spans']:,}"),
-            ("traces", f"{result['traces']:,}"),
-            ("root spans", f"{result['root_spans']:,}"),
-            ("error spans", f"{result['error_spans']:,}"),
-            ("batches", f"{result['batches']:,}"),
-            ("first start", format_time_ns(first)),
-            ("last end", format_time_ns(last)),
-            ("time span", format_duration_ns(last - first) if first and last else "-"),
-        ],
-    )
-    return stack(
-        summary,
-        counts("services", result["services"], "service"),
-        counts("scopes", result["scopes"], "scope"),
-        counts(
-            f"span names (top {len(result['span_names'])} of {result['distinct_span_names']})",
-            result["span_names"],
-            "span name",
-        ),
-    )
+    finish(out, flow.run(flow.StatsRequest(inputs, top)), stats_view)
