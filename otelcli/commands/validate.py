@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import click
 import typer
 from typer.core import TyperCommand
 
-from otelcli.commands._shared import command_app, guarded, make_output
-
-if TYPE_CHECKING:
-    from otelcli.genai.semconv.findings import ValidationReport
-    from otelcli.genai.semconv.policy import Policy
-    from otelcli.genai.semconv.rules import RuleTable
+from otelcli.commands._shared import command_app, finish, guarded, make_output
 
 app = command_app()
 
 VALIDATE_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
-FAIL_LEVELS = ("violation", "improvement", "information", "none")
 
 
 class _CommandAfterDashes(TyperCommand):
@@ -138,7 +132,8 @@ def validate(
 
       otelcli validate -- python app.py
     """
-    from otelcli.genai.semconv.findings import RULES
+    from otelcli.flows import validate as flow
+    from otelcli.render import reports
 
     command: list[str] | None = ctx.meta.get("otelcli.command")
     if fmt not in VALIDATE_FORMATS:
@@ -147,153 +142,41 @@ def validate(
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(VALIDATE_FORMATS)}")
     out = make_output(fmt if fmt in ("auto", "table", "json", "ndjson") else "json")
     if list_rules:
-        out.data([_rule_row(rule) for rule in RULES.values()], _rules_view)
+        finish(out, flow.list_rules(), reports.rules_view)
         return
-    if fail_on is not None and fail_on not in FAIL_LEVELS:
-        from otelcli.errors import UsageError
-
-        raise UsageError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
-    if not inputs and command is None:
-        from otelcli.errors import UsageError
-
-        raise UsageError(
-            "nothing to validate",
-            hint="give capture files (or - for stdin), or -- COMMAND to run and validate",
+    streamed = fmt == "ndjson" and output is None
+    result = flow.run(
+        flow.ValidateRequest(
+            inputs=inputs or (),
+            command=command,
+            semconv=semconv,
+            registry=registry,
+            config=config,
+            fail_on=fail_on,
+            normalized=normalized,
+            content=not no_content,
+            examples=examples,
+            max_findings=max_findings,
+            grace_s=grace,
+            on_finding=(lambda finding: out.lines([finding.to_dict()])) if streamed else None,
         )
-    if inputs and command is not None:
-        from otelcli.errors import UsageError
-
-        raise UsageError("give capture files or -- COMMAND, not both")
-
-    from otelcli.genai.semconv.policy import load_policy
-
-    policy = load_policy(config, known_rules=RULES)
-    rules = _rule_table(semconv or policy.semconv, registry or policy.registry)
-    threshold = fail_on or policy.fail_on or "violation"
-    sink = None
-    if fmt == "ndjson" and output is None:
-        sink = _ndjson_sink(out)
-    report, validator = _start(
-        rules, policy, examples, max_findings, normalized, not no_content, sink
     )
-    run = None
-    if command is not None:
-        from otelcli.transport.run_capture import run_with_receiver
-
-        run = run_with_receiver(command, validator.check_batch, grace_s=grace)
-        sources = [f"command: {' '.join(command)}"]
-    else:
-        from otelcli.otlp.reader import read_batches
-
-        assert inputs is not None
-        for batch in read_batches(inputs):
-            validator.check_batch(batch)
-        sources = list(inputs)
-    validator.finish()
-
-    from otelcli.render.reports import report_document
-
-    command_info = None
-    if run is not None:
-        command_info = {**run.to_dict()}
-        if run.spans == 0:
-            command_info["problem"] = "the command sent no spans"
-    document = report_document(
-        report,
-        rules,
-        inputs=sources,
-        fail_on=threshold,
-        policy=policy.source,
-        command=command_info,
-    )
-    if command_info is not None and run is not None and run.spans == 0:
-        document["passed"] = False
-    _emit(out, fmt, document, output, streamed=sink is not None)
-    code = _exit_code(document, report.fails(threshold), run.exit_code if run else 0)
-    if code:
-        raise typer.Exit(code)
-
-
-def _rule_table(semconv: str | None, registry: str | None) -> RuleTable:
-    from otelcli.genai.semconv.rules import DEFAULT_TABLE, load_rules, load_rules_dir
-
-    if registry:
-        if semconv:
-            from otelcli.errors import UsageError
-
-            raise UsageError("use --semconv or --registry, not both")
-        return load_rules_dir(registry)
-    return load_rules(semconv or DEFAULT_TABLE)
-
-
-def _start(
-    rules: RuleTable,
-    policy: Policy,
-    examples: int,
-    max_findings: int,
-    normalized: bool,
-    content: bool,
-    sink: Any,
-) -> tuple[ValidationReport, Any]:
-    from otelcli.genai.semconv.findings import ValidationReport
-    from otelcli.genai.semconv.validate import Options, Validator
-
-    report = ValidationReport(
-        level_for=policy.level_for, max_findings=max_findings, examples=examples, sink=sink
-    )
-    options = Options(
-        normalized=normalized or bool(policy.normalized),
-        content=content,
-        require=policy.require,
-    )
-    return report, Validator(rules, report, options)
-
-
-def _ndjson_sink(out: Any) -> Any:
-    def emit(finding: Any) -> None:
-        out.lines([finding.to_dict()])
-
-    return emit
-
-
-def _emit(out: Any, fmt: str, document: dict[str, Any], output: str | None, streamed: bool) -> None:
-    from otelcli.render.output import to_json
-    from otelcli.render.reports import render_github, render_junit, render_sarif, render_terminal
-
-    text: str | None = None
-    if fmt == "junit":
-        text = render_junit(document)
-    elif fmt == "sarif":
-        text = to_json(render_sarif(document), pretty=True).decode() + "\n"
-    elif fmt == "github":
-        text = render_github(document)
-    elif fmt == "ndjson":
-        if streamed:
-            out.lines([{"summary": _summary_record(document)}])
-            return
-        text = "".join(
-            to_json(record).decode() + "\n"
-            for record in [*document["findings"], {"summary": _summary_record(document)}]
-        )
-    elif output is not None and fmt in ("json", "auto"):
-        text = to_json(document, pretty=True).decode() + "\n"
-    if output is not None:
-        if text is None:  # a table written to a file: plain text
-            from rich.console import Console
-
-            with open(output, "w", encoding="utf-8") as handle:
-                Console(file=handle, no_color=True, width=120).print(render_terminal(document))
-        else:
-            _write(output, text)
-        out.notice(_one_line(document) + f" (report: {output})")
-        return
-    if text is not None:
+    document = result.document
+    if streamed:
+        out.lines([{"summary": reports.summary_record(document)}])
+    elif output is not None:
+        text = reports.render_report(document, fmt, to_file=True)
+        write_text(output, text if text is not None else reports.terminal_text(document))
+        out.notice(reports.one_line(document) + f" (report: {output})")
+    elif (text := reports.render_report(document, fmt, to_file=False)) is not None:
         out.text(text)
-        return
-    out.data(document, render_terminal)
+    else:
+        out.data(document, reports.render_terminal)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
-def _write(path: str, text: str) -> None:
+def write_text(path: str, text: str) -> None:
     from otelcli.errors import UsageError
 
     try:
@@ -301,55 +184,3 @@ def _write(path: str, text: str) -> None:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _summary_record(document: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "schema": document["schema"],
-        "passed": document["passed"],
-        "fail_on": document["fail_on"],
-        "semconv": document["semconv"]["id"],
-        **document["summary"],
-        "command": document.get("command"),
-    }
-
-
-def _one_line(document: dict[str, Any]) -> str:
-    summary = document["summary"]
-    levels = ", ".join(f"{count} {level}" for level, count in summary["by_level"].items())
-    verdict = "passed" if document["passed"] else "FAILED"
-    return f"validate {verdict}: {summary['spans']} spans, {levels}"
-
-
-def _exit_code(document: dict[str, Any], findings_fail: bool, command_code: int) -> int:
-    """3 when findings reach --fail-on (or a command sent nothing); else the command's code."""
-    from otelcli.errors import ExitCode
-
-    if findings_fail or not document["passed"] and not command_code:
-        return int(ExitCode.INVALID)
-    return command_code
-
-
-def _rule_row(rule: Any) -> dict[str, Any]:
-    return {
-        "rule": rule.id,
-        "level": rule.level,
-        "category": rule.category,
-        "description": rule.message.format(attribute="<attribute>", span_type=""),
-        "weaver_id": rule.weaver,
-    }
-
-
-def _rules_view(rows: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
-
-    table = Table(
-        title="validate rules (levels can be changed by a policy file)", title_justify="left"
-    )
-    for column in ("rule", "level", "category", "description", "weaver_id"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *(str(row[c] or "") for c in ("rule", "level", "category", "description", "weaver_id"))
-        )
-    return table

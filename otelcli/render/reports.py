@@ -1,81 +1,26 @@
 """validate's report in every format: JSON (the stable schema), JUnit XML, SARIF 2.1.0,
 GitHub workflow annotations and the rich terminal view.
 
-Every format renders the same JSON document (`report_document`), so they cannot disagree.
+Every format renders the same JSON document (genai/semconv/document.py), so they cannot
+disagree.
 The JSON schema is documented in docs/validate-json.md and checked by the tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
-from otelcli import __version__
-from otelcli.genai.semconv.findings import LEVEL_RANK, RULES, ValidationReport
+from otelcli.genai.semconv.findings import LEVEL_RANK, RULES
+from otelcli.render.output import to_json
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from otelcli.genai.semconv.rules import RuleTable
-
-SCHEMA_ID = "otelcli.validate/v1"
 REPORT_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
 _SARIF_LEVELS = {"violation": "error", "improvement": "warning", "information": "note"}
 _GITHUB_COMMANDS = {"violation": "error", "improvement": "warning", "information": "notice"}
-_TOP_ATTRIBUTES = 20
-
-
-def report_document(
-    report: ValidationReport,
-    rules: RuleTable,
-    *,
-    inputs: Sequence[str],
-    fail_on: str,
-    policy: str | None = None,
-    command: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The JSON report (schema `otelcli.validate/v1`)."""
-    summaries = report.summaries()
-    failed = report.fails(fail_on) or bool(command and command.get("exit_code"))
-    document: dict[str, Any] = {
-        "schema": SCHEMA_ID,
-        "tool": {"name": "otelcli", "version": __version__},
-        "semconv": {"id": rules.id, "title": rules.title, "schema_url": rules.schema_url},
-        "inputs": list(inputs),
-        "policy": policy,
-        "fail_on": fail_on,
-        "passed": not failed,
-        "summary": {
-            "spans": report.spans,
-            "genai_spans": report.genai_spans,
-            "traces": report.traces,
-            "findings": sum(s.count for s in summaries),
-            "by_level": report.level_counts(),
-            "span_types": dict(report.span_types.most_common()),
-            "dialects": dict(report.dialects.most_common()),
-        },
-        "rules": [
-            {
-                "rule": s.rule,
-                "level": s.level,
-                "category": RULES[s.rule].category,
-                "count": s.count,
-                "description": RULES[s.rule].message.format(attribute="<attribute>", span_type=""),
-                "hint": RULES[s.rule].hint,
-                "weaver_id": RULES[s.rule].weaver,
-                "attributes": dict(s.attributes.most_common(_TOP_ATTRIBUTES)),
-                "span_types": dict(s.span_types.most_common()),
-                "examples": [f.to_dict() for f in s.examples],
-            }
-            for s in summaries
-        ],
-        "findings": [f.to_dict() for f in report.findings],
-        "findings_truncated": max(0, sum(s.count for s in summaries) - len(report.findings)),
-    }
-    if command is not None:
-        document["command"] = dict(command)
-    return document
 
 
 # -- JUnit -----------------------------------------------------------------------------------
@@ -351,3 +296,66 @@ def render_terminal(document: Mapping[str, Any]) -> RenderableType:
         parts.append(Text("no findings", style="green"))
     parts.append(verdict)
     return Group(*parts)
+
+
+# -- the formats as one choice ---------------------------------------------------------------
+
+
+def render_report(document: Mapping[str, Any], fmt: str, to_file: bool) -> str | None:
+    """The report as text in `fmt`, or None where it is a rich table (or JSON data on stdout)."""
+    if fmt == "junit":
+        return render_junit(document)
+    if fmt == "sarif":
+        return to_json(render_sarif(document), pretty=True).decode() + "\n"
+    if fmt == "github":
+        return render_github(document)
+    if fmt == "ndjson":
+        records = [*document["findings"], {"summary": summary_record(document)}]
+        return "".join(to_json(record).decode() + "\n" for record in records)
+    if to_file and fmt in ("json", "auto"):
+        return to_json(document, pretty=True).decode() + "\n"
+    return None
+
+
+def summary_record(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The last NDJSON record: the verdict and the counts."""
+    return {
+        "schema": document["schema"],
+        "passed": document["passed"],
+        "fail_on": document["fail_on"],
+        "semconv": document["semconv"]["id"],
+        **document["summary"],
+        "command": document.get("command"),
+    }
+
+
+def one_line(document: Mapping[str, Any]) -> str:
+    summary = document["summary"]
+    levels = ", ".join(f"{count} {level}" for level, count in summary["by_level"].items())
+    verdict = "passed" if document["passed"] else "FAILED"
+    return f"validate {verdict}: {summary['spans']} spans, {levels}"
+
+
+def rules_view(rows: list[dict[str, Any]]) -> RenderableType:
+    from rich.table import Table
+
+    table = Table(
+        title="validate rules (levels can be changed by a policy file)", title_justify="left"
+    )
+    columns = ("rule", "level", "category", "description", "weaver_id")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in columns))
+    return table
+
+
+def terminal_text(document: Mapping[str, Any], width: int = 120) -> str:
+    """The terminal report as plain text (for -o FILE in table mode)."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, no_color=True, width=width).print(render_terminal(document))
+    return buffer.getvalue()

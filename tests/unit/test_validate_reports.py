@@ -12,12 +12,12 @@ import pytest
 
 from otelcli.genai.semconv.policy import Policy
 from otelcli.genai.semconv.rules import load_rules
+from otelcli.genai.semconv.document import report_document
 from otelcli.render.reports import (
     render_github,
     render_junit,
     render_sarif,
     render_terminal,
-    report_document,
 )
 from tests.unit.validate_helpers import CHAT, ERROR, INTERNAL, SpanSpec, check
 

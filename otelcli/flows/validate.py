@@ -1,0 +1,144 @@
+"""`otelcli validate`: GenAI semantic-convention findings for captures or a command's output.
+
+The rules come from a built-in table or a registry directory, the policy (levels, ignores,
+required extras) from a policy file; the verdict and exit status follow from --fail-on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from otelcli.errors import ExitCode, OtelcliError, UsageError
+from otelcli.genai.semconv.document import report_document
+from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
+from otelcli.genai.semconv.policy import load_policy
+from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
+from otelcli.genai.semconv.validate import Options, Validator
+
+FAIL_LEVELS = ("violation", "improvement", "information", "none")
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    inputs: Sequence[str] = ()
+    command: Sequence[str] | None = None  # run it under a local receiver instead of reading files
+    semconv: str | None = None  # a built-in rule table
+    registry: str | None = None  # or a semantic-conventions model directory
+    config: str | None = None  # the policy file (default: found from the working directory)
+    fail_on: str | None = None
+    normalized: bool = False
+    content: bool = True
+    examples: int = 3
+    max_findings: int = 1000
+    grace_s: float = 3.0  # with a command: how long to wait for late batches
+    on_finding: Callable[[Finding], None] | None = None  # each finding as it is found
+
+
+@dataclass
+class ValidateResult:
+    document: dict[str, Any]
+    findings_fail: bool
+    command_exit_code: int = 0
+    error: OtelcliError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """3 when findings reach --fail-on (or a command sent nothing); else the command's code."""
+        if self.findings_fail or not self.document["passed"] and not self.command_exit_code:
+            return int(ExitCode.INVALID)
+        return self.command_exit_code
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.document
+
+
+def run(request: ValidateRequest) -> ValidateResult:
+    if request.fail_on is not None and request.fail_on not in FAIL_LEVELS:
+        raise UsageError(f"--fail-on {request.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
+    if not request.inputs and request.command is None:
+        raise UsageError(
+            "nothing to validate",
+            hint="give capture files (or - for stdin), or -- COMMAND to run and validate",
+        )
+    if request.inputs and request.command is not None:
+        raise UsageError("give capture files or -- COMMAND, not both")
+    policy = load_policy(request.config, known_rules=RULES)
+    rules = rule_table(request.semconv or policy.semconv, request.registry or policy.registry)
+    threshold = request.fail_on or policy.fail_on or "violation"
+    report = ValidationReport(
+        level_for=policy.level_for,
+        max_findings=request.max_findings,
+        examples=request.examples,
+        sink=request.on_finding,
+    )
+    options = Options(
+        normalized=request.normalized or bool(policy.normalized),
+        content=request.content,
+        require=policy.require,
+    )
+    validator = Validator(rules, report, options)
+    command_info = None
+    if request.command is not None:
+        from otelcli.transport.run_capture import run_with_receiver
+
+        run = run_with_receiver(request.command, validator.check_batch, grace_s=request.grace_s)
+        sources = [f"command: {' '.join(request.command)}"]
+        command_info = run.to_dict()
+        if run.spans == 0:
+            command_info["problem"] = "the command sent no spans"
+    else:
+        from otelcli.otlp.reader import read_batches
+
+        for batch in read_batches(request.inputs):
+            validator.check_batch(batch)
+        sources = list(request.inputs)
+    validator.finish()
+    document = report_document(
+        report,
+        rules,
+        inputs=sources,
+        fail_on=threshold,
+        policy=policy.source,
+        command=command_info,
+    )
+    if command_info is not None and command_info["spans"] == 0:
+        document["passed"] = False
+    return ValidateResult(
+        document,
+        report.fails(threshold),
+        int(command_info["exit_code"]) if command_info else 0,
+    )
+
+
+def rule_table(semconv: str | None, registry: str | None) -> RuleTable:
+    if registry:
+        if semconv:
+            raise UsageError("use --semconv or --registry, not both")
+        return load_rules_dir(registry)
+    return load_rules(semconv or DEFAULT_TABLE)
+
+
+@dataclass
+class RulesResult:
+    rows: list[dict[str, Any]]
+    error: OtelcliError | None = None
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return self.rows
+
+
+def list_rules() -> RulesResult:
+    return RulesResult(
+        [
+            {
+                "rule": rule.id,
+                "level": rule.level,
+                "category": rule.category,
+                "description": rule.message.format(attribute="<attribute>", span_type=""),
+                "weaver_id": rule.weaver,
+            }
+            for rule in RULES.values()
+        ]
+    )
