@@ -25,7 +25,7 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
-from otelcli.otlp.spans import STATUS_ERROR, STATUS_OK, SpanView
+from otelcli.otlp.spans import STATUS_ERROR, STATUS_OK, SpanView, status_name
 from otelcli.otlp.values import attributes_to_dict, to_python
 from otelcli.render.tables import format_duration_ns
 
@@ -432,7 +432,7 @@ def span_record(
         "kind": view.kind_name,
         "start_ns": span.start_time_unix_nano,
         "duration_ms": view.duration_ns / 1e6,
-        "status": ("UNSET", "OK", "ERROR")[span.status.code] if span.status.code < 3 else "UNSET",
+        "status": status_name(span.status.code),
     }
     if span.status.message:
         record["status_message"] = span.status.message
