@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.findings import Raw, SpanRef, ValidationReport
+from otelcli.genai.normalize import MAX_TOKEN_COUNT
 from otelcli.genai.rules import RuleTable, SpanType
 from otelcli.otlp.spans import (
     STATUS_ERROR,
@@ -524,7 +525,7 @@ def _expected_name(span_type: SpanType, attributes: Mapping[str, Any]) -> str | 
 def _check_tokens(attributes: Mapping[str, Any], keys: tuple[str, ...], raws: list[Raw]) -> None:
     for key in keys:
         value = attributes[key]
-        if type(value) is int and value < 0:
+        if type(value) is int and not 0 <= value <= MAX_TOKEN_COUNT:
             raws.append(("invalid_token_count", key, f"{value}", None))
     input_tokens = attributes.get(INPUT)
     if type(input_tokens) is int:

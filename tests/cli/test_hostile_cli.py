@@ -115,3 +115,17 @@ def test_replay_rebases_timestamps_near_2_to_the_64(cli: Cli, tmp_path: Path, re
     for span in spans:
         assert 0 <= span.start_time_unix_nano <= U64
         assert 0 <= span.end_time_unix_nano <= U64
+
+
+def test_validate_and_cost_agree_on_a_count_above_10_to_the_12(cli: Cli, tmp_path: Path) -> None:
+    usage = {"gen_ai.usage.input_tokens": 10**13, "gen_ai.usage.output_tokens": 5}
+    path = capture(tmp_path / "large.pb", {**CHAT, **usage})
+    result = cli("validate", path, "-f", "json")
+    assert result.exit_code == 3, result.stderr
+    invalid = [
+        f for f in json.loads(result.stdout)["findings"] if f["rule"] == "invalid_token_count"
+    ]
+    assert [f["attribute"] for f in invalid] == ["gen_ai.usage.input_tokens"]
+    assert invalid[0]["message"].endswith(f": {10**13}")
+    report = json.loads(cli("cost", path, "-f", "json").stdout)
+    assert report["skipped"] == {"usage value not a finite count": 1}
