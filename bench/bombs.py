@@ -3,6 +3,7 @@
 - pb: a plain-protobuf capture whose first top-level field claims 2^40 bytes, followed by
   zeros (about 1 GiB of them, about 1 MB gzipped);
 - jsonl: one endless JSON line (3 GiB of one string, about 3 MB gzipped);
+- json: the same as a pretty-printed document (its first line is no JSON value);
 - lp: an empty length-prefixed record, then one that claims 2 GiB - 1 bytes, then zeros.
 
 Each runs as `python -m otelcli stats FILE -f json` in a fresh process; the peak RSS is the
@@ -61,7 +62,7 @@ def write_bomb(path: Path, head: bytes, filler: bytes, size: int, tail: bytes = 
             out.write(gzip.compress(tail, mtime=0))
 
 
-BOMBS = ("pb", "jsonl", "lp")
+BOMBS = ("pb", "jsonl", "json", "lp")
 
 
 def make_bomb(kind: str, path: Path, filler: int) -> Path:
@@ -70,6 +71,8 @@ def make_bomb(kind: str, path: Path, filler: int) -> Path:
         write_bomb(path, b"\x0a" + _varint(1 << 40), b"\x00", filler)
     elif kind == "jsonl":
         write_bomb(path, b'{"resourceSpans":[{"x":"', b"a", filler, b'"}]}\n')
+    elif kind == "json":  # a pretty-printed document: its first line is no JSON value
+        write_bomb(path, b'{\n  "resourceSpans": [{"x": "', b"a", filler, b'"}]\n}\n')
     else:
         write_bomb(
             path, _FIRST_RECORD + ((1 << 31) - 1).to_bytes(4, "big") + b"\x0a", b"\x00", filler
@@ -78,7 +81,7 @@ def make_bomb(kind: str, path: Path, filler: int) -> Path:
 
 
 def make_bombs(directory: Path, scale: float = 1.0) -> dict[str, Path]:
-    sizes = {"pb": 1 << 30, "jsonl": 3 << 30, "lp": 1 << 30}
+    sizes = {"pb": 1 << 30, "jsonl": 3 << 30, "json": 3 << 30, "lp": 1 << 30}
     paths = {}
     for kind in BOMBS:
         path = directory / f"bomb-{kind}.gz"
