@@ -34,3 +34,27 @@ def test_gzip_bomb_is_refused_within_bounded_memory(kind: str, bombs: dict[str, 
     assert f"larger than {MAX_ITEM_BYTES >> 20} MiB" in error["message"]
     assert "uncompressed file" in error["hint"]
     assert rss_mib < RSS_LIMIT_MIB, f"peak RSS {rss_mib:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "message"),
+    [
+        ("pb", b"\x0a" + b"\x80\x80\x80\x80\x80\x20", "truncated or corrupt protobuf at byte 0"),
+        ("lp", b"\x00\x00\x00\x02\x0a\x00" + (1 << 30).to_bytes(4, "big"), "record at byte 6"),
+    ],
+    ids=["pb", "lp"],
+)
+def test_plain_file_claim_past_its_end_is_a_truncation_at_once(
+    kind: str, head: bytes, message: str, tmp_path: Path
+) -> None:
+    """The claim (2^40 bytes; 1 GiB) exceeds the file (512 MiB, sparse): nothing is buffered."""
+    path = tmp_path / f"claim.{kind}"
+    with open(path, "wb") as handle:
+        handle.write(head)
+        handle.truncate(FILLER)
+    code, _, rss_mib, line = run(path)
+    error = json.loads(line)["error"]
+    assert code == 3, line
+    assert message in error["message"]
+    assert error["hint"] == "the capture may have been cut short while it was written"
+    assert rss_mib < RSS_LIMIT_MIB, f"peak RSS {rss_mib:.0f} MiB"
