@@ -5,6 +5,12 @@ plain protobuf file in slices of whole top-level `resource_spans` fields (protob
 concatenated messages, so each slice parses as a request of its own). Memory is bounded by
 one record, one line or one ResourceSpans, never the file. A pretty-printed JSON document is
 the one exception: it has to be parsed whole.
+
+Declared lengths are never trusted: a plain file's remaining size is known, so a protobuf field
+or record that claims more is a truncation error at once; through gzip or stdin the size is
+not known, so one top-level field, record, JSON line or JSON document may be at most
+MAX_ITEM_BYTES (a gzip bomb costs at most that, never the claim). Nothing is allocated for a
+claim up front: data is read in chunks as it arrives.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
@@ -25,13 +32,20 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from otelcli.errors import InvalidInputError
 from otelcli.otlp.formats import Format
 from otelcli.otlp.jsoncodec import dict_to_request
-from otelcli.otlp.wire import field_end
+from otelcli.otlp.wire import LENGTH_DELIMITED, field_end, read_varint
 
 _BUFFER = 1 << 20
 # Parse plain protobuf in slices of about this size: big enough to amortise the call,
 # small enough to bound memory.
 _PB_SLICE = 4 << 20
 _MAX_RECORD = (1 << 31) - 1  # protobuf's own message size limit
+# The most one top-level protobuf field, length-prefixed record, JSON line or JSON document
+# may take when the input's size is not known (gzip, stdin, pipes).
+MAX_ITEM_BYTES = 128 << 20
+_LIMIT_HINT = (
+    "otelcli reads at most {limit} per record, line or document from gzip or stdin; "
+    "read it from an uncompressed file instead, or split the capture"
+)
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_START = (ord("{"), ord("["))
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # includes the bytes of a UTF-8 BOM
@@ -46,6 +60,9 @@ class _CountingReader(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(buffer))
@@ -70,6 +87,10 @@ class CaptureReader:
         self.batches = 0
         self._counter: _CountingReader | None = None
         self._stdin = stdin
+        self._regular = False  # a regular file
+        # the most one field, record, line or document may take; None for a plain regular
+        # file, whose remaining size bounds what can still be read
+        self._limit: int | None = MAX_ITEM_BYTES
 
     @property
     def bytes_read(self) -> int:
@@ -80,10 +101,11 @@ class CaptureReader:
         try:
             self._counter = _CountingReader(raw)
             stream: io.BufferedReader = io.BufferedReader(self._counter, _BUFFER)
-            if stream.peek(2)[:2] == _GZIP_MAGIC:
-                self.compressed = True
+            self.compressed = stream.peek(2)[:2] == _GZIP_MAGIC
+            if self.compressed:
                 gz = gzip.GzipFile(fileobj=stream, mode="rb")
                 stream = io.BufferedReader(gz, _BUFFER)
+            self._limit = None if self._regular and not self.compressed else MAX_ITEM_BYTES
             for batch in self._decode(stream):
                 self.batches += 1
                 yield batch
@@ -109,10 +131,32 @@ class CaptureReader:
                 hint="check the path; use - to read from stdin",
             ) from None
         try:
-            self.total_bytes = os.fstat(handle.fileno()).st_size
+            info = os.fstat(handle.fileno())
         except OSError:
             self.total_bytes = None
+        else:
+            self.total_bytes = info.st_size
+            self._regular = stat.S_ISREG(info.st_mode)
         return handle
+
+    def _remaining(self, offset: int, wanted: int) -> int | None:
+        """Bytes left from `offset` of a plain file (asked again if fewer than `wanted`: the
+        file may be growing); None when not known (gzip, stdin, pipe)."""
+        if self._limit is not None or self.total_bytes is None:
+            return None
+        if self.total_bytes - offset < wanted and self._counter is not None:
+            try:
+                self.total_bytes = os.fstat(self._counter.fileno()).st_size
+            except OSError:
+                pass
+        return max(0, self.total_bytes - offset)
+
+    def _too_large(self, what: str) -> InvalidInputError:
+        limit = _mib(MAX_ITEM_BYTES)
+        return InvalidInputError(
+            f"{self.name}: {what} is larger than {limit}, the limit for compressed or piped input",
+            hint=_LIMIT_HINT.format(limit=limit),
+        )
 
     def _decode(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
         head = stream.peek(64)
@@ -137,13 +181,13 @@ class CaptureReader:
 
     def _read_json(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
         line_number = 1
-        first_line = stream.readline()
+        first_line = self._line(stream, 1)
         try:
             first_value = orjson.loads(first_line)
         except orjson.JSONDecodeError:
             # Not one value per line: a (pretty-printed) document, parsed whole.
             self.format = Format.JSON
-            document = first_line + stream.read()
+            document = self._rest(stream, first_line)
             try:
                 value = orjson.loads(document)
             except orjson.JSONDecodeError as exc:
@@ -151,12 +195,17 @@ class CaptureReader:
                     f"{self.name}: invalid JSON: {exc}",
                     hint="expected an OTLP/JSON request, an array of them, or one per line",
                 ) from None
+            del document
             yield from self._from_json_value(value, self.name)
             return
+        del first_line
         self.format = Format.JSON  # until a second line shows it is JSON Lines
         yield from self._from_json_value(first_value, f"{self.name}:1")
-        for line in stream:
+        while True:
             line_number += 1
+            line = self._line(stream, line_number)
+            if not line:
+                return
             if not line.strip():
                 continue
             self.format = Format.JSONL
@@ -168,7 +217,33 @@ class CaptureReader:
                     f"{where}: invalid JSON: {exc}",
                     hint="each line of a JSON Lines capture must be one OTLP/JSON request",
                 ) from None
+            del line
             yield from self._from_json_value(value, where)
+
+    def _line(self, stream: io.BufferedReader, number: int) -> bytes | bytearray:
+        """The next line (b"" at the end), read in chunks and at most `_limit` bytes long."""
+        line: bytes | bytearray = stream.readline(_BUFFER)
+        if not line or line[-1:] == b"\n":
+            return line  # the common case: one call, no copy
+        line = bytearray(line)
+        while True:
+            piece = stream.readline(_BUFFER)
+            if not piece:
+                return line
+            line += piece
+            if self._limit is not None and len(line) > self._limit:
+                raise self._too_large(f"line {number}")
+            if piece[-1:] == b"\n":
+                return line
+
+    def _rest(self, stream: io.BufferedReader, start: bytes | bytearray) -> bytearray:
+        """`start` and the rest of the stream, in chunks, at most `_limit` bytes in all."""
+        document = bytearray(start)
+        while chunk := stream.read(_BUFFER):
+            document += chunk
+            if self._limit is not None and len(document) > self._limit:
+                raise self._too_large("the JSON document")
+        return document
 
     @staticmethod
     def _from_json_value(value: object, where: str) -> Iterator[ExportTraceServiceRequest]:
@@ -183,9 +258,16 @@ class CaptureReader:
         scan = 0  # where the next unparsed top-level field starts in `buffer`
         offset = 0  # file offset of buffer[0], for error messages
         eof = False
+        checked = -1  # the field start whose declared length was checked
         while True:
             try:
                 found = field_end(buffer, scan)
+                if (
+                    found is None
+                    and checked != offset + scan
+                    and self._check_field(buffer, scan, offset)
+                ):
+                    checked = offset + scan
             except ValueError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid protobuf at byte {offset + scan}: {exc}",
@@ -203,17 +285,44 @@ class CaptureReader:
                 if scan < _PB_SLICE:
                     continue
             if found is None and scan < len(buffer):
-                raise InvalidInputError(
-                    f"{self.name}: truncated or corrupt protobuf at byte {offset + scan}",
-                    hint="the capture may have been cut short while it was written",
-                )
+                raise self._pb_truncated(offset + scan)
             if scan:
-                yield self._parse_pb(bytes(buffer[:scan]), offset)
+                with memoryview(buffer) as view:
+                    data = bytes(view[:scan])
                 del buffer[:scan]
+                yield self._parse_pb(data, offset)
+                del data
                 offset += scan
                 scan = 0
             if eof and not buffer:
                 return
+
+    def _check_field(self, buffer: bytearray, scan: int, offset: int) -> bool:
+        """Is the declared length of the cut-short field at `scan` possible? Not past the end
+        of a plain file, not over the limit elsewhere. False while its header is incomplete."""
+        tag = read_varint(buffer, scan)
+        if tag is None:
+            return False
+        if tag[0] & 7 != LENGTH_DELIMITED:
+            return True
+        length = read_varint(buffer, tag[1])
+        if length is None:
+            return False
+        start = offset + scan
+        end = offset + length[1] + length[0]
+        remaining = self._remaining(start, end - start)
+        if remaining is not None:
+            if end - start > remaining:
+                raise self._pb_truncated(start)
+        elif end - start > MAX_ITEM_BYTES:
+            raise self._too_large(f"the protobuf field at byte {start}")
+        return True
+
+    def _pb_truncated(self, at: int) -> InvalidInputError:
+        return InvalidInputError(
+            f"{self.name}: truncated or corrupt protobuf at byte {at}",
+            hint="the capture may have been cut short while it was written",
+        )
 
     def _read_length_prefixed(
         self, stream: io.BufferedReader
@@ -224,12 +333,9 @@ class CaptureReader:
             if not prefix:
                 return
             size = int.from_bytes(prefix, "big")
-            record = stream.read(size) if len(prefix) == 4 and size <= _MAX_RECORD else b""
+            record = self._record(stream, size, offset) if len(prefix) == 4 else b""
             if len(prefix) < 4 or len(record) < size:
-                raise InvalidInputError(
-                    f"{self.name}: truncated length-prefixed record at byte {offset}",
-                    hint="the capture may have been cut short while it was written",
-                )
+                raise self._lp_truncated(offset)
             if record[:1] == b"{":
                 try:
                     value = orjson.loads(record)
@@ -237,10 +343,37 @@ class CaptureReader:
                     raise InvalidInputError(
                         f"{self.name}: invalid JSON record at byte {offset}: {exc}"
                     ) from None
+                del record
                 yield dict_to_request(value, f"{self.name}@{offset}")
             else:
-                yield self._parse_pb(record, offset)
+                yield self._parse_pb(bytes(record), offset)
             offset += 4 + size
+
+    def _record(self, stream: io.BufferedReader, size: int, offset: int) -> bytes | bytearray:
+        """The `size` bytes of the record at `offset`, or fewer if the stream ends first.
+
+        A size the input cannot hold is refused before anything is read, and the rest is read
+        in chunks, so a lying prefix costs at most what is really there."""
+        remaining = self._remaining(offset + 4, size)
+        if size > _MAX_RECORD or (remaining is not None and size > remaining):
+            raise self._lp_truncated(offset)
+        if remaining is None and size > MAX_ITEM_BYTES:
+            raise self._too_large(f"the record at byte {offset}")
+        if size <= _BUFFER:
+            return stream.read(size)
+        record = bytearray()
+        while len(record) < size:
+            chunk = stream.read(min(_BUFFER, size - len(record)))
+            if not chunk:
+                break
+            record += chunk
+        return record
+
+    def _lp_truncated(self, at: int) -> InvalidInputError:
+        return InvalidInputError(
+            f"{self.name}: truncated length-prefixed record at byte {at}",
+            hint="the capture may have been cut short while it was written",
+        )
 
     def _parse_pb(self, data: bytes, offset: int) -> ExportTraceServiceRequest:
         try:
@@ -250,6 +383,10 @@ class CaptureReader:
                 f"{self.name}: invalid protobuf near byte {offset}: {_reason(exc)}",
                 hint="is this an OTLP ExportTraceServiceRequest capture?",
             ) from None
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB"
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,6 +1,8 @@
 """Rewrite batches on their way through: filters, time shifts, fresh ids, attribute edits.
 
 Everything works in place on one batch at a time, so a capture of any size streams through.
+A time shift that would take a timestamp below 0 or past 2^64-1 ns (hostile or broken
+timestamps, rebased to now) clamps it to that end and counts the span in `Rewrite.clamped`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelcli.otlp.values import AttrValue, attributes_to_dict, remove_attribute, set_attribute
+
+_MAX_TIME = (1 << 64) - 1  # fixed64 nanoseconds
+_PLAUSIBLE = 1 << 63  # times from here on are no real clock's (after the year 2262)
+
+
+def _clamp(time_ns: int) -> int:
+    """A shifted time brought back into what the fixed64 field holds."""
+    return 0 if time_ns < 0 else min(time_ns, _MAX_TIME)
 
 
 class IdRemapper:
@@ -49,6 +59,7 @@ class Rewrite:
     services: Sequence[str] = ()  # keep only these services (globs)
     since_ns: int | None = None  # keep spans that start at or after
     until_ns: int | None = None  # keep spans that start before
+    clamped: int = 0  # spans with a shifted time outside 0..2^64-1, clamped into it
 
     @property
     def filters(self) -> bool:
@@ -94,10 +105,24 @@ class Rewrite:
     def _rewrite_span(self, s: Span) -> None:
         if self.time_shift_ns:
             shift = self.time_shift_ns
-            s.start_time_unix_nano += shift
-            s.end_time_unix_nano += shift
+            start = s.start_time_unix_nano + shift
+            end = s.end_time_unix_nano + shift
+            if 0 <= start <= _MAX_TIME and 0 <= end <= _MAX_TIME:
+                s.start_time_unix_nano = start
+                s.end_time_unix_nano = end
+                clamped = False
+            else:
+                s.start_time_unix_nano = _clamp(start)
+                s.end_time_unix_nano = _clamp(end)
+                clamped = True
             for event in s.events:
-                event.time_unix_nano += shift
+                moved = event.time_unix_nano + shift
+                if not 0 <= moved <= _MAX_TIME:
+                    moved = _clamp(moved)
+                    clamped = True
+                event.time_unix_nano = moved
+            if clamped:
+                self.clamped += 1
         if self.ids is not None:
             remap = self.ids.map
             s.trace_id = remap(s.trace_id)
@@ -115,14 +140,21 @@ class Rewrite:
 
 
 def time_range(batches: Iterable[ExportTraceServiceRequest]) -> tuple[int, int]:
-    """(earliest start, latest end) over spans with timestamps; (0, 0) when there are none."""
+    """(earliest start, latest end) over spans with timestamps; (0, 0) when there are none.
+
+    Timestamps at or past 2^63 ns (after the year 2262: no clock gives them, and int64
+    consumers cannot hold them) are left out, so a shift to now computed from the range
+    always fits an int64; such spans are clamped when shifted.
+    """
     first = last = 0
     for batch in batches:
         for rs in batch.resource_spans:
             for ss in rs.scope_spans:
                 for span in ss.spans:
                     start = span.start_time_unix_nano
-                    if start and (not first or start < first):
+                    if start and start < _PLAUSIBLE and (not first or start < first):
                         first = start
-                    last = max(last, span.end_time_unix_nano)
+                    end = span.end_time_unix_nano
+                    if last < end < _PLAUSIBLE:
+                        last = end
     return first, last

@@ -23,6 +23,11 @@ STATUS_NAMES = ("UNSET", "OK", "ERROR")
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 
 
+def status_name(code: int) -> str:
+    """UNSET, OK or ERROR; the number itself for a code the spec does not define."""
+    return STATUS_NAMES[code] if 0 <= code < len(STATUS_NAMES) else str(code)
+
+
 class SpanView:
     __slots__ = ("resource_attributes", "scope", "span", "_attributes")
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from otelcli.otlp.spans import STATUS_ERROR, SpanView
+from otelcli.otlp.spans import STATUS_ERROR, SpanView, status_name
 from otelcli.otlp.values import attributes_to_dict, to_python
 
 if TYPE_CHECKING:
@@ -425,7 +425,7 @@ def span_record(
         "kind": view.kind_name,
         "start_ns": span.start_time_unix_nano,
         "duration_ms": view.duration_ns / 1e6,
-        "status": ("UNSET", "OK", "ERROR")[span.status.code] if span.status.code < 3 else "UNSET",
+        "status": status_name(span.status.code),
     }
     if span.status.message:
         record["status_message"] = span.status.message

@@ -54,11 +54,14 @@ def attributes_to_dict(attributes: Iterable[KeyValue]) -> dict[str, AttrValue]:
 
 
 def fill_any_value(target: AnyValue, value: AttrValue) -> None:
-    """Write a Python value into an AnyValue in place."""
+    """Write a Python value into an AnyValue in place (an int beyond 64 bits as its digits)."""
     if isinstance(value, bool):
         target.bool_value = value
     elif isinstance(value, int):
-        target.int_value = value
+        if -(1 << 63) <= value < 1 << 63:
+            target.int_value = value
+        else:  # no OTLP int holds it: keep its digits
+            target.string_value = str(value)
     elif isinstance(value, float):
         target.double_value = value
     elif isinstance(value, str):

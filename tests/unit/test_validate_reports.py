@@ -10,9 +10,9 @@ from xml.etree import ElementTree as ET
 import fastjsonschema
 import pytest
 
+from otelcli.genai.semconv.document import report_document
 from otelcli.genai.semconv.policy import Policy
 from otelcli.genai.semconv.rules import load_rules
-from otelcli.genai.semconv.document import report_document
 from otelcli.render.reports import (
     render_github,
     render_junit,

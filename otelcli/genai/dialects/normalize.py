@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ PROVIDER_KEY = "gen_ai.provider.name"
 OPERATION_KEY = "gen_ai.operation.name"
 USAGE_PREFIX = "gen_ai.usage."
 AGGREGATED_USAGE_PREFIX = "gen_ai.aggregated_usage."
+# The largest token count of one call that is taken as a count (a million times the longest
+# context window there is); larger values, NaN and infinities are no count at all.
+MAX_TOKEN_COUNT = 10**12
+_INT64 = range(-(1 << 63), 1 << 63)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +270,10 @@ def _converted(target: str, value: Any, scale: float | None) -> Any:
         return [value]  # dialects record one reason; semconv keeps a list
     if target.startswith(USAGE_PREFIX) and isinstance(value, str):
         number = to_number(value)
-        if number is not None:
+        # only what an OTLP int or double holds as it is: other text stays text
+        if (type(number) is int and number in _INT64) or (
+            type(number) is float and math.isfinite(number)
+        ):
             value = number
     if scale is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value * scale
@@ -276,14 +284,37 @@ _NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
 
 
 def to_number(value: Any) -> int | float | None:
-    """Token counts arrive as ints, floats or (from stringifying exporters) strings."""
+    """Token counts arrive as ints, floats or (from stringifying exporters) strings.
+
+    The number may still be NaN, infinite or beyond any count: see token_count."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str) and _NUMBER.match(value):
-        return float(value) if "." in value else int(value)
+        if "." in value:
+            return float(value)
+        try:
+            return int(value)
+        except ValueError:  # more digits than int() converts: a float, infinite
+            return float(value)
     return None
+
+
+def token_count(value: Any) -> int | None:
+    """A reported token count as an int: 0 for what is no number, or a negative one (as if
+    not reported); None for a number that is no finite count (NaN, infinite, or above
+    MAX_TOKEN_COUNT), which callers report rather than add up."""
+    if type(value) is int:
+        if value <= 0:
+            return 0
+        return value if value <= MAX_TOKEN_COUNT else None
+    number = to_number(value)
+    if number is None:
+        return 0
+    if (isinstance(number, float) and not math.isfinite(number)) or number > MAX_TOKEN_COUNT:
+        return None
+    return int(number) if number > 0 else 0
 
 
 def _rule(raw: Mapping[str, Any] | None) -> OperationRule | None:

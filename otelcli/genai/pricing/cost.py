@@ -12,6 +12,7 @@ reasoning_usd is non-zero only where a model prices reasoning separately.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from otelcli.errors import UsageError
-from otelcli.genai.dialects.normalize import DialectTable, load_dialects, to_number
+from otelcli.genai.dialects.normalize import (
+    MAX_TOKEN_COUNT,
+    DialectTable,
+    load_dialects,
+    to_number,
+    token_count,
+)
 from otelcli.genai.pricing.table import (
     PriceEntry,
     PriceTable,
@@ -58,6 +65,8 @@ REPORTED_COST_KEYS = ("gen_ai.usage.cost", "llm.cost.total", "operation.cost")
 
 UNKNOWN = "unknown"
 NO_MODEL = "(no model)"
+# Why a span whose token counts are NaN, infinite or above MAX_TOKEN_COUNT is not priced.
+NOT_A_COUNT = "usage value not a finite count"
 
 # Slots of the per-span scan.
 (
@@ -589,11 +598,11 @@ def price_call(
 # Spans
 
 
-def _int(value: Any) -> int:
-    if type(value) is int:
-        return value if value > 0 else 0
-    number = to_number(value)
-    return int(number) if number is not None and number > 0 else 0
+def _int(value: Any) -> int | None:
+    """A token count (0 when absent, no number or negative); None when not a finite count."""
+    if type(value) is int and 0 < value <= MAX_TOKEN_COUNT:
+        return value
+    return 0 if value is None else token_count(value)
 
 
 class CostCalculator:
@@ -702,21 +711,28 @@ class CostCalculator:
                 markers[key] = any_value.string_value or to_python(any_value)
         context = self._context(scope.name, span.name, markers, values)
         if context.reason is not None:
-            reason = context.reason
-            report.skipped[reason] = report.skipped.get(reason, 0) + 1
-            if len(report.skipped_examples) < self.max_examples:
-                report.skipped_examples.append(
-                    SkippedSpan(span.trace_id.hex(), span.span_id.hex(), span.name, reason)
-                )
+            self._skip(span, context.reason)
             return None
         provider = context.provider
         resolution = context.resolution
         cache_write, reasoning = values[S_CACHE_WRITE], values[S_REASONING]
-        raw_input = raw_input if type(raw_input) is int and raw_input > 0 else _int(raw_input)
-        raw_output = raw_output if type(raw_output) is int and raw_output > 0 else _int(raw_output)
+        # the common case inline: a positive int count (None: not a finite count)
+        if not (type(raw_input) is int and 0 < raw_input <= MAX_TOKEN_COUNT):
+            raw_input = _int(raw_input)
+        if not (type(raw_output) is int and 0 < raw_output <= MAX_TOKEN_COUNT):
+            raw_output = _int(raw_output)
         cache_read = _int(cache_read) if cache_read is not None else 0
         cache_write = _int(cache_write) if cache_write is not None else 0
         reasoning = _int(reasoning) if reasoning is not None else 0
+        if (
+            raw_input is None
+            or raw_output is None
+            or cache_read is None
+            or cache_write is None
+            or reasoning is None
+        ):
+            self._skip(span, NOT_A_COUNT)
+            return None
         input_tokens, output_tokens, notes = _inclusive_counts(
             raw_input,
             raw_output,
@@ -804,6 +820,14 @@ class CostCalculator:
         if enrich:
             write_cost(view, breakdown)
         return breakdown
+
+    def _skip(self, span: Span, reason: str) -> None:
+        report = self.report
+        report.skipped[reason] = report.skipped.get(reason, 0) + 1
+        if len(report.skipped_examples) < self.max_examples:
+            report.skipped_examples.append(
+                SkippedSpan(span.trace_id.hex(), span.span_id.hex(), span.name, reason)
+            )
 
     def _context(
         self, scope: str, name: str, markers: dict[str, Any] | None, values: list[Any]
@@ -920,8 +944,8 @@ class CostCalculator:
 
     def _compare(self, view: SpanView, b: CostBreakdown, reported: Any, source: str) -> None:
         number = to_number(reported)
-        if number is None or b.total_usd is None:
-            return
+        if number is None or b.total_usd is None or not _finite(number):
+            return  # nothing to compare with: no number, or NaN / infinite
         reported_usd = Decimal(str(number))
         computed = b.total_usd
         allowed = max(self.tolerance_usd, abs(computed) * self.tolerance_ratio)
@@ -956,6 +980,10 @@ class CostCalculator:
                     add(span, scope, resource_attributes, None, enrich, False)
 
 
+def _finite(number: int | float) -> bool:
+    return not isinstance(number, float) or math.isfinite(number)
+
+
 def write_cost(view: SpanView, b: CostBreakdown) -> None:
     """Enrich a span the way a gateway would: total, breakdown and the price entry used.
 
@@ -967,7 +995,9 @@ def write_cost(view: SpanView, b: CostBreakdown) -> None:
     for kv in attributes:
         if kv.key == COST_ATTRIBUTE:
             existing = to_number(to_python(kv.value))
-            if existing is not None and Decimal(str(existing)) != b.total_usd:
+            if existing is not None and (
+                not _finite(existing) or Decimal(str(existing)) != b.total_usd
+            ):
                 set_attribute(attributes, REPORTED_COST_ATTRIBUTE, existing)
             break
     set_attribute(attributes, COST_ATTRIBUTE, float(b.total_usd))

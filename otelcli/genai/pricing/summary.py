@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from otelcli.genai.dialects.normalize import DialectTable, load_dialects, to_number
+from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, DialectTable, load_dialects, to_number
 
 if TYPE_CHECKING:
     from otelcli.genai.pricing.cost import CostCalculator
@@ -56,8 +56,11 @@ def _text(value: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
+    """The reported count as an int; None when absent, no number or no finite count."""
     number = to_number(value)
-    return None if number is None else int(number)
+    if number is None or not -MAX_TOKEN_COUNT <= number <= MAX_TOKEN_COUNT:  # NaN fails too
+        return None
+    return int(number)
 
 
 def _reasons(value: Any) -> tuple[str, ...]:

@@ -20,9 +20,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT
 from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
 from otelcli.genai.semconv.rules import RuleTable, SpanType
-from otelcli.otlp.spans import STATUS_ERROR, STATUS_OK, SpanView, iter_spans
+from otelcli.otlp.spans import (
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_UNSET,
+    SpanView,
+    iter_spans,
+    status_name,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -34,7 +42,6 @@ if TYPE_CHECKING:
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
 _KIND_NAMES = ("internal", "internal", "server", "client", "producer", "consumer")  # 0 = unset
-_STATUS_NAMES = ("UNSET", "OK", "ERROR")
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "int": (int,),
@@ -190,6 +197,9 @@ class Validator:
                 report.span_types[span_type.name] += 1
         if span.end_time_unix_nano < span.start_time_unix_nano:
             raws.append(("end_before_start", None, None, None))
+        status = span.status.code
+        if not STATUS_UNSET <= status <= STATUS_ERROR:
+            raws.append(("invalid_status_code", None, f"{status}", None))
         # ids: duplicates now, orphans once the whole capture has been seen
         trace_id = span.trace_id
         span_id = span.span_id
@@ -444,7 +454,7 @@ class Validator:
                 (
                     "error_type_without_error_status",
                     "error.type",
-                    f"status {_STATUS_NAMES[status]}",
+                    f"status {status_name(status)}",
                     None,
                 )
             )
@@ -515,7 +525,7 @@ def _expected_name(span_type: SpanType, attributes: Mapping[str, Any]) -> str | 
 def _check_tokens(attributes: Mapping[str, Any], keys: tuple[str, ...], raws: list[Raw]) -> None:
     for key in keys:
         value = attributes[key]
-        if type(value) is int and value < 0:
+        if type(value) is int and not 0 <= value <= MAX_TOKEN_COUNT:
             raws.append(("invalid_token_count", key, f"{value}", None))
     input_tokens = attributes.get(INPUT)
     if type(input_tokens) is int:
