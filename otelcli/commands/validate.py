@@ -279,12 +279,14 @@ def _emit(out: Any, fmt: str, document: dict[str, Any], output: str | None, stre
         text = to_json(document, pretty=True).decode() + "\n"
     if output is not None:
         if text is None:  # a table written to a file: plain text
+            import io
+
             from rich.console import Console
 
-            with open(output, "w", encoding="utf-8") as handle:
-                Console(file=handle, no_color=True, width=120).print(render_terminal(document))
-        else:
-            _write(output, text)
+            handle = io.StringIO()
+            Console(file=handle, no_color=True, width=120).print(render_terminal(document))
+            text = handle.getvalue()
+        _write(output, text)
         out.notice(_one_line(document) + f" (report: {output})")
         return
     if text is not None:
@@ -294,13 +296,10 @@ def _emit(out: Any, fmt: str, document: dict[str, Any], output: str | None, stre
 
 
 def _write(path: str, text: str) -> None:
-    from otelcli.errors import UsageError
+    """The report at `path`, whole or not at all (symlinks, FIFOs and modes kept)."""
+    from otelcli.otlp.outfile import write_output
 
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_output(path, text.encode("utf-8"))
 
 
 def _summary_record(document: dict[str, Any]) -> dict[str, Any]:
