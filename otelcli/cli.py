@@ -98,4 +98,13 @@ def root(
 
 
 def main() -> None:
-    app(prog_name="otelcli")
+    from otelcli.commands._shared import finish_stdout
+
+    try:
+        app(prog_name="otelcli")
+    except SystemExit:
+        finish_stdout()  # --help or --version behind a full disk: exit 7, one line
+        raise
+    except OSError as exc:
+        finish_stdout(exc)
+        raise

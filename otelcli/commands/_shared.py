@@ -125,6 +125,25 @@ def _write_failure(exc: Exception) -> OtelcliError | None:
     return None
 
 
+def finish_stdout(exc: OSError | None = None) -> None:
+    """For what runs outside `guarded` (--help, --version): at exit, stdout that cannot be
+    written (or `exc`, an error met writing it) is one line on stderr and exit 7."""
+    error = _write_failure(exc) if exc is not None else None
+    if error is None:
+        failure = _stdout_failure()
+        if failure is None:
+            return
+        from otelcli.otlp.outfile import output_error
+
+        error = output_error("-", failure)
+    _silence_stdout()
+    try:
+        make_output("table").error(error)
+    except OSError:
+        pass
+    raise SystemExit(int(error.exit_code))
+
+
 def _flush_stdout() -> None:
     """Flush standard output now: its failure is an OutputError, not a message at exit."""
     failure = _stdout_failure()

@@ -104,8 +104,20 @@ def full_device(tmp_path: Path) -> Callable[[str], Path]:
         ["stats", "run.pb", "-f", "table"],
         ["validate", "run.pb", "-f", "junit"],
         ["validate", "run.pb", "-f", "json"],
+        ["--help"],
+        ["--version"],
+        ["convert", "--help"],
     ],
-    ids=["convert", "stats-json", "stats-table", "validate-junit", "validate-json"],
+    ids=[
+        "convert",
+        "stats-json",
+        "stats-table",
+        "validate-junit",
+        "validate-json",
+        "help",
+        "version",
+        "command-help",
+    ],
 )
 def test_stdout_on_a_full_disk_is_one_error_and_exit_7(capture: Path, args: list[str]) -> None:
     with open("/dev/full", "wb") as full:
