@@ -153,10 +153,13 @@ def run_session(plan: SessionPlan) -> SessionResult:
             elif isinstance(item, BaseException):
                 raise item
             elif isinstance(item, _SaveFailed):
-                out.warning(
-                    f"{item.error.message}: batches are refused (HTTP 503, gRPC UNAVAILABLE) "
-                    f"so that senders keep them and retry; {item.error.hint}"
-                )
+                if item.error is None:
+                    out.notice(f"otelcli: {plan.save} takes batches again")
+                else:
+                    out.warning(
+                        f"{item.error.message}: batches are refused (HTTP 503, gRPC "
+                        f"UNAVAILABLE) so that senders keep them and retry; {item.error.hint}"
+                    )
             elif view_started is not None:
                 view_started.add_logs(item)
 
@@ -232,7 +235,7 @@ def run_session(plan: SessionPlan) -> SessionResult:
 class _SaveFailed:
     """Queued for the main loop, which warns at once: the save file could not take a batch."""
 
-    error: OutputError
+    error: OutputError | None  # None: it takes batches again
 
 
 class _Saver:
@@ -251,17 +254,16 @@ class _Saver:
         self.path = plan.save
         self.save_format = plan.save_format
         self.items = items
-        fmt, _ = format_for_path(self.path, Format.parse(self.save_format))
-        if fmt is Format.JSON:  # refused before anything starts (BatchWriter says why)
-            from otelcli.otlp.writer import BatchWriter
+        from otelcli.otlp.writer import check_streamable
 
-            BatchWriter(self.path, fmt, False, stream=True)
+        fmt, _ = format_for_path(self.path, Format.parse(self.save_format))
+        check_streamable(self.path, fmt)  # before anything starts
         self.writer: Any = None
         self.failure: OutputError | None = None
         self.refused_batches = 0
         self.refused_spans = 0
         self._lock = threading.Lock()
-        self._closed = False
+        self._failing = False
 
     def open(self) -> None:
         from otelcli.otlp.writer import open_writer
@@ -292,12 +294,16 @@ class _Saver:
             except OutputError as exc:
                 from otelcli.otlp.spans import count_spans
 
-                if self.failure is None or self.failure.message != exc.message:
+                if not self._failing or self.failure is None or self.failure.message != exc.message:
                     self.items.put(_SaveFailed(exc))
                 self.failure = exc
+                self._failing = True
                 self.refused_batches += 1
                 self.refused_spans += count_spans(batch)
                 raise ConsumerUnavailable(f"{exc.message} (retry later)") from None
+            if self._failing:
+                self._failing = False
+                self.items.put(_SaveFailed(None))
             self.items.put(batch)
 
     def close(self) -> dict[str, Any] | None:

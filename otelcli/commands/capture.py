@@ -118,6 +118,16 @@ def _view(result: dict[str, Any]) -> Any:
                 f"{log_records:,} log records, {data_points:,} metric data points (traces only)",
             )
         )
+    if saved.get("refused_batches"):
+        rows.append(
+            (
+                "refused (save failed)",
+                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans) "
+                f"refused for senders to retry: {saved.get('error')}",
+            )
+        )
+    elif saved.get("error"):
+        rows.append(("save failed", str(saved["error"])))
     if receiver.get("rejected_requests"):
         rows.append(("refused requests", str(receiver["rejected_requests"])))
     if grpc_receiver.get("rejected_requests"):

@@ -24,6 +24,16 @@ from otelcli.otlp.jsoncodec import request_to_dict
 from otelcli.otlp.outfile import OutputFile
 
 
+def check_streamable(path: str, fmt: Format) -> None:
+    """Refuse a format that is not valid while it grows (a save file is read at any moment)."""
+    if fmt is Format.JSON:
+        raise UsageError(
+            f"cannot save to {path}: an OTLP/JSON document is valid only once complete",
+            hint="save to .jsonl (one request per line), .pb or .lp (optionally .gz): "
+            "they are valid at every moment; `otelcli convert` makes .json afterwards",
+        )
+
+
 class BatchWriter:
     def __init__(
         self,
@@ -33,12 +43,8 @@ class BatchWriter:
         stdout: BinaryIO | None = None,
         stream: bool = False,
     ):
-        if stream and fmt is Format.JSON:
-            raise UsageError(
-                f"cannot save to {path}: an OTLP/JSON document is valid only once complete",
-                hint="save to .jsonl (one request per line), .pb or .lp (optionally .gz): "
-                "they are valid at every moment; `otelcli convert` makes .json afterwards",
-            )
+        if stream:
+            check_streamable(path, fmt)
         self.path = path
         self.format = fmt
         self.compressed = compress

@@ -35,14 +35,25 @@ def spans_in(path: Path) -> int:
 class Session:
     """`python -m otelcli ARGS` receiving on a free port; stderr is collected as it comes."""
 
-    def __init__(self, args: list[str], cwd: Path, size_limit: int | None = None) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, size_limit: int | None = None, grpc: bool = False
+    ) -> None:
         def limit() -> None:
             if size_limit is not None:
                 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-                resource.setrlimit(resource.RLIMIT_FSIZE, (size_limit, size_limit))
+                hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+                resource.setrlimit(resource.RLIMIT_FSIZE, (size_limit, hard))
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "otelcli", *args, "--listen", "127.0.0.1:0", "--no-grpc"],
+            [
+                sys.executable,
+                "-m",
+                "otelcli",
+                *args,
+                "--listen",
+                "127.0.0.1:0",
+                *(["--grpc-listen", "127.0.0.1:0"] if grpc else ["--no-grpc"]),
+            ],
             cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -57,6 +68,8 @@ class Session:
         found = re.search(r"(http://\S+)", first)
         assert found, first
         self.url = found.group(1) + "/v1/traces"
+        over_grpc = re.search(r"OTLP/gRPC on http://(\S+)", first)
+        self.grpc_target = over_grpc.group(1) if over_grpc else None
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -104,8 +117,8 @@ class Session:
 def session(tmp_path: Path) -> Iterator[Callable[..., Session]]:
     started: list[Session] = []
 
-    def start(args: list[str], size_limit: int | None = None) -> Session:
-        started.append(Session(args, tmp_path, size_limit))
+    def start(args: list[str], size_limit: int | None = None, grpc: bool = False) -> Session:
+        started.append(Session(args, tmp_path, size_limit, grpc))
         return started[-1]
 
     yield start
@@ -168,6 +181,28 @@ def test_a_save_file_that_fills_up_refuses_batches_instead_of_losing_them(
     assert [p.name for p in tmp_path.iterdir()] == ["run.jsonl"]
 
 
+def test_once_there_is_room_again_the_save_file_takes_batches_again(
+    session: Callable[..., Session], tmp_path: Path
+) -> None:
+    """The refused batch left nothing behind: what follows is appended to a valid file."""
+    saved = tmp_path / "run.lp.gz"
+    running = session(["capture", "-o", "run.lp.gz"], size_limit=2000)
+    acknowledged = 0
+    for n in range(40):
+        if running.post(2, trace_byte=n + 1).status_code != 200:
+            break
+        acknowledged += 1
+    assert 0 < acknowledged < 40
+    running.wait_for(lambda line: "cannot write run.lp.gz: File too large" in line)
+    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    resource.prlimit(running.process.pid, resource.RLIMIT_FSIZE, (hard, hard))  # room again
+    assert running.post(2, trace_byte=100).status_code == 200  # the sender's retry
+    running.wait_for(lambda line: "run.lp.gz takes batches again" in line)
+    assert spans_in(saved) == 2 * (acknowledged + 1)
+    assert running.stop(signal.SIGTERM) == 7  # senders may have given up meanwhile
+    assert spans_in(saved) == 2 * (acknowledged + 1)
+
+
 def test_a_full_device_as_save_file_refuses_every_batch(
     session: Callable[..., Session], tmp_path: Path
 ) -> None:
@@ -211,3 +246,34 @@ def test_the_save_file_is_written_through_a_symlink_keeping_its_mode(
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o640
     assert spans_in(target) == 3
+
+
+def test_over_grpc_a_batch_is_saved_before_ok_and_refused_unavailable_when_full(
+    session: Callable[..., Session], tmp_path: Path
+) -> None:
+    grpc = pytest.importorskip("grpc")
+    saved = tmp_path / "run.lp"
+    running = session(["capture", "-o", "run.lp"], size_limit=3000, grpc=True)
+    assert running.grpc_target is not None
+    channel = grpc.insecure_channel(running.grpc_target)
+    export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+    try:
+        acknowledged = 0
+        for n in range(40):
+            payload = make_request(2, trace_byte=n + 1).SerializeToString()
+            try:
+                export(payload, timeout=30)
+            except grpc.RpcError as failure:
+                assert failure.code() == grpc.StatusCode.UNAVAILABLE
+                assert "File too large" in (failure.details() or "")
+                break
+            acknowledged += 1
+            assert spans_in(saved) == 2 * acknowledged  # in the file before the OK
+        else:
+            pytest.fail("the file-size limit was never reached")
+    finally:
+        channel.close()
+    assert acknowledged > 0
+    assert running.stop(signal.SIGTERM) == 7
+    assert spans_in(saved) == 2 * acknowledged
+    assert [p.name for p in tmp_path.iterdir()] == ["run.lp"]
