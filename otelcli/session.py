@@ -258,6 +258,11 @@ class _Saver:
 
         fmt, _ = format_for_path(self.path, Format.parse(self.save_format))
         check_streamable(self.path, fmt)  # before anything starts
+        if plan.file is not None and _same_file(plan.file, self.path):
+            raise UsageError(
+                f"--save {self.path} is the file being read",
+                hint="save to another file: the save file is written as batches arrive",
+            )
         self.writer: Any = None
         self.failure: OutputError | None = None
         self.refused_batches = 0
@@ -325,6 +330,15 @@ class _Saver:
             "refused_spans": self.refused_spans,
             "error": self.failure.message if self.failure is not None else None,
         }
+
+
+def _same_file(one: str, other: str) -> bool:
+    import os
+
+    try:
+        return one != "-" and other != "-" and os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _stop_on_signals(stop: Any) -> Any:

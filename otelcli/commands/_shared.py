@@ -102,7 +102,7 @@ def _unexpected(exc: Exception) -> OtelcliError:
     )
 
 
-_WRITE_ERRNOS = ("ENOSPC", "EDQUOT", "EFBIG", "EIO")
+_WRITE_ERRNOS = ("ENOSPC", "EDQUOT", "EFBIG")  # only writing fails so
 
 
 def _write_failure(exc: Exception) -> OtelcliError | None:
@@ -145,21 +145,26 @@ def finish_stdout(exc: OSError | None = None) -> None:
 
 
 def _flush_stdout() -> None:
-    """Flush standard output now: its failure is an OutputError, not a message at exit."""
-    failure = _stdout_failure()
+    """Flush standard output now: its failure is an OutputError, not a message at exit
+    (a broken pipe is raised as it is: the caller stops quietly)."""
+    failure = _stdout_failure(broken_pipe=True)
     if failure is not None:
         from otelcli.otlp.outfile import output_error
 
         raise output_error("-", failure)
 
 
-def _stdout_failure() -> OSError | None:
+def _stdout_failure(broken_pipe: bool = False) -> OSError | None:
     """The error flushing stdout raises, if any; then stdout is pointed at /dev/null so that
-    Python's own flush at exit cannot fail again. A broken pipe is raised as it is."""
+    Python's own flush at exit cannot fail again. A broken pipe is no failure (the reader
+    left), raised only with `broken_pipe`."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        raise
+        _silence_stdout()
+        if broken_pipe:
+            raise
+        return None
     except OSError as exc:
         _silence_stdout()
         return exc

@@ -277,3 +277,15 @@ def test_over_grpc_a_batch_is_saved_before_ok_and_refused_unavailable_when_full(
     assert running.stop(signal.SIGTERM) == 7
     assert spans_in(saved) == 2 * acknowledged
     assert [p.name for p in tmp_path.iterdir()] == ["run.lp"]
+
+
+def test_the_file_being_read_cannot_be_the_save_file(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "run.jsonl"
+    with open_writer(str(source)) as writer:
+        writer.write(make_request(3))
+    link = tmp_path / "same.jsonl"
+    link.symlink_to(source.name)
+    result = cli("tail", "--file", str(source), "--save", str(link), "-f", "ndjson")
+    assert result.exit_code == 2
+    assert "is the file being read" in result.stderr + result.stdout
+    assert spans_in(source) == 3
