@@ -19,7 +19,8 @@ import pytest
 from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import iter_spans
 from otelcli.otlp.writer import open_writer
-from tests.conftest import make_request
+from tests.conftest import CliResult, make_request
+from tests.receiver import Received, RecordingReceiver, Reply
 
 REPO = Path(__file__).resolve().parents[2]
 FULL = "No space left on device"
@@ -182,4 +183,24 @@ def test_convert_through_a_symlink_keeps_the_link_and_the_mode(capture: Path) ->
     assert result.returncode == 0, result.stderr.decode()
     assert link.is_symlink()
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert sum(len(list(iter_spans(b))) for b in read_batches([str(target)])) == 3
+
+
+def test_replay_dead_letters_go_through_a_symlink_keeping_the_mode(
+    cli: Callable[..., CliResult],
+    scripted_receiver: Callable[[Callable[[Received, int], Reply]], RecordingReceiver],
+    capture: Path,
+) -> None:
+    receiver = scripted_receiver(lambda received, index: Reply(400))
+    target = capture.parent / "archive" / "dead.jsonl"
+    target.parent.mkdir()
+    target.write_text("")
+    target.chmod(0o640)
+    link = capture.parent / "dead.jsonl"
+    link.symlink_to(target)
+    result = cli(
+        "replay", str(capture), "--endpoint", receiver.base_url, "--dead-letter", str(link)
+    )
+    assert result.exit_code == 4, result.stderr
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o640
     assert sum(len(list(iter_spans(b))) for b in read_batches([str(target)])) == 3
