@@ -6,8 +6,9 @@ What PATH is decides how it is written, and it is never replaced by something el
   file beside the target and renamed onto it once complete: an interrupted or failed run leaves
   the original untouched and removes the temporary file. The result keeps an existing file's
   mode (and owner where allowed); a new file gets the usual 0666 less the umask;
-- anything else (a FIFO, a character device such as /dev/null, /dev/stdout, a path under /dev
-  or /proc) is opened and written directly, never removed or renamed;
+- anything else (a FIFO, a character device such as /dev/null; /dev/stdout, /dev/fd/N or a
+  path under /proc, even when a shell pointed it at a regular file) is opened and written
+  directly, never removed or renamed;
 - "-" is standard output.
 
 `stream=True` (the save file of `tail` and `capture`) writes the real file from the start, one
@@ -75,8 +76,11 @@ class OutputFile:
         try:
             self._open()
         except OSError as exc:
+            self._close_quietly(self._fd)
+            self._fd = -1
             if self._temp is not None:
                 _unlink(self._temp)
+                self._temp = None
             raise output_error(path, exc) from None
 
     @property
@@ -96,10 +100,11 @@ class OutputFile:
             info = None  # a new file (or a dangling link: created where it points, like `>`)
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-        special = os.path.abspath(path).startswith(("/dev/", "/proc/"))
-        if special or (info is not None and not stat.S_ISREG(info.st_mode)):
-            # A FIFO, device or /dev/stdout: write it as it is, never replace it.
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        if _descriptor_path(path) or (info is not None and not stat.S_ISREG(info.st_mode)):
+            # A FIFO, a device, /dev/stdout: write it as it is, never replace it.
+            self._fd = _own_descriptor(path, info) if _descriptor_path(path) else -1
+            if self._fd < 0:
+                self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
             return
         if self.stream:
             # Written in place, record by record (through a symlink, like `>` would).
@@ -254,6 +259,28 @@ def write_output(path: str, data: bytes, stdout: BinaryIO | None = None) -> None
         target.discard()
         raise
     target.commit()
+
+
+def _descriptor_path(path: str) -> bool:
+    """/dev/stdout, /dev/fd/N, /proc/...: an open descriptor's file, even when regular (a
+    shell redirection), is written through it rather than replaced behind the shell's back."""
+    absolute = os.path.abspath(path)
+    return absolute in ("/dev/stdout", "/dev/stderr") or absolute.startswith(("/dev/fd/", "/proc/"))
+
+
+def _own_descriptor(path: str, info: os.stat_result | None) -> int:
+    """A duplicate of our stdout or stderr when `path` is it (so that what otelcli prints
+    there and the output share one file offset), else -1."""
+    if info is None:
+        return -1
+    for fd in (1, 2):
+        try:
+            own = os.fstat(fd)
+        except OSError:
+            continue
+        if (own.st_dev, own.st_ino) == (info.st_dev, info.st_ino):
+            return os.dup(fd)
+    return -1
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -204,3 +204,23 @@ def test_replay_dead_letters_go_through_a_symlink_keeping_the_mode(
     assert result.exit_code == 4, result.stderr
     assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o640
     assert sum(len(list(iter_spans(b))) for b in read_batches([str(target)])) == 3
+
+
+def test_dev_fd_1_redirected_to_a_file_gets_the_data_then_the_summary(
+    capture: Path, tmp_path: Path
+) -> None:
+    """`-o /dev/fd/1 > out`: written through the shell's descriptor, not replaced, and what
+    otelcli prints on stdout follows the data instead of overwriting it."""
+    out = tmp_path / "out.jsonl"
+    with open(out, "wb") as handle:
+        result = run(
+            ["convert", "run.pb", "-o", "/dev/fd/1", "--to-format", "jsonl"],
+            tmp_path,
+            stdout=handle.fileno(),
+        )
+    assert result.returncode == 0, result.stderr.decode()
+    data, summary = out.read_bytes().splitlines()
+    assert json.loads(summary)["spans"] == 3
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(data + b"\n")
+    assert sum(len(list(iter_spans(b))) for b in read_batches([str(copy)])) == 3
