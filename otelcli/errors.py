@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     REJECTED = 4  # the endpoint answered 4xx
     FAILED = 5  # the endpoint answered 5xx/429 until retries ran out
     NETWORK = 6  # connection error or timeout
+    OUTPUT = 7  # an output (a -o/--save file, a report, stdout) could not be written
     INTERRUPTED = 130
 
 
@@ -85,6 +86,17 @@ class TlsSetupError(NetworkError):
     code = "tls_config"
 
 
+class OutputError(OtelcliError):
+    """An output could not be written (full disk, file-size limit, no permission...)."""
+
+    code = "output_failed"
+    exit_code = ExitCode.OUTPUT
+
+    def __init__(self, message: str, hint: str | None = None, path: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.path = path  # "-" for standard output
+
+
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.UNEXPECTED: "unexpected error (a bug: re-run with --debug and report it)",
@@ -93,5 +105,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.REJECTED: "the endpoint rejected the data (HTTP 4xx)",
     ExitCode.FAILED: "the endpoint kept failing (HTTP 429/5xx) until retries ran out",
     ExitCode.NETWORK: "network error or timeout (could not reach the endpoint)",
+    ExitCode.OUTPUT: "cannot write the output: a -o/--save file, a report or stdout "
+    "(full disk, file-size limit, permissions)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from otelcli.errors import UsageError
+from otelcli.errors import ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
     from otelcli.otlp.traces import SpanFilter
@@ -30,6 +30,7 @@ class SessionResult:
     receiver: dict[str, Any] = field(default_factory=dict)
     grpc_receiver: dict[str, Any] = field(default_factory=dict)
     saved: dict[str, Any] | None = None
+    save_error: OutputError | None = None
     forward: dict[str, Any] | None = None
     command_exit_code: int | None = None
     interrupted: bool = False
@@ -93,24 +94,23 @@ def run_session(plan: SessionPlan) -> SessionResult:
     receiver = None
     grpc_receiver = None
     _check_grpc_options(plan)
+    saver = _Saver(plan, items) if plan.save is not None else None
     if plan.file is None:
-        receiver = _make_receiver(plan, items)
-        grpc_receiver = _make_grpc_receiver(plan, items, receiver.host, receiver.port)
+        on_traces = saver.keep if saver is not None else items.put
+        receiver = _make_receiver(plan, items, on_traces)
+        grpc_receiver = _make_grpc_receiver(plan, items, receiver.host, receiver.port, on_traces)
     else:
         result.source = plan.file
     if receiver is not None and plan.forward is not None:
         _refuse_loop(plan.forward, receiver.url)
     view = _make_view(plan, receiver, lambda: grpc_receiver)
-    writer = None
     forwarder = None
     child = None
     stop_reading = threading.Event()
     restore_signals = _stop_on_signals(stop_requested)
     try:
-        if plan.save is not None:
-            from otelcli.otlp.writer import open_writer
-
-            writer = open_writer(plan.save, plan.save_format)
+        if saver is not None and receiver is None:
+            saver.open()
         if plan.forward is not None:
             from otelcli.transport.forward import Forwarder
 
@@ -122,6 +122,10 @@ def run_session(plan: SessionPlan) -> SessionResult:
                 grpc_receiver = _start_grpc(plan, grpc_receiver)
             if grpc_receiver is not None:
                 result.grpc_listen = grpc_receiver.url
+            if saver is not None:
+                # Only now: a taken port must not have emptied the file already. A request
+                # that came in the meantime was answered 503 and is sent again.
+                saver.open()
             if plan.view != "live":
                 also = f" and OTLP/gRPC on {result.grpc_listen}" if result.grpc_listen else ""
                 out.notice(f"otelcli: receiving OTLP/HTTP on {receiver.url}{also} (Ctrl-C to stop)")
@@ -140,14 +144,22 @@ def run_session(plan: SessionPlan) -> SessionResult:
             if isinstance(item, ExportTraceServiceRequest):
                 result.batches += 1
                 result.spans += count_spans(item)
-                if writer is not None:
-                    writer.write(item)
+                if saver is not None and receiver is None:
+                    saver.write(item)  # read from --file: nobody to retry, so a failure stops
                 if forwarder is not None:
                     forwarder.submit(item)
                 if view_started is not None:
                     view_started.add_batch(item)
             elif isinstance(item, BaseException):
                 raise item
+            elif isinstance(item, _SaveFailed):
+                if item.error is None:
+                    out.notice(f"otelcli: {plan.save} takes batches again")
+                else:
+                    out.warning(
+                        f"{item.error.message}: batches are refused (HTTP 503, gRPC "
+                        f"UNAVAILABLE) so that senders keep them and retry; {item.error.hint}"
+                    )
             elif view_started is not None:
                 view_started.add_logs(item)
 
@@ -209,20 +221,124 @@ def run_session(plan: SessionPlan) -> SessionResult:
             receiver.stop()
         if grpc_receiver is not None:
             grpc_receiver.stop()
-        if writer is not None:
-            writer.close()  # what was received is kept, whatever happened
-            result.saved = {
-                "path": writer.path,
-                "format": writer.format.value,
-                "compressed": writer.compressed,
-                "batches": writer.batches,
-                "bytes": writer.bytes_written,
-            }
+        if saver is not None:
+            result.saved = saver.close()  # every acknowledged batch is in it already
+            result.save_error = saver.failure
         if forwarder is not None:
             finished = forwarder.close(timeout_s=30)
             result.forward = _forward_report(forwarder, finished)
     result.exit_code = _exit_code(result, forwarder)
     return result
+
+
+@dataclass
+class _SaveFailed:
+    """Queued for the main loop, which warns at once: the save file could not take a batch."""
+
+    error: OutputError | None  # None: it takes batches again
+
+
+class _Saver:
+    """The save file of a session, streamed: every batch is written whole before the receiver
+    acknowledges it (the callback runs before the 200 / gRPC OK), so what a sender was told
+    is kept is in the file, whatever happens to otelcli afterwards. A batch that cannot be
+    written is cut off again and refused with ConsumerUnavailable (503 with Retry-After, gRPC
+    UNAVAILABLE): the sender keeps it and retries, and the file stays valid."""
+
+    def __init__(self, plan: SessionPlan, items: Any) -> None:
+        import threading
+
+        from otelcli.otlp.formats import Format, format_for_path
+
+        assert plan.save is not None
+        self.path = plan.save
+        self.save_format = plan.save_format
+        self.items = items
+        from otelcli.otlp.writer import check_streamable
+
+        fmt, _ = format_for_path(self.path, Format.parse(self.save_format))
+        check_streamable(self.path, fmt)  # before anything starts
+        if plan.file is not None and _same_file(plan.file, self.path):
+            raise UsageError(
+                f"--save {self.path} is the file being read",
+                hint="save to another file: the save file is written as batches arrive",
+            )
+        self.writer: Any = None
+        self.failure: OutputError | None = None
+        self.refused_batches = 0
+        self.refused_spans = 0
+        self._lock = threading.Lock()
+        self._failing = False
+
+    def open(self) -> None:
+        from otelcli.otlp.writer import open_writer
+
+        writer = open_writer(self.path, self.save_format, stream=True)
+        with self._lock:
+            self.writer = writer
+
+    def write(self, batch: Any) -> None:
+        """Write one batch; OutputError when it cannot be (nothing of it stays in the file)."""
+        with self._lock:
+            self._write(batch)
+
+    def _write(self, batch: Any) -> None:
+        if self.writer is None:
+            from otelcli.transport.receiver import ConsumerUnavailable
+
+            raise ConsumerUnavailable("the save file is not open (yet, or any more)")
+        self.writer.write(batch)
+
+    def keep(self, batch: Any) -> None:
+        """The receiver's callback: in the file, then queued for the view and the forwarder."""
+        from otelcli.transport.receiver import ConsumerUnavailable
+
+        with self._lock:
+            try:
+                self._write(batch)
+            except OutputError as exc:
+                from otelcli.otlp.spans import count_spans
+
+                if not self._failing or self.failure is None or self.failure.message != exc.message:
+                    self.items.put(_SaveFailed(exc))
+                self.failure = exc
+                self._failing = True
+                self.refused_batches += 1
+                self.refused_spans += count_spans(batch)
+                raise ConsumerUnavailable(f"{exc.message} (retry later)") from None
+            if self._failing:
+                self._failing = False
+                self.items.put(_SaveFailed(None))
+            self.items.put(batch)
+
+    def close(self) -> dict[str, Any] | None:
+        with self._lock:
+            writer, self.writer = self.writer, None
+        if writer is None:
+            return None
+        try:
+            writer.close()
+        except OutputError as exc:
+            self.failure = exc
+        return {
+            "path": writer.path,
+            "format": writer.format.value,
+            "compressed": writer.compressed,
+            "batches": writer.batches,
+            "bytes": writer.bytes_written,
+            "refused_batches": self.refused_batches,
+            "refused_spans": self.refused_spans,
+            "error": self.failure.message if self.failure is not None else None,
+        }
+
+
+def _same_file(one: str, other: str) -> bool:
+    import os
+
+    try:
+        return one != "-" and other != "-" and os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _stop_on_signals(stop: Any) -> Any:
@@ -252,7 +368,7 @@ def _stop_on_signals(stop: Any) -> Any:
     return restore
 
 
-def _make_receiver(plan: SessionPlan, items: Any) -> Any:
+def _make_receiver(plan: SessionPlan, items: Any, on_traces: Any) -> Any:
     from otelcli.transport.receiver import DEFAULT_PORT, Receiver, is_loopback, parse_listen
 
     if plan.listen is not None:
@@ -264,7 +380,7 @@ def _make_receiver(plan: SessionPlan, items: Any) -> Any:
             f"listening on {host} without --auth-token: anyone who can reach the port can send"
         )
 
-    return _receiving(Receiver, plan, items, host, port)
+    return _receiving(Receiver, plan, items, on_traces, host, port)
 
 
 def _check_grpc_options(plan: SessionPlan) -> None:
@@ -279,7 +395,9 @@ def _check_grpc_options(plan: SessionPlan) -> None:
         require_grpc()
 
 
-def _make_grpc_receiver(plan: SessionPlan, items: Any, http_host: str, http_port: int) -> Any:
+def _make_grpc_receiver(
+    plan: SessionPlan, items: Any, http_host: str, http_port: int, on_traces: Any
+) -> Any:
     """The OTLP/gRPC receiver beside the HTTP one, or None when it is off or unavailable."""
     from otelcli.transport.grpc_receiver import DEFAULT_GRPC_PORT, GrpcReceiver, grpc_available
 
@@ -296,15 +414,18 @@ def _make_grpc_receiver(plan: SessionPlan, items: Any, http_host: str, http_port
         # A free HTTP port (a command after --, or :0) gets a free gRPC port too.
         host, port = http_host, DEFAULT_GRPC_PORT if http_port else 0
 
-    return _receiving(GrpcReceiver, plan, items, host, port)
+    return _receiving(GrpcReceiver, plan, items, on_traces, host, port)
 
 
-def _receiving(kind: Any, plan: SessionPlan, items: Any, host: str, port: int) -> Any:
-    """An HTTP or gRPC receiver that queues what it gets (logs only when a view shows them)."""
+def _receiving(
+    kind: Any, plan: SessionPlan, items: Any, on_traces: Any, host: str, port: int
+) -> Any:
+    """An HTTP or gRPC receiver that hands traces to `on_traces` (the save file, then the
+    queue) and queues logs (only when a view shows them)."""
     return kind(
         host,
         port,
-        on_traces=items.put,
+        on_traces=on_traces,
         on_logs=items.put if plan.view not in (None, "ndjson") else None,
         auth_token=plan.auth_token,
         max_body_bytes=plan.max_body_bytes,
@@ -480,6 +601,8 @@ def _forward_report(forwarder: Any, finished: bool) -> dict[str, Any]:
 
 
 def _exit_code(result: SessionResult, forwarder: Any) -> int:
+    if result.save_error is not None:
+        return int(ExitCode.OUTPUT)  # the save file may lack what senders gave up on
     if result.command_exit_code:
         return result.command_exit_code
     if forwarder is not None and forwarder.stats.last_error is not None:
@@ -515,6 +638,14 @@ def summary_lines(result: SessionResult) -> list[str]:
     if result.saved:
         saved = result.saved
         lines.append(f"saved {saved['batches']:,} batches to {saved['path']} ({saved['format']})")
+        if saved.get("refused_batches"):
+            lines.append(
+                f"could not save {saved['refused_batches']:,} batches "
+                f"({saved['refused_spans']:,} spans), refused so that senders retry: "
+                f"{saved['error']}"
+            )
+        elif saved.get("error"):
+            lines.append(f"the save file failed: {saved['error']}")
     if result.forward:
         fwd = result.forward
         line = f"forwarded {fwd['spans_sent']:,} spans to {fwd['endpoint']}"

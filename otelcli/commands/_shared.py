@@ -9,7 +9,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -54,6 +54,8 @@ def finish(out: Output, result: Result, view: Callable[[Any], RenderableType] | 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
     """The error boundary: typed errors become a message (or JSON) and their exit code.
 
+    Standard output is flushed here, so that a full disk behind it (`> /dev/full`) is an
+    OutputError (exit 7) like any other output, never a message from Python at exit.
     Anything unexpected becomes one line and exit 1, unless --debug asks for the traceback.
     """
 
@@ -62,33 +64,34 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         fmt = str(kwargs.get("fmt") or "auto")
         debug = global_options().debug
         try:
-            return command(*args, **kwargs)
+            try:
+                result = command(*args, **kwargs)
+            except (typer.Exit, typer.Abort):
+                _flush_stdout()
+                raise
+            _flush_stdout()
+            return result
         except (typer.Exit, typer.Abort):
             raise
         except OtelcliError as error:
             if debug:
                 _print_traceback()  # --debug adds the traceback; the exit code stays the same
-            make_output(fmt).error(error)
-            raise typer.Exit(int(error.exit_code)) from None
+            _fail(fmt, error)
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
+            _stdout_failure()
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except BrokenPipeError:
             # The reader went away (e.g. `| head`): stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _silence_stdout()
             raise typer.Exit(0) from None
         except Exception as exc:
-            if os.environ.get(RAISE_UNEXPECTED):
+            failure = _write_failure(exc)
+            if failure is None and os.environ.get(RAISE_UNEXPECTED):
                 raise  # under test, a bug fails the test instead of becoming exit 1
             if debug:
                 _print_traceback()
-            unexpected = OtelcliError(
-                f"unexpected {type(exc).__name__}: {exc}",
-                hint="re-run with --debug for the traceback, and please report it",
-            )
-            make_output(fmt).error(unexpected)
-            raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+            _fail(fmt, failure or _unexpected(exc))
 
     return wrapper
 
@@ -99,6 +102,112 @@ def _print_traceback() -> None:
     from otelcli.redact import redact_text
 
     sys.stderr.write(redact_text(traceback.format_exc()))
+
+
+def _fail(fmt: str, error: OtelcliError) -> NoReturn:
+    from otelcli.errors import OutputError
+
+    if isinstance(error, OutputError) and error.path == "-":
+        _silence_stdout()
+        fmt = "table"  # stdout cannot take the error: it goes to stderr
+    elif _stdout_failure() is not None:
+        fmt = "table"
+    try:
+        make_output(fmt).error(error)
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError:  # a JSON error for stdout that stdout cannot take: to stderr then
+        _silence_stdout()
+        make_output("table").error(error)
+    raise typer.Exit(int(error.exit_code)) from None
+
+
+def _unexpected(exc: Exception) -> OtelcliError:
+    return OtelcliError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        hint="re-run with --debug for the traceback, and please report it",
+    )
+
+
+_WRITE_ERRNOS = ("ENOSPC", "EDQUOT", "EFBIG")  # only writing fails so
+
+
+def _write_failure(exc: Exception) -> OtelcliError | None:
+    """An OSError that means an output could not be written, as an OutputError.
+
+    Files otelcli writes raise OutputError themselves; such an error without a file name
+    comes from standard output (a `print` or the rich console behind `> /dev/full`)."""
+    import errno
+
+    from otelcli.otlp.outfile import output_error
+
+    broken = _stdout_failure()
+    if broken is not None:
+        return output_error("-", broken)
+    codes = {getattr(errno, name, None) for name in _WRITE_ERRNOS}
+    if isinstance(exc, OSError) and exc.errno in codes:
+        if isinstance(exc.filename, str):
+            return output_error(exc.filename, exc)
+        return output_error("-", exc)
+    return None
+
+
+def finish_stdout(exc: OSError | None = None) -> None:
+    """For what runs outside `guarded` (--help, --version): at exit, stdout that cannot be
+    written (or `exc`, an error met writing it) is one line on stderr and exit 7."""
+    error = _write_failure(exc) if exc is not None else None
+    if error is None:
+        failure = _stdout_failure()
+        if failure is None:
+            return
+        from otelcli.otlp.outfile import output_error
+
+        error = output_error("-", failure)
+    _silence_stdout()
+    try:
+        make_output("table").error(error)
+    except OSError:
+        pass
+    raise SystemExit(int(error.exit_code))
+
+
+def _flush_stdout() -> None:
+    """Flush standard output now: its failure is an OutputError, not a message at exit
+    (a broken pipe is raised as it is: the caller stops quietly)."""
+    failure = _stdout_failure(broken_pipe=True)
+    if failure is not None:
+        from otelcli.otlp.outfile import output_error
+
+        raise output_error("-", failure)
+
+
+def _stdout_failure(broken_pipe: bool = False) -> OSError | None:
+    """The error flushing stdout raises, if any; then stdout is pointed at /dev/null so that
+    Python's own flush at exit cannot fail again. A broken pipe is no failure (the reader
+    left), raised only with `broken_pipe`."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        if broken_pipe:
+            raise
+        return None
+    except OSError as exc:
+        _silence_stdout()
+        return exc
+    except ValueError:  # closed
+        return None
+    return None
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.stdout.flush()  # what it still holds goes nowhere, quietly
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 # -- option types shared by commands -----------------------------------------------------------

@@ -33,12 +33,13 @@ def capture(
         typer.Option(
             "--output",
             "-o",
-            help="The capture file; the extension picks the format (.pb .json .jsonl .lp, + .gz).",
+            help="The capture file; the extension picks the format (.pb .jsonl .lp, + .gz). "
+            "Written as batches arrive, each before it is acknowledged.",
         ),
     ] = "capture.pb",
     to_format: Annotated[
         str | None,
-        typer.Option("--to-format", help="pb, json, jsonl or lp (overrides the extension)."),
+        typer.Option("--to-format", help="pb, jsonl or lp (overrides the extension)."),
     ] = None,
     listen: ListenOption = None,
     auth_token: AuthTokenOption = None,
@@ -52,9 +53,11 @@ def capture(
 
     Receives OTLP/HTTP and, with grpcio installed, OTLP/gRPC (port 4317, or a free port with a
     command; the command gets it as OTELCLI_GRPC_ENDPOINT). Without a command, receives until
-    Ctrl-C (or --run-for). The file is complete and valid
-    however the run ends; `replay`, `validate`, `cost`, `stats` and `tail --file` read it.
-    Exits with the command's exit code.
+    Ctrl-C (or --run-for). Each batch is written to the file before the sender is told it
+    arrived, so the file is valid and holds every acknowledged batch however the run ends,
+    even killed; a batch that cannot be written (full disk) is refused with 503 so the sender
+    retries, and the run exits 7. `replay`, `validate`, `cost`, `stats` and `tail --file`
+    read it. Exits with the command's exit code.
 
     Examples:
 
@@ -115,6 +118,16 @@ def _view(result: dict[str, Any]) -> Any:
                 f"{log_records:,} log records, {data_points:,} metric data points (traces only)",
             )
         )
+    if saved.get("refused_batches"):
+        rows.append(
+            (
+                "refused (save failed)",
+                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans) "
+                f"refused for senders to retry: {saved.get('error')}",
+            )
+        )
+    elif saved.get("error"):
+        rows.append(("save failed", str(saved["error"])))
     if receiver.get("rejected_requests"):
         rows.append(("refused requests", str(receiver["rejected_requests"])))
     if grpc_receiver.get("rejected_requests"):

@@ -65,7 +65,8 @@ def tail(
         typer.Option(
             "--save",
             "-o",
-            help="Write every received batch to FILE (.pb .json .jsonl .lp, + .gz).",
+            help="Write every received batch to FILE (.pb .jsonl .lp, + .gz), each before it "
+            "is acknowledged.",
             rich_help_panel="Capture and tee",
         ),
     ] = None,

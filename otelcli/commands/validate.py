@@ -133,6 +133,7 @@ def validate(
       otelcli validate -- python app.py
     """
     from otelcli.flows import validate as flow
+    from otelcli.otlp.outfile import write_output
     from otelcli.render import reports
 
     command: list[str] | None = ctx.meta.get("otelcli.command")
@@ -166,7 +167,8 @@ def validate(
         out.lines([{"summary": reports.summary_record(document)}])
     elif output is not None:
         text = reports.render_report(document, fmt, to_file=True)
-        write_text(output, text if text is not None else reports.terminal_text(document))
+        report = text if text is not None else reports.terminal_text(document)
+        write_output(output, report.encode("utf-8"))
         out.notice(reports.one_line(document) + f" (report: {output})")
     elif (text := reports.render_report(document, fmt, to_file=False)) is not None:
         out.text(text)
@@ -174,13 +176,3 @@ def validate(
         out.data(document, reports.render_terminal)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
-
-
-def write_text(path: str, text: str) -> None:
-    from otelcli.errors import UsageError
-
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
