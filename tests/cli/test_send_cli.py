@@ -284,7 +284,11 @@ def test_ctrl_c_stops_load_and_the_counts_still_add_up(receiver: RecordingReceiv
     report = json.loads(stdout)
     assert report["interrupted"] is True and report["not_sent"] > 0
     assert report["offered"] == (
-        report["accepted"] + report["rejected"] + report["failed"] + report["not_sent"]
+        report["accepted"]
+        + report["rejected"]
+        + report["failed"]
+        + report["unknown"]
+        + report["not_sent"]
     )
     assert report["accepted"] == len(received_spans(receiver))
     assert "Traceback" not in stderr
