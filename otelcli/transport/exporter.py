@@ -320,7 +320,8 @@ class OtlpExporter:
                 if refusal is None and _is_transient(exc):
                     log.debug("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
                     self._sleep(delay)
-                    continue
+                    if not self.stopping:  # a cut-off during the wait: no new attempt
+                        continue
                 return self._give_up(result, batch, data, error)
             result.status = status
             result.latency_s = self._clock() - started
@@ -343,7 +344,9 @@ class OtlpExporter:
                 if refusal is None:
                     log.debug("HTTP %d; retrying in %.2fs", status, delay)
                     self._sleep(delay)
-                    continue
+                    if not self.stopping:
+                        continue
+                    refusal = "not retried: interrupted"  # a cut-off during the wait
                 return self._give_up(
                     result,
                     batch,
