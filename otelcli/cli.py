@@ -50,7 +50,7 @@ app = typer.Typer(
     "and tail GenAI traces over OTLP.",
     epilog="Exit codes: 0 ok, 1 unexpected, 2 usage, 3 invalid input / validation failed, "
     "4 endpoint rejected (4xx), 5 endpoint failed (5xx/429 after retries), 6 network/timeout, "
-    "7 cannot write the output, 130 interrupted.",
+    "7 cannot write the output, 130 interrupted (SIGINT), 143 terminated (SIGTERM).",
     no_args_is_help=True,
     # Plain help keeps rich off the start-up path; errors are rendered by otelcli itself.
     rich_markup_mode=None,

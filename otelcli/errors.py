@@ -18,7 +18,8 @@ class ExitCode(IntEnum):
     FAILED = 5  # the endpoint answered 5xx/429 until retries ran out
     NETWORK = 6  # connection error or timeout
     OUTPUT = 7  # an output (a -o/--save file, a report, stdout) could not be written
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 class OtelcliError(Exception):
@@ -75,6 +76,11 @@ class Interrupted(OtelcliError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class Terminated(Interrupted):
+    code = "terminated"
+    exit_code = ExitCode.TERMINATED
+
+
 class NetworkError(OtelcliError):
     code = "network_error"
     exit_code = ExitCode.NETWORK
@@ -104,8 +110,11 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.INVALID: "invalid input, or validation found problems at the --fail-on level",
     ExitCode.REJECTED: "the endpoint rejected the data (HTTP 4xx)",
     ExitCode.FAILED: "the endpoint kept failing (HTTP 429/5xx) until retries ran out",
-    ExitCode.NETWORK: "network error or timeout (could not reach the endpoint)",
+    ExitCode.NETWORK: "network error or timeout (could not reach the endpoint, or no answer "
+    "before the deadline)",
     ExitCode.OUTPUT: "cannot write the output: a -o/--save file, a report or stdout "
     "(full disk, file-size limit, permissions)",
-    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT): stopped early, the summary says "
+    "what was not sent",
+    ExitCode.TERMINATED: "terminated (SIGTERM): stopped early, the summary says what was not sent",
 }

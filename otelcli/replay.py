@@ -20,10 +20,10 @@ from otelcli.otlp.batching import rechunk, split_request
 from otelcli.otlp.reader import CaptureReader, read_batches
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
 from otelcli.otlp.spans import count_spans
-from otelcli.otlp.writer import open_writer
+from otelcli.otlp.writer import BatchWriter, open_writer
 from otelcli.redact import redact_url
 from otelcli.transport.config import ExporterConfig
-from otelcli.transport.delivery import DeliveryReport, Outgoing, deliver
+from otelcli.transport.delivery import DeliveryReport, Outgoing, Stop, deliver
 from otelcli.transport.exporter import OtlpExporter
 
 Progress = Callable[[int, int, int, float], None]  # (batches, bytes read, spans done, spans/s)
@@ -125,15 +125,22 @@ class ReplaySummary:
     written: int | None = None
     delivery: DeliveryReport | None = None
     dead_letter: str | None = None
+    unsent_file: bool = False  # dead_letter is the default file made after an interruption
     time_shift_ns: int = 0
     error: OtelcliError | None = None
+    signal: str | None = None  # the signal that stopped the run (a dry run too)
 
     @property
     def adds_up(self) -> bool:
+        """read = filtered + accepted + rejected + failed + unknown + not_sent (or + written);
+        with a --dead-letter file, every failed, unknown and not-sent span is in it."""
         if self.delivery is None:
             return self.read == self.filtered + (self.written or 0)
         d = self.delivery
-        return self.read == self.filtered + d.accepted + d.rejected + d.failed + d.not_sent
+        undelivered = d.failed + d.unknown + d.not_sent
+        if self.dead_letter is not None and not self.unsent_file and d.dead_lettered != undelivered:
+            return False
+        return self.read == self.filtered + d.accepted + d.rejected + undelivered
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,7 +151,9 @@ class ReplaySummary:
             "written": self.written,
             "delivery": self.delivery.to_dict() if self.delivery else None,
             "dead_letter": self.dead_letter,
+            "unsent_file": self.unsent_file,
             "time_shift_ns": self.time_shift_ns,
+            "signal": self.signal,
             "adds_up": self.adds_up,
         }
 
@@ -169,6 +178,19 @@ def _fit(batch: ExportTraceServiceRequest, max_bytes: int) -> Iterator[ExportTra
         yield from _fit(half, max_bytes)
 
 
+def unsent_path(inputs: Sequence[str]) -> str:
+    """Where the spans of an interrupted replay go without --dead-letter: beside the first
+    input (the working directory for stdin), never over an existing file."""
+    first = next((path for path in inputs if path != "-"), None)
+    base = first if first is not None else "stdin"
+    candidate = f"{base}.unsent.jsonl"
+    number = 1
+    while os.path.lexists(candidate):
+        candidate = f"{base}.unsent-{number}.jsonl"
+        number += 1
+    return candidate
+
+
 def run_replay(
     plan: ReplayPlan,
     config: ExporterConfig | None,
@@ -177,17 +199,33 @@ def run_replay(
     dead_letter_path: str | None = None,
     on_progress: Progress | None = None,
     clock: Callable[[], float] = time.monotonic,
+    stop: Stop | None = None,
 ) -> ReplaySummary:
+    """Replay `plan`. Once `stop` is requested (a signal) reading stops, and every span read
+    but not delivered goes to the dead-letter file, or to `unsent_path(inputs)` without one."""
     if (config is None) == (output is None):
         raise UsageError("replay needs an endpoint or an output file, not both")
     temporary: list[str] = []
+    stop = stop or Stop()
     try:
         needs_times = plan.rebase is not None or plan.speed is not None
         inputs = _spool_stdin(plan.inputs, temporary) if needs_times else plan.inputs
-        return _run(plan, inputs, config, output, dead_letter_path, on_progress, clock, needs_times)
+        return _run(
+            plan, inputs, config, output, dead_letter_path, on_progress, clock, needs_times, stop
+        )
     finally:
         for path in temporary:
             os.unlink(path)
+
+
+def _until_stopped(
+    batches: Iterator[ExportTraceServiceRequest], stop: Stop
+) -> Iterator[ExportTraceServiceRequest]:
+    while not stop.requested:
+        batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch
 
 
 def _run(
@@ -199,12 +237,13 @@ def _run(
     on_progress: Progress | None,
     clock: Callable[[], float],
     needs_times: bool,
+    stop: Stop,
 ) -> ReplaySummary:
     target = output or (redact_url(config.endpoint) if config else "")
     summary = ReplaySummary(target=target, files=len(inputs), dead_letter=dead_letter_path)
     first_start = 0
     if needs_times:
-        first_start, last_end = time_range(read_batches(inputs))
+        first_start, last_end = time_range(_until_stopped(read_batches(inputs), stop))
         if plan.rebase == "end" and last_end:
             summary.time_shift_ns = time.time_ns() - last_end
         elif plan.rebase == "start" and first_start:
@@ -217,7 +256,8 @@ def _run(
     def rewritten() -> Iterator[ExportTraceServiceRequest]:
         nonlocal read_bytes
         for reader in readers:
-            for batch in reader:
+            # Once stopped, read nothing more: what was read still flows on, to be counted.
+            for batch in _until_stopped(iter(reader), stop):
                 summary.read += count_spans(batch)
                 summary.filtered += plan.rewrite.apply(batch)
                 read_bytes = sum(r.bytes_read for r in readers)
@@ -248,9 +288,18 @@ def _run(
                 if on_progress:
                     on_progress(writer.batches, read_bytes, written, 0.0)
         summary.written = written
+        if stop.requested:
+            summary.signal = stop.signal_name
+            summary.error = stop.error(f"stopped after writing {written:,} spans")
         return summary
 
     assert config is not None
+
+    def unsent() -> BatchWriter:
+        summary.dead_letter = unsent_path(inputs)
+        summary.unsent_file = True
+        return open_writer(summary.dead_letter)
+
     dead_letter = open_writer(dead_letter_path) if dead_letter_path else None
     try:
         with OtlpExporter(config) as exporter:
@@ -259,11 +308,13 @@ def _run(
                 exporter,
                 concurrency=plan.concurrency,
                 dead_letter=dead_letter,
+                unsent=unsent,
+                stop=stop,
                 on_progress=(
                     lambda r: on_progress(
                         r.requests,
                         read_bytes,
-                        r.accepted + r.rejected + r.failed,
+                        r.accepted + r.rejected + r.failed + r.unknown,
                         r.accepted / max(clock() - started, 1e-9),
                     )
                 )
@@ -273,5 +324,16 @@ def _run(
     finally:
         if dead_letter is not None:
             dead_letter.close()
-    summary.error = summary.delivery.outcome()
+    summary.signal = summary.delivery.signal
+    summary.error = summary.delivery.outcome(stop)
+    if summary.error is not None and summary.dead_letter and summary.delivery.dead_lettered:
+        summary.error.hint = (
+            f"{summary.delivery.dead_lettered:,} spans not delivered are in "
+            f"{summary.dead_letter}: `otelcli replay {summary.dead_letter}` sends them"
+            + (
+                " (check the backend first: some may have arrived)"
+                if summary.delivery.unknown
+                else ""
+            )
+        )
     return summary

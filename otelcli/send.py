@@ -1,7 +1,7 @@
 """Load generation for `otelcli send`: pre-encoded scenario batches, paced, delivered.
 
 The scenario template encodes each trace once; a batch only patches ids and timestamps in
-bytes, so the generator is never the bottleneck (see ScenarioTemplate).
+bytes, so the generator is never the bottleneck (see otlp.template.TraceTemplate).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from otelcli.errors import UsageError
 from otelcli.otlp.template import TraceTemplate
-from otelcli.transport.delivery import Outgoing
+from otelcli.transport.delivery import Outgoing, Stop
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,16 @@ def generate(
     plan: LoadPlan,
     template: TraceTemplate,
     clock: Callable[[], float] = time.monotonic,
+    stop: Stop | None = None,
 ) -> Iterator[Outgoing]:
-    """Batches of whole traces, each due when the rate allows; stops at count or duration."""
+    """Batches of whole traces, each due when the rate allows; stops at count or duration,
+    or as soon as `stop` is requested."""
     started = clock()
     remaining = plan.total_copies
     sent_spans = 0
     while remaining is None or remaining > 0:
+        if stop is not None and stop.requested:
+            return
         if plan.duration_s is not None and clock() - started >= plan.duration_s:
             return
         copies = (

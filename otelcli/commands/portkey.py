@@ -150,7 +150,7 @@ def convert(
         report["output"] = _write(output, to_format, result.batches)
     export_error = None
     if config is not None:
-        report["export"], export_error = _export(config, result.batches)
+        report["export"], export_error = _export(config, result.batches, inputs)
 
     if output == "-":
         out.notice(_one_line(summary))
@@ -263,20 +263,41 @@ def _write(output: str, to_format: str | None, batches: list[Any]) -> dict[str, 
     }
 
 
-def _export(config: Any, batches: list[Any]) -> tuple[dict[str, Any], Any]:
+def _export(config: Any, batches: list[Any], inputs: list[str]) -> tuple[dict[str, Any], Any]:
+    from otelcli.otlp.writer import open_writer
     from otelcli.redact import redact_url
-    from otelcli.transport.delivery import Outgoing, deliver
+    from otelcli.replay import unsent_path
+    from otelcli.transport.delivery import Outgoing, deliver, stop_on_signals
     from otelcli.transport.exporter import OtlpExporter
 
-    with OtlpExporter(config) as exporter:
-        delivery = deliver((Outgoing.of(b) for b in batches), exporter, concurrency=1)
-    error = delivery.outcome()
+    unsent: list[str] = []
+
+    def unsent_writer() -> Any:
+        unsent.append(unsent_path(inputs))
+        return open_writer(unsent[0])
+
+    # Ctrl-C / SIGTERM: the request on the wire gets a short grace period; the spans made but
+    # not delivered then go to INPUT.unsent.jsonl, and the exit status is 130 / 143.
+    with OtlpExporter(config) as exporter, stop_on_signals() as stop:
+        delivery = deliver(
+            (Outgoing.of(b) for b in batches),
+            exporter,
+            concurrency=1,
+            stop=stop,
+            unsent=unsent_writer,
+        )
+    error = delivery.outcome(stop)
     report = {
         "endpoint": redact_url(config.endpoint),
         "spans": delivery.offered,
         "accepted": delivery.accepted,
         "rejected": delivery.rejected,
         "failed": delivery.failed,
+        "unknown": delivery.unknown,
+        "not_sent": delivery.not_sent,
+        "dead_lettered": delivery.dead_lettered,
+        "unsent_file": unsent[0] if unsent else None,
+        "signal": delivery.signal,
         "messages": list(delivery.messages),
         "error": error.to_dict() if error else None,
     }
@@ -332,6 +353,16 @@ def _view(report: dict[str, Any], preview: list[Any]) -> Any:
     if "export" in report:
         sent = report["export"]
         rows.append(("sent", f"{sent['accepted']} accepted to {sent['endpoint']}"))
+        if sent.get("failed"):
+            rows.append(("failed", sent["failed"]))
+        if sent.get("unknown"):
+            rows.append(
+                ("unknown", f"{sent['unknown']} (timed out after sending: may have arrived)")
+            )
+        if sent.get("signal"):
+            rows.append((f"not sent ({sent['signal']})", sent["not_sent"]))
+        if sent.get("unsent_file"):
+            rows.append(("unsent spans", f"{sent['dead_lettered']} to {sent['unsent_file']}"))
     parts.append(key_values(None, rows))
     for title, key in (
         ("skipped", "skipped"),

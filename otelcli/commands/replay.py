@@ -144,7 +144,10 @@ def replay(
     """Re-send captured OTLP files to an endpoint: streaming, paced, rewritten, nothing lost.
 
     Reads every capture format (protobuf, OTLP/JSON, JSON Lines, length-prefixed, gzip, stdin).
-    The summary always adds up: read = sent + rejected + dead-lettered (or failed) + filtered.
+    The summary always adds up: read = sent + rejected + failed + unknown + not sent + filtered.
+    Unknown spans timed out after their request was sent: they may have arrived. --timeout is
+    one deadline per batch, retries and waits included. Ctrl-C or SIGTERM stops reading and
+    keeps whatever was not delivered (--dead-letter, else INPUT.unsent.jsonl; exit 130/143).
     Exits non-zero when anything was not delivered.
 
     Examples:
@@ -158,6 +161,7 @@ def replay(
       otelcli replay run.pb --dead-letter failed.jsonl && otelcli replay failed.jsonl
     """
     from otelcli.replay import ReplayPlan, run_replay
+    from otelcli.transport.delivery import stop_on_signals
 
     out = make_output(check_format(fmt))
     plan = ReplayPlan.from_options(
@@ -181,7 +185,9 @@ def replay(
         config = exporter_config(
             endpoint, traces_endpoint, to, header, protocol, timeout, compression, tls_no_verify
         )
-    with out.progress("replay", total=plan.total_bytes()) as bar:
+    # Ctrl-C / SIGTERM: stop reading, give requests on the wire a short grace period, keep
+    # every span not delivered (--dead-letter, else INPUT.unsent.jsonl), print the summary.
+    with stop_on_signals() as stop, out.progress("replay", total=plan.total_bytes()) as bar:
         summary = run_replay(
             plan,
             config,
@@ -190,6 +196,7 @@ def replay(
             on_progress=lambda done, read_bytes, spans, rate: bar.update(
                 completed=read_bytes, detail=f"{spans:,} spans · {rate:,.0f}/s"
             ),
+            stop=stop,
         )
     out.data(summary.to_dict(), _view)
     if summary.error is not None:
@@ -208,20 +215,34 @@ def _view(result: dict[str, Any]) -> Any:
     ]
     if result["written"] is not None:
         rows.append(("written", f"{result['written']:,}"))
+        if result["signal"]:
+            rows.append(("stopped by", result["signal"]))
     else:
         delivery = result["delivery"]
         rows += [
             ("sent", f"{delivery['accepted']:,}"),
             ("rejected", f"{delivery['rejected']:,}"),
-            (
-                "dead-lettered" if result["dead_letter"] else "failed",
-                f"{delivery['dead_lettered'] if result['dead_letter'] else delivery['failed']:,}",
-            ),
+            ("failed", f"{delivery['failed']:,}"),
+        ]
+        if delivery["unknown"]:
+            rows.append(
+                (
+                    "unknown",
+                    f"{delivery['unknown']:,} (timed out after sending: may have arrived)",
+                )
+            )
+        if delivery["interrupted"] or delivery["not_sent"]:
+            stopped_by = result["signal"] or "interrupted"
+            rows.append((f"not sent ({stopped_by})", f"{delivery['not_sent']:,}"))
+        if result["dead_letter"]:
+            where = result["dead_letter"]
+            if result["unsent_file"]:
+                where += " (no --dead-letter given)"
+            rows.append(("dead-lettered", f"{delivery['dead_lettered']:,} to {where}"))
+        rows += [
             ("requests", f"{delivery['requests']:,} ({delivery['retries']:,} retries)"),
             ("rate", f"{delivery['spans_per_second']:,.0f} spans/s"),
         ]
-        if delivery["not_sent"]:
-            rows.append(("not sent (interrupted)", f"{delivery['not_sent']:,}"))
         for message, count in delivery["messages"].items():
             rows.append(("server said", f"{message} (x{count})"))
     rows.append(("adds up", "yes" if result["adds_up"] else "NO"))

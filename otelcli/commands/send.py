@@ -297,6 +297,7 @@ def _send_one(batch: Any, config: Any, output: str | None) -> tuple[dict[str, An
         "accepted": result.accepted,
         "rejected": result.rejected,
         "failed": result.failed,
+        "unknown": result.unknown,
         "status": result.status,
         "latency_ms": round(result.latency_s * 1000, 1),
         "attempts": result.attempts,
@@ -325,7 +326,7 @@ def _load(
     from otelcli.genai.scenarios.build import scenario_template
     from otelcli.redact import redact_url
     from otelcli.send import LoadPlan, generate
-    from otelcli.transport.delivery import deliver
+    from otelcli.transport.delivery import deliver, stop_on_signals
     from otelcli.transport.exporter import OtlpExporter
 
     template = scenario_template(
@@ -354,13 +355,16 @@ def _load(
                 _view,
             )
             return
-        with OtlpExporter(config) as exporter:
+        # Ctrl-C / SIGTERM stop generating; requests on the wire get a short grace period.
+        # Generated spans that were not sent are counted, not saved: they can be made again.
+        with OtlpExporter(config) as exporter, stop_on_signals() as stop:
             report = deliver(
-                generate(plan, template),
+                generate(plan, template, stop=stop),
                 exporter,
                 concurrency=concurrency,
+                stop=stop,
                 on_progress=lambda r: bar.update(
-                    completed=r.accepted + r.rejected + r.failed,
+                    completed=r.accepted + r.rejected + r.failed + r.unknown,
                     detail=f"{r.accepted / max(r.elapsed_s, 1e-9):,.0f}/s" if r.elapsed_s else "",
                 ),
             )
@@ -372,7 +376,7 @@ def _load(
         **report.to_dict(),
     }
     out.data(summary, _view)
-    error = report.outcome()
+    error = report.outcome(stop)
     if error is not None:
         if not out.machine:
             out.error(error)
@@ -405,6 +409,17 @@ def _view(result: dict[str, Any]) -> Any:
                 f"{result['offered']:,} offered, {result['accepted']:,} accepted, "
                 f"{result['rejected']:,} rejected, {result['failed']:,} failed",
             ),
+        ]
+        if result["unknown"]:
+            rows.append(("unknown", f"{result['unknown']:,} (timed out after sending)"))
+        if result["interrupted"]:
+            rows.append(
+                (
+                    f"not sent ({result['signal'] or 'interrupted'})",
+                    f"{result['not_sent']:,}",
+                )
+            )
+        rows += [
             ("requests", f"{result['requests']:,} ({result['retries']:,} retries)"),
             (
                 "throughput",
@@ -427,6 +442,11 @@ def _view(result: dict[str, Any]) -> Any:
                 f"{result['rejected']} rejected",
             ),
             ("status", f"HTTP {result['status']}" if result["status"] else "no response"),
+            *(
+                [("unknown", f"{result['unknown']} (timed out after sending)")]
+                if result.get("unknown")
+                else []
+            ),
             ("latency", f"{result['latency_ms']} ms ({result['attempts']} attempt(s))"),
         ]
     else:

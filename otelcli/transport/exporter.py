@@ -4,6 +4,13 @@ Retries only 429/502/503/504 and connection failures, honouring Retry-After, wit
 back-off and jitter inside one deadline per batch; answers 413 by splitting the batch; reports
 partial success without retrying it; accepts responses of either content type.
 
+The timeout is the spec's: one deadline for the whole export of a batch, retries, back-off and
+every read and write included. A network backend bounds each socket operation by what is left
+of the deadline (a server trickling its answer cannot stretch it); a Retry-After or back-off
+that would end past the deadline fails the batch at once. Without a deadline a single wait is
+capped at MAX_UNBOUNDED_WAIT_S. A request that timed out after its body was sent may have been
+delivered: its spans are counted as `unknown`, apart from the failed ones.
+
 `export()` never raises for what the endpoint does: it returns an ExportResult whose `error`
 holds the typed error (rejected, failed, network) and whose `undelivered` holds the batches
 that did not get through, for a dead-letter file.
@@ -16,10 +23,13 @@ import gzip
 import logging
 import random
 import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpcore
 import httpx
 import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -31,6 +41,7 @@ from otelcli import __version__
 from otelcli.errors import (
     EndpointFailed,
     EndpointRejected,
+    Interrupted,
     NetworkError,
     OtelcliError,
     TlsSetupError,
@@ -50,6 +61,9 @@ MAX_RESPONSE_BYTES = 4 << 20
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 8.0
 MAX_ATTEMPTS = 10
+MAX_UNBOUNDED_WAIT_S = 300.0  # the longest single retry wait without a deadline (--timeout 0)
+POLL_S = 0.2  # a blocked read wakes this often to see a deadline that moved (an interruption)
+WRITE_CHUNK = 64 << 10  # writes go in pieces, each bounded by what is left of the deadline
 USER_AGENT = f"otelcli/{__version__} OTel-OTLP-Exporter-Python"
 
 
@@ -59,6 +73,8 @@ class ExportResult:
     accepted: int = 0
     rejected: int = 0  # dropped by the server under partial success (not retried)
     failed: int = 0  # not delivered: 4xx/5xx/network after retries
+    unknown: int = 0  # timed out after the request was sent: may have been delivered
+    not_sent: int = 0  # never attempted: the export was cut off (an interruption) before it
     requests: int = 0
     attempts: int = 0
     status: int | None = None  # the last HTTP status seen
@@ -72,6 +88,8 @@ class ExportResult:
         self.accepted += other.accepted
         self.rejected += other.rejected
         self.failed += other.failed
+        self.unknown += other.unknown
+        self.not_sent += other.not_sent
         self.requests += other.requests
         self.attempts += other.attempts
         self.status = other.status if other.status is not None else self.status
@@ -81,11 +99,106 @@ class ExportResult:
         self.undelivered.extend(other.undelivered)
 
 
+# -- the deadline on the wire ----------------------------------------------------------------
+
+_current = threading.local()  # .remaining: what is left of the deadline of this thread's request
+
+
+def _left(timeout: float | None) -> float | None:
+    """The lesser of a socket timeout and what is left of the current request's deadline."""
+    remaining: Callable[[], float | None] | None = getattr(_current, "remaining", None)
+    left = remaining() if remaining is not None else None
+    if left is None:
+        return timeout
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """Every read and write is bounded by what is left of the deadline, not just by its own
+    timeout, so a peer that sends (or takes) a byte at a time cannot stretch the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        clock = time.monotonic
+        ends = None if timeout is None else clock() + timeout
+        while True:
+            left = _left(None if ends is None else ends - clock())
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("the deadline passed while reading the answer")
+            try:
+                # Short waits, so that a deadline moved by an interruption is seen at once.
+                return self._inner.read(max_bytes, POLL_S if left is None else min(left, POLL_S))
+            except httpcore.ReadTimeout:
+                continue  # nothing arrived in this slice: look at the deadline again
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        for start in range(0, len(buffer), WRITE_CHUNK):
+            left = _left(timeout)
+            if left is not None and left <= 0:
+                raise httpcore.WriteTimeout("the deadline passed while sending the request")
+            self._inner.write(buffer[start : start + WRITE_CHUNK], left)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout)
+        if left is not None and left <= 0:
+            raise httpcore.ConnectTimeout("the deadline passed before connecting")
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _left(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
 def build_client(config: ExporterConfig) -> httpx.Client:
     verify: ssl.SSLContext | bool = config.verify_tls
     if config.verify_tls and (config.certificate or config.client_certificate):
         verify = _tls_context(config)
-    return httpx.Client(verify=verify, follow_redirects=False)
+    transport = httpx.HTTPTransport(verify=verify)
+    pool = getattr(transport, "_pool", None)
+    if isinstance(pool, httpcore.ConnectionPool) and hasattr(pool, "_network_backend"):
+        # Connections made from here on read and write under the request's deadline. Without
+        # it (another httpcore), _post still checks the deadline between chunks.
+        pool._network_backend = _DeadlineBackend()
+    return httpx.Client(transport=transport, follow_redirects=False)
 
 
 def _tls_context(config: ExporterConfig) -> ssl.SSLContext:
@@ -110,15 +223,17 @@ class OtlpExporter:
         self,
         config: ExporterConfig,
         client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self._client = client or build_client(config)
         self._owns_client = client is None
-        self._sleep = sleep
+        self._wake = threading.Event()  # set by cut_off: ends back-off waits early
+        self._sleep = sleep or (lambda seconds: None if self._wake.wait(seconds) else None)
         self._clock = clock
+        self._cutoff: float | None = None  # set by cut_off: no export goes on past it
         self._rng = rng or random.Random()
         self._headers = {
             "content-type": config.content_type,
@@ -140,6 +255,18 @@ class OtlpExporter:
 
     # -- public -----------------------------------------------------------------------------
 
+    def cut_off(self, grace_s: float) -> None:
+        """Stop: exports under way get `grace_s` more at most (their deadlines still hold),
+        back-off waits end now, no retry starts, and new exports are not sent (`not_sent`).
+        Safe to call from any thread but a signal handler; calling again can only shorten."""
+        at = self._clock() + max(0.0, grace_s)
+        self._cutoff = at if self._cutoff is None else min(self._cutoff, at)
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._cutoff is not None
+
     def export(self, batch: ExportTraceServiceRequest) -> ExportResult:
         return self._export(batch, None, count_spans(batch), self._deadline())
 
@@ -154,6 +281,10 @@ class OtlpExporter:
         return None if timeout is None else self._clock() + timeout
 
     def _remaining(self, deadline: float | None) -> float | None:
+        """What is left of the batch's deadline, or of the grace after a cut-off if sooner."""
+        cutoff = self._cutoff
+        if cutoff is not None:
+            deadline = cutoff if deadline is None else min(deadline, cutoff)
         return None if deadline is None else deadline - self._clock()
 
     def _export(
@@ -175,29 +306,37 @@ class OtlpExporter:
         started = self._clock()
         attempt = 0
         while True:
+            if self.stopping and attempt == 0:
+                # Cut off before its first attempt: never sent, and not counted as a request.
+                result.requests = 0
+                result.not_sent = spans
+                result.undelivered.append(_as_request(batch, data))
+                return result
             attempt += 1
             result.attempts = attempt
             remaining = self._remaining(deadline)
             if remaining is not None and remaining <= 0:
-                return self._give_up(
-                    result,
-                    batch,
-                    data,
-                    NetworkError(
-                        f"timed out after {self.config.timeout_s:g}s sending to "
-                        f"{redact_url(self.config.endpoint)}",
-                        hint="raise --timeout (or OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds)",
-                    ),
-                )
+                return self._give_up(result, batch, data, self._deadline_error())
+            sent = [False]
             try:
-                status, content_type, response_body, retry_after = self._post(payload, remaining)
+                status, content_type, response_body, retry_after = self._post(
+                    payload, deadline, sent
+                )
             except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException) and sent[0]:
+                    # The whole request went out and no answer came before the deadline: the
+                    # endpoint may have taken it. Not retried (that could duplicate it).
+                    return self._give_up(
+                        result, batch, data, self._sent_timeout_error(), unknown=True
+                    )
                 error = self._network_error(exc)
                 delay = self._backoff(attempt)
-                if self._can_retry(attempt, delay, deadline) and _is_transient(exc):
+                refusal = self._refusal(attempt, delay, deadline, asked=False)
+                if refusal is None and _is_transient(exc):
                     log.debug("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
                     self._sleep(delay)
-                    continue
+                    if not self.stopping:  # a cut-off during the wait: no new attempt
+                        continue
                 return self._give_up(result, batch, data, error)
             result.status = status
             result.latency_s = self._clock() - started
@@ -214,11 +353,15 @@ class OtlpExporter:
                 halves.attempts += attempt
                 return halves
             if status in RETRYABLE_STATUS:
+                asked = retry_after is not None
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
-                if self._can_retry(attempt, delay, deadline):
+                refusal = self._refusal(attempt, delay, deadline, asked=asked)
+                if refusal is None:
                     log.debug("HTTP %d; retrying in %.2fs", status, delay)
                     self._sleep(delay)
-                    continue
+                    if not self.stopping:
+                        continue
+                    refusal = "not retried: interrupted"  # a cut-off during the wait
                 return self._give_up(
                     result,
                     batch,
@@ -226,7 +369,8 @@ class OtlpExporter:
                     EndpointFailed(
                         f"{redact_url(self.config.endpoint)} answered HTTP {status} "
                         f"after {attempt} attempt{'s' if attempt > 1 else ''}"
-                        + (f": {message}" if message else ""),
+                        + (f": {message}" if message else "")
+                        + f" ({refusal})",
                         hint="the endpoint is overloaded or down; retry later or raise --timeout",
                     ),
                 )
@@ -256,8 +400,9 @@ class OtlpExporter:
         return result
 
     def _post(
-        self, payload: bytes, remaining: float | None
+        self, payload: bytes, deadline: float | None, sent: list[bool]
     ) -> tuple[int, str, bytes, float | None]:
+        """One attempt. Sets sent[0] once the whole request is on the wire."""
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "POST %s %d bytes headers=%s",
@@ -265,37 +410,99 @@ class OtlpExporter:
                 len(payload),
                 redact_headers(self._headers),
             )
-        with self._client.stream(
-            "POST",
-            self.config.endpoint,
-            content=payload,
-            headers=self._headers,
-            timeout=httpx.Timeout(remaining),
-        ) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    body = bytearray()  # over the limit: ignore the body, keep the status
-                    break
-            retry_after = _retry_after(response.headers.get("retry-after"), self._clock)
-            log.debug("-> HTTP %d (%d body bytes)", response.status_code, len(body))
-            return (
-                response.status_code,
-                response.headers.get("content-type", ""),
-                bytes(body),
-                retry_after,
-            )
+
+        def trace(event: str, info: object) -> None:
+            if event.endswith(".send_request_body.complete"):
+                sent[0] = True
+
+        def remaining() -> float | None:
+            return self._remaining(deadline)
+
+        _current.remaining = remaining  # read by _DeadlineStream in this thread
+        try:
+            with self._client.stream(
+                "POST",
+                self.config.endpoint,
+                content=payload,
+                headers=self._headers,
+                timeout=httpx.Timeout(remaining()),
+                extensions={"trace": trace},
+            ) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    left = remaining()
+                    if left is not None and left <= 0:  # also without the deadline backend
+                        raise httpx.ReadTimeout("the deadline passed while reading the answer")
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        body = bytearray()  # over the limit: ignore the body, keep the status
+                        break
+                return self._answer(response, body)
+        finally:
+            _current.remaining = None
+
+    def _answer(
+        self, response: httpx.Response, body: bytearray
+    ) -> tuple[int, str, bytes, float | None]:
+        retry_after = _retry_after(response.headers.get("retry-after"), self._clock)
+        log.debug("-> HTTP %d (%d body bytes)", response.status_code, len(body))
+        return (
+            response.status_code,
+            response.headers.get("content-type", ""),
+            bytes(body),
+            retry_after,
+        )
 
     def _backoff(self, attempt: int) -> float:
         delay = min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2 ** (attempt - 1))
         return float(delay * self._rng.uniform(0.5, 1.0))  # jitter spreads retries of many clients
 
-    def _can_retry(self, attempt: int, delay: float, deadline: float | None) -> bool:
+    def _refusal(
+        self, attempt: int, delay: float, deadline: float | None, *, asked: bool
+    ) -> str | None:
+        """Why the next attempt, `delay` seconds away, will not be made; None if it will."""
         if attempt >= MAX_ATTEMPTS:
-            return False
+            return f"gave up after {MAX_ATTEMPTS} attempts"
+        if self.stopping:
+            return "not retried: interrupted"
+        wait = f"asked to retry after {delay:g}s" if asked else f"next retry in {delay:.1f}s"
         remaining = self._remaining(deadline)
-        return remaining is None or delay < remaining
+        if remaining is None:
+            if delay > MAX_UNBOUNDED_WAIT_S:
+                return (
+                    f"{wait}; without a deadline (--timeout 0) otelcli waits at most "
+                    f"{MAX_UNBOUNDED_WAIT_S:g}s at a time"
+                )
+            return None
+        if delay >= remaining:
+            return (
+                f"{wait}, past the --timeout {self.config.timeout_s:g}s deadline "
+                f"({max(0.0, remaining):.1f}s left)"
+            )
+        return None
+
+    def _deadline_error(self) -> OtelcliError:
+        where = redact_url(self.config.endpoint)
+        if self.stopping:
+            return Interrupted(f"interrupted before the batch could be delivered to {where}")
+        return NetworkError(
+            f"timed out after {self.config.timeout_s:g}s sending to {where}",
+            hint="raise --timeout (or OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds)",
+        )
+
+    def _sent_timeout_error(self) -> OtelcliError:
+        where = redact_url(self.config.endpoint)
+        if self.stopping:
+            why = "it was still waiting when the grace period after the interruption ended"
+        elif self.config.timeout_s is None:
+            why = "the connection timed out"
+        else:
+            why = f"the --timeout {self.config.timeout_s:g}s deadline passed"
+        return NetworkError(
+            f"unknown: timed out after sending to {where} ({why}, with no answer); "
+            "the endpoint may have received these spans",
+            hint="they are dead-lettered all the same: check the backend before replaying them",
+        )
 
     def _give_up(
         self,
@@ -303,12 +510,15 @@ class OtlpExporter:
         batch: ExportTraceServiceRequest | None,
         data: bytes | None,
         error: OtelcliError,
+        *,
+        unknown: bool = False,
     ) -> ExportResult:
-        result.failed = result.spans
+        if unknown:
+            result.unknown = result.spans
+        else:
+            result.failed = result.spans
         result.error = error
-        result.undelivered.append(
-            batch if batch is not None else ExportTraceServiceRequest.FromString(data or b"")
-        )
+        result.undelivered.append(_as_request(batch, data))
         return result
 
     def _read_partial_success(self, result: ExportResult, content_type: str, body: bytes) -> None:
@@ -363,6 +573,12 @@ class OtlpExporter:
             hint="is the endpoint up? check --endpoint / OTEL_EXPORTER_OTLP_ENDPOINT"
             " (try `otelcli tail` for a local receiver)",
         )
+
+
+def _as_request(
+    batch: ExportTraceServiceRequest | None, data: bytes | None
+) -> ExportTraceServiceRequest:
+    return batch if batch is not None else ExportTraceServiceRequest.FromString(data or b"")
 
 
 def _is_transient(exc: httpx.TransportError) -> bool:

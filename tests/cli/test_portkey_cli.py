@@ -214,3 +214,37 @@ def test_headers_usage_errors(cli: Cli) -> None:
     assert cli("portkey", "headers").exit_code == 2  # no trace at all
     assert cli("portkey", "headers", "--trace-id", "t", "-f", "yaml").exit_code == 2
     assert cli("portkey", "headers", "--trace-id", "t", "-m", "novalue").exit_code == 2
+
+
+def test_sigterm_while_sending_keeps_what_was_not_delivered(tmp_path: Path) -> None:
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from tests.raw_server import RawServer, hold
+
+    names = ["agent-run.har", "support-desk.http", "eval-run.curl", "support-bot.jsonl"]
+    inputs = [str(shutil.copy(DATA / name, tmp_path / name)) for name in names]
+    with RawServer(hold).running() as server:  # takes the first request, never answers
+        process = subprocess.Popen(
+            [sys.executable, "-m", "otelcli", "portkey", *inputs, "-e", server.base_url]
+            + ["--timeout", "0", "-f", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.wait_for_connections(1)
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 143, stderr
+    sent = json.loads(stdout.splitlines()[0])["export"]
+    assert sent["signal"] == "SIGTERM" and sent["accepted"] == 0
+    # The one request was sent and never answered: unknown, and kept all the same.
+    assert sent["spans"] == sent["unknown"] + sent["not_sent"] == 4 + 2 + 3 + 8
+    assert sent["unsent_file"] == inputs[0] + ".unsent.jsonl"
+    assert len(spans_in(Path(sent["unsent_file"]))) == sent["dead_lettered"] == sent["spans"]

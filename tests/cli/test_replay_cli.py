@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from otelcli.otlp.reader import CaptureReader
 from otelcli.otlp.spans import count_spans, iter_spans
 from otelcli.otlp.writer import open_writer
 from tests.conftest import CliResult, make_request
+from tests.raw_server import ANSWER, RawServer, trickle
 from tests.receiver import Received, RecordingReceiver, Reply
 
 Cli = Callable[..., CliResult]
@@ -289,3 +293,153 @@ def test_bad_options_are_usage_errors(
     )
     assert result.exit_code == 2
     assert message in json.loads(result.stdout)["error"]["message"]
+
+
+# -- deadlines and signals -----------------------------------------------------------------
+
+
+def replay_process(*args: str) -> subprocess.Popen[str]:
+    """The real CLI in a child process, to get real signals."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "otelcli", "replay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+class HoldingScript:
+    """Answers the first `answered` requests, then holds every later one unanswered."""
+
+    def __init__(self, answered: int, held: int) -> None:
+        self.answered = answered
+        self.held = held
+        self.lock = threading.Lock()
+        self.delivered: list[bytes] = []
+        self.holding = 0
+        self.all_held = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, received: Received, index: int) -> Reply:
+        assert received.request is not None
+        if index < self.answered:
+            with self.lock:
+                self.delivered.extend(span_ids(received.request))
+            return Reply()
+        with self.lock:
+            self.holding += 1
+            if self.holding >= self.held:
+                self.all_held.set()
+        self.release.wait(120)
+        return Reply(503)
+
+
+@pytest.mark.parametrize(
+    ("signum", "exit_code", "dead_letter"),
+    [(signal.SIGINT, 130, False), (signal.SIGTERM, 143, True)],
+)
+def test_a_signal_mid_replay_loses_no_span(
+    scripted_receiver: Start, tmp_path: Path, signum: int, exit_code: int, dead_letter: bool
+) -> None:
+    # 7-span batches re-cut into 20s: the re-chunk buffer and the read-ahead hold spans too.
+    source = capture(tmp_path / "run.pb", batches=150, spans=7)
+    taken = Path(f"{source}.unsent.jsonl")
+    taken.write_text("an earlier run's file: never overwritten\n")
+    dead = tmp_path / "dead.jsonl"
+    script = HoldingScript(answered=4, held=2)
+    receiver = scripted_receiver(script)
+    args = [str(source), "-e", receiver.base_url, "--batch-size", "20", "--concurrency", "2"]
+    args += ["--timeout", "0", "-f", "json"]  # no deadline: only the grace period ends them
+    if dead_letter:
+        args += ["--dead-letter", str(dead)]
+    process = replay_process(*args)
+    try:
+        assert script.all_held.wait(60), "the endpoint never saw the requests it holds"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        script.release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == exit_code, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads(stdout)
+    delivery = summary["delivery"]
+    assert summary["signal"] == signal.Signals(signum).name and delivery["interrupted"]
+    assert summary["adds_up"], summary
+    assert summary["read"] == summary["filtered"] + (
+        delivery["accepted"]
+        + delivery["rejected"]
+        + delivery["failed"]
+        + delivery["unknown"]
+        + delivery["not_sent"]
+    )
+    # The two held requests were sent and never answered: unknown, not failed.
+    assert delivery["unknown"] == 40 and delivery["failed"] == 0 and delivery["not_sent"] > 0
+    if dead_letter:
+        kept, expected_file = dead, str(dead)
+    else:
+        kept, expected_file = Path(f"{source}.unsent-1.jsonl"), f"{source}.unsent-1.jsonl"
+        assert summary["unsent_file"] is True
+        assert taken.read_text().startswith("an earlier run's file")
+    assert summary["dead_letter"] == expected_file
+    kept_ids = all_ids(kept)
+    assert len(kept_ids) == delivery["dead_lettered"]
+    assert delivery["dead_lettered"] == delivery["unknown"] + delivery["not_sent"]
+    # Every span read is either delivered or in the file, exactly once.
+    read_ids = all_ids(source)[: summary["read"]]
+    assert sorted(script.delivered + kept_ids) == sorted(read_ids)
+    assert len(script.delivered) == delivery["accepted"] == 80
+
+
+def test_a_trickling_endpoint_cannot_stretch_the_timeout(cli: Cli, tmp_path: Path) -> None:
+    source = capture(tmp_path / "run.pb", batches=1, spans=5)
+    body = b"\x00" * 120  # a byte every 0.5 s: a minute, were each read timed on its own
+    dead = tmp_path / "dead.jsonl"
+    with RawServer(trickle(body, 0.5, head=ANSWER % len(body))).running() as server:
+        started = time.monotonic()
+        result = cli(
+            "replay",
+            str(source),
+            "-e",
+            server.base_url,
+            "--timeout",
+            "2",
+            "--dead-letter",
+            str(dead),
+            "-f",
+            "table",
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < 30, f"--timeout 2 stretched to {elapsed:.0f} s"
+    assert result.exit_code == 6, result.stdout + result.stderr
+    assert "5 (timed out after sending: may have arrived)" in result.stdout
+    assert "unknown: timed out after sending" in result.stderr
+    assert len(all_ids(dead)) == 5
+
+
+def test_retry_after_a_day_without_a_deadline_is_refused(
+    scripted_receiver: Start, tmp_path: Path
+) -> None:
+    receiver = scripted_receiver(lambda r, i: Reply(429, headers={"retry-after": "86400"}))
+    source = capture(tmp_path / "run.pb", batches=1, spans=3)
+    dead = tmp_path / "dead.jsonl"
+    process = replay_process(
+        str(source),
+        "-e",
+        receiver.base_url,
+        "--timeout",
+        "0",
+        "--dead-letter",
+        str(dead),
+        "-f",
+        "table",
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)  # not a day
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 5, stderr
+    assert "asked to retry after 86400s" in stderr and "at most 300s" in stderr
+    assert len(receiver.requests) == 1 and len(all_ids(dead)) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -248,12 +249,22 @@ def test_debug_shows_redacted_request_details(cli: Cli, receiver: RecordingRecei
     assert "topsecret" not in result.stderr + result.stdout
 
 
-def test_ctrl_c_stops_load_and_the_counts_still_add_up(receiver: RecordingReceiver) -> None:
-    import signal
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_load_and_the_counts_still_add_up(
+    scripted_receiver: Start, signum: int, exit_code: int
+) -> None:
     import subprocess
     import sys
-    import time
+    import threading
 
+    seen = threading.Event()
+
+    def script(received: Received, index: int) -> Reply:
+        if index >= 3:
+            seen.set()
+        return Reply()
+
+    receiver = scripted_receiver(script)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -275,18 +286,24 @@ def test_ctrl_c_stops_load_and_the_counts_still_add_up(receiver: RecordingReceiv
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while not receiver.requests and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
+    try:
+        assert seen.wait(60), "the load never reached the endpoint"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == exit_code, stderr
     report = json.loads(stdout)
-    assert report["interrupted"] is True and report["not_sent"] > 0
+    assert report["interrupted"] is True and report["signal"] == signal.Signals(signum).name
     assert report["offered"] == (
-        report["accepted"] + report["rejected"] + report["failed"] + report["not_sent"]
+        report["accepted"]
+        + report["rejected"]
+        + report["failed"]
+        + report["unknown"]
+        + report["not_sent"]
     )
+    assert report["adds_up"] and report["offered"] < 100000
     assert report["accepted"] == len(received_spans(receiver))
     assert "Traceback" not in stderr
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from otelcli.otlp.spans import count_spans
 from otelcli.transport.config import ExporterConfig, resolve_exporter_config
 from otelcli.transport.exporter import OtlpExporter, _retry_after
 from tests.conftest import make_request
+from tests.raw_server import ANSWER, RawServer, hold, never_read, trickle
 from tests.receiver import Received, RecordingReceiver, Reply
 
 Start = Callable[[Callable[[Received, int], Reply]], RecordingReceiver]
@@ -251,3 +254,94 @@ def test_retry_after_forms() -> None:
     assert _retry_after("7", lambda: 0.0) == 7.0
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT", lambda: 0.0) == 0.0  # in the past
     assert _retry_after("soon", lambda: 0.0) is None
+
+
+# -- the deadline bounds the whole export ---------------------------------------------------
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickled_answer_cannot_stretch_the_deadline(part: str) -> None:
+    # 120 bytes at one every 0.5 s: a minute, were each read timed on its own.
+    body = b"\x00" * 120
+    head = ANSWER % len(body)
+    payload = head + body if part == "headers" else body
+    with RawServer(
+        trickle(payload, 0.5, head=b"" if part == "headers" else head)
+    ).running() as server:
+        started = time.monotonic()
+        result = exporter_for(server.url, timeout_s=2.0).export(make_request(3))
+        elapsed = time.monotonic() - started
+    assert elapsed < 20, f"the 2 s deadline stretched to {elapsed:.0f} s"
+    # The request was sent and no whole answer came: it may have been delivered.
+    assert (result.accepted, result.failed, result.unknown) == (0, 0, 3)
+    assert isinstance(result.error, NetworkError)
+    assert "unknown: timed out after sending" in result.error.message
+    assert result.undelivered and count_spans(result.undelivered[0]) == 3
+
+
+def test_a_held_request_is_unknown_not_failed() -> None:
+    with RawServer(hold).running() as server:
+        result = exporter_for(server.url, timeout_s=1.0).export(make_request(2))
+    assert (result.failed, result.unknown) == (0, 2)
+    assert result.attempts == 1  # never retried: that could deliver it twice
+
+
+def test_a_request_that_could_not_be_sent_is_failed_not_unknown() -> None:
+    big = make_request(1, attributes={"blob": "x" * (24 << 20)})
+    with RawServer(never_read).running() as server:
+        result = exporter_for(server.url, timeout_s=1.5).export(big)
+    assert (result.failed, result.unknown) == (1, 0)
+    assert isinstance(result.error, NetworkError)
+
+
+def test_retry_after_past_the_deadline_fails_with_the_reason(scripted_receiver: Start) -> None:
+    receiver = scripted_receiver(lambda r, i: Reply(429, headers={"retry-after": "86400"}))
+    fake = FakeTime()
+    result = exporter_for(receiver.url, fake, timeout_s=10.0).export(make_request(2))
+    assert fake.sleeps == [] and len(receiver.requests) == 1 and result.failed == 2
+    assert isinstance(result.error, EndpointFailed)
+    assert "asked to retry after 86400s" in result.error.message
+    assert "past the --timeout 10s deadline" in result.error.message
+
+
+def test_without_a_deadline_a_single_wait_is_capped(scripted_receiver: Start) -> None:
+    waits = ["120", "86400"]
+    receiver = scripted_receiver(lambda r, i: Reply(503, headers={"retry-after": waits[min(i, 1)]}))
+    fake = FakeTime()
+    result = exporter_for(receiver.url, fake, timeout_s=None).export(make_request(1))
+    assert fake.sleeps == [120.0] and len(receiver.requests) == 2
+    assert isinstance(result.error, EndpointFailed) and result.failed == 1
+    assert "asked to retry after 86400s" in result.error.message
+    assert "--timeout 0" in result.error.message and "300s" in result.error.message
+
+
+def test_cut_off_ends_a_back_off_at_once(scripted_receiver: Start) -> None:
+    receiver = scripted_receiver(lambda r, i: Reply(503, headers={"retry-after": "60"}))
+    exporter = exporter_for(receiver.url, timeout_s=None)
+    waiting = threading.Event()
+    wait_as_usual = exporter._sleep
+
+    def sleep(seconds: float) -> None:
+        waiting.set()
+        wait_as_usual(seconds)
+
+    exporter._sleep = sleep
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(exporter.export(make_request(2))))
+    worker.start()
+    assert waiting.wait(30)  # in the 60 s wait the endpoint asked for
+    exporter.cut_off(5.0)
+    worker.join(30)  # the 60 s wait is over long before this
+    assert not worker.is_alive()
+    [result] = results
+    # No new attempt after the cut-off, though 5 s of grace were left.
+    assert result.failed == 2 and len(receiver.requests) == 1
+    assert "not retried: interrupted" in result.error.message
+
+
+def test_after_a_cut_off_nothing_new_is_sent(receiver: RecordingReceiver) -> None:
+    exporter = exporter_for(receiver.url)
+    exporter.cut_off(5.0)
+    result = exporter.export(make_request(4))
+    assert (result.not_sent, result.failed, result.requests) == (4, 0, 0)
+    assert receiver.requests == [] and count_spans(result.undelivered[0]) == 4
