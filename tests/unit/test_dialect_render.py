@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -17,63 +18,31 @@ from otelcli.otlp.spans import SpanView, iter_spans
 NOW = 1_767_225_600_000_000_000
 SEED = 11
 
-# Every key a rendering may use, as listed for the dialect in dialects.md.
-ALLOWED_KEYS = {
-    "openinference": [
-        r"openinference\.span\.kind",
-        r"llm\.model_name",
-        r"llm\.system",
-        r"llm\.provider",
-        r"llm\.invocation_parameters",
-        r"llm\.token_count\.(prompt|completion|total)",
-        r"llm\.token_count\.prompt_details\.(cache_read|cache_write)",
-        r"llm\.token_count\.completion_details\.reasoning",
-        r"llm\.(input|output)_messages\.\d+\.message\.(role|content|tool_call_id)",
-        r"llm\.(input|output)_messages\.\d+\.message\.tool_calls\.\d+\.tool_call\."
-        r"(id|function\.name|function\.arguments)",
-        r"llm\.tools\.\d+\.tool\.json_schema",
-        r"(input|output)\.(value|mime_type)",
-        r"tool\.(name|description|parameters)",
-        r"tool_call\.id",
-        r"embedding\.model_name",
-        r"session\.id",
-    ],
-    "openllmetry": [
-        r"llm\.request\.type",
-        r"gen_ai\.system",
-        r"gen_ai\.request\.model",
-        r"gen_ai\.response\.model",
-        # OpenLLMetry shares these semconv request keys
-        r"gen_ai\.request\.(temperature|top_p|max_tokens)",
-        r"llm\.(frequency_penalty|presence_penalty|top_k)",
-        r"llm\.chat\.stop_sequences",
-        r"gen_ai\.usage\.(prompt_tokens|completion_tokens)",
-        r"gen_ai\.usage\.(cache_read_input_tokens|cache_creation_input_tokens)",
-        r"llm\.usage\.total_tokens",
-        r"gen_ai\.prompt\.\d+\.(role|content|tool_call_id)",
-        r"gen_ai\.completion\.\d+\.(role|content|finish_reason)",
-        r"gen_ai\.(prompt|completion)\.\d+\.tool_calls\.\d+\.(id|name|arguments)",
-        r"llm\.request\.functions\.\d+\.(name|description|parameters)",
-        r"traceloop\.(span\.kind|entity\.name|entity\.input|entity\.output|workflow\.name)",
-    ],
-    "vercel": [
-        r"operation\.name",
-        r"ai\.operationId",
-        r"ai\.telemetry\.functionId",
-        r"resource\.name",
-        r"ai\.model\.(id|provider)",
-        r"ai\.settings\.(maxOutputTokens|temperature|topP|topK)",
-        r"ai\.usage\.(promptTokens|completionTokens|inputTokens|outputTokens|totalTokens)",
-        r"ai\.usage\.(tokens|cachedInputTokens|reasoningTokens)",
-        r"ai\.response\.(finishReason|model|text|toolCalls|msToFirstChunk)",
-        r"ai\.prompt",
-        r"ai\.prompt\.(messages|tools|toolChoice)",
-        r"ai\.toolCall\.(name|id|args|result)",
-        r"gen_ai\.system",
-        r"gen_ai\.(request|response)\.model",
-        r"gen_ai\.usage\.(input_tokens|output_tokens)",
-    ],
-}
+DIALECTS_JSON = resources.files("otelcli.data").joinpath("dialects.json")
+
+
+def documented_keys(dialect: str) -> list[str]:
+    """Patterns for every key data/dialects.json documents for the dialect `send` writes: the
+    keys it reads (its renames, its span-kind marker attributes, the common aliases its send
+    section names) and the keys and key templates of its send section ({i}, {j} -> \\d+)."""
+    raw = json.loads(DIALECTS_JSON.read_text("utf-8"))
+    (entry,) = [d for d in raw["dialects"] if d.get("send", {}).get("name", d["id"]) == dialect]
+    send = entry["send"]
+    preferred = {
+        *send.get("write", ()),
+        *(k for ks in send.get("variants", {}).values() for k in ks),
+    }
+    keys = [*entry["attributes"], *(k for k in raw["common"]["attributes"] if k in preferred)]
+    keys += [
+        entry[rule]["attribute"] for rule in ("operation", "operation_fallback") if rule in entry
+    ]
+    keys += [*send.get("keys", {}).values(), *send.get("step_keys", {}).values()]
+    keys += [*send.get("semconv_keys", ()), *send.get("provider_values", {})]
+    for group in ("input_message", "output_message", "tool_definition"):
+        keys += send.get(group, {}).values()
+    return [re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(key)) for key in keys]
+
+
 OPENLIT_VARIANTS = {
     "gen_ai.usage.total_tokens",
     "gen_ai.usage.reasoning_tokens",
@@ -130,7 +99,7 @@ def history(view: SpanView) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("dialect", ["openinference", "openllmetry", "vercel"])
 @pytest.mark.parametrize("content", [False, True])
 def test_renderings_use_only_the_dialects_documented_keys(dialect: str, content: bool) -> None:
-    patterns = [re.compile(p) for p in ALLOWED_KEYS[dialect]]
+    patterns = [re.compile(p) for p in documented_keys(dialect)]
     for name in SCENARIOS:
         for view in render(name, dialect, content):
             for key in view.attributes:

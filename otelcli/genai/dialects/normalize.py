@@ -75,6 +75,7 @@ class Dialect:
     operation_fallback: OperationRule | None
     aggregate_operations: Mapping[str, str]
     duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
+    send: Mapping[str, Any] = field(default_factory=dict)  # what writing it needs (otelcli send)
 
     def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
         for rule in (self.operation, self.operation_fallback):
@@ -156,6 +157,54 @@ class DialectTable:
         for pattern, provider in self.server_addresses:
             if (pattern.startswith(".") and host.endswith(pattern)) or pattern in host:
                 return provider
+        return None
+
+    def for_send(self, name: str) -> Dialect:
+        """The dialect `otelcli send --dialect NAME` writes: its send name, else its id."""
+        for dialect in self.dialects:
+            if dialect.send and dialect.send.get("name", dialect.id) == name:
+                return dialect
+        raise KeyError(f"no dialect is sent as {name!r}")
+
+    def write_key(
+        self, dialect: Dialect, semconv_key: str, variant: str | None = None
+    ) -> str | None:
+        """The key a writer of the dialect uses for a semconv key (or a plain fact of its send
+        section), or None when the dialect has none.
+
+        Reverse lookup of the renames: the dialect's own key, or where several read as the
+        semconv key the one its send section prefers (its `variants[variant]`, then `write`);
+        a common alias only where preferred. Then the send section's `keys`, then its
+        `semconv_keys` (written as they are).
+        """
+        send = dialect.send
+        prefer: list[str] = [*send.get("variants", {}).get(variant, ()), *send.get("write", ())]
+        own = [r.source for r in dialect.renames.values() if r.target == semconv_key]
+        if len(own) == 1:
+            return own[0]
+        shared = [r.source for r in self.common.values() if r.target == semconv_key]
+        for key in prefer:
+            if key in own or (not own and key in shared):
+                return key
+        if own:
+            raise ValueError(f"{dialect.id}: several keys read as {semconv_key}: {own}")
+        keys: Mapping[str, str] = send.get("keys", {})
+        if semconv_key in keys:
+            return keys[semconv_key]
+        if semconv_key in send.get("semconv_keys", ()):
+            return semconv_key
+        return None
+
+    def operation_value(self, rule: OperationRule, operation: str) -> str | None:
+        """The rule's marker value for an operation (the reverse of its `values`); an
+        operation it has no value for takes the value of the first one of the same type."""
+        for value, op in rule.values.items():
+            if op == operation:
+                return value
+        kind = self.operation_types.get(operation)
+        for value, op in rule.values.items():
+            if kind is not None and self.operation_types.get(op) == kind:
+                return value
         return None
 
     def operation_of(
@@ -359,6 +408,7 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
                 operation_fallback=_rule(d.get("operation_fallback")),
                 aggregate_operations=dict(d.get("aggregate_operations", {})),
                 duplicates=_rule(d.get("duplicates")),
+                send=dict(d.get("send", {})),
             )
         )
     return DialectTable(

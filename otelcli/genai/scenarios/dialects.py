@@ -1,18 +1,22 @@
 """Render a scenario's steps in the attribute dialect of another instrumentation library.
 
 Each renderer works from the dialect-neutral facts of `model.Scenario`, so every dialect
-carries the same models, token counts and timings as the semconv rendering. Every attribute
-key used here is one the dialect is known to emit (the same mapping facts behind
-data/dialects.json); where a dialect has no key for a fact, the fact is left out rather
-than invented.
+carries the same models, token counts and timings as the semconv rendering. The renderers
+hold the span structure; every attribute key and dialect value comes from data/dialects.json,
+the table the normaliser reads these dialects with: keys by reverse lookup of its renames,
+span-kind markers by reverse lookup of its operation rules, and the rest (key templates,
+value tables, keys the renames do not have) from each dialect's `send` section. Where a
+dialect has no key for a fact, the fact is left out rather than invented.
 Content (prompts, completions, tool arguments) appears only when `content` is true.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
+from otelcli.genai.dialects.normalize import load_dialects
 from otelcli.genai.scenarios.model import (
     KIND_CLIENT,
     KIND_INTERNAL,
@@ -100,136 +104,220 @@ def _last_text(messages: Sequence[Message]) -> str:
     return message_text(messages[-1]) if messages else ""
 
 
-# --- OpenInference ----------------------------------------------------------------------
-
-# llm.system names the model vendor, llm.provider the hosting service.
-_OI_SYSTEM = {"openai": "openai", "anthropic": "anthropic", "gcp.gemini": "vertexai"}
-_OI_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "gcp.gemini": "google"}
+# --- the dialects' write facts -----------------------------------------------------------
 
 
-def _oi_messages(prefix: str, messages: Sequence[Message]) -> Attrs:
+class _Facts:
+    """How one dialect is written, from its entry in data/dialects.json."""
+
+    def __init__(self, name: str) -> None:
+        self.table = load_dialects()
+        self.dialect = self.table.for_send(name)
+        self.send: Mapping[str, Any] = self.dialect.send
+
+    def key(self, fact: str, variant: str | None = None) -> str:
+        """The dialect's key for a semconv key (or a plain fact of its send `keys`)."""
+        key = self.table.write_key(self.dialect, fact, variant)
+        if key is None:
+            raise KeyError(f"{self.dialect.id} has no key for {fact}")
+        return key
+
+    def optional_key(self, fact: str) -> str | None:
+        return self.table.write_key(self.dialect, fact)
+
+    @property
+    def marker_key(self) -> str:
+        """The attribute holding the dialect's span-kind marker (openinference.span.kind, ...)."""
+        rule = self.dialect.operation
+        assert rule is not None and rule.attribute is not None
+        return rule.attribute
+
+    def marker(self, operation: str, *, fallback: bool = False) -> tuple[str, str]:
+        """(attribute, value) marking a span of the semconv operation in the dialect."""
+        rule = self.dialect.operation_fallback if fallback else self.dialect.operation
+        assert rule is not None and rule.attribute is not None
+        value = self.table.operation_value(rule, operation)
+        if value is None:
+            raise KeyError(f"{self.dialect.id} has no {rule.attribute} for {operation}")
+        return rule.attribute, value
+
+    def facts(self, name: str) -> Mapping[str, Any]:
+        """A table or a set of key templates from the send section."""
+        value: Mapping[str, Any] = self.send.get(name, {})
+        return value
+
+    def in_units(self, key: str, value: float) -> float:
+        """A value in the units the dialect writes `key` in (the inverse of its reading scale)."""
+        rename = self.dialect.renames.get(key)
+        if rename is None or rename.scale is None:
+            return value
+        return value * (1 / rename.scale)
+
+
+@cache
+def _facts(name: str) -> _Facts:
+    return _Facts(name)
+
+
+def _operation(op: Operation) -> str:
+    """The semconv operation of a step."""
+    if isinstance(op, ModelCall):
+        return op.operation
+    if isinstance(op, ToolExecution):
+        return "execute_tool"
+    if isinstance(op, AgentRun):
+        return "invoke_agent"
+    if isinstance(op, Retrieval):
+        return "retrieval"
+    return "invoke_workflow"
+
+
+def _provider_values(d: _Facts, provider: Provider) -> Attrs:
+    """The dialect's provider attributes, each naming the provider its own way."""
+    tables = d.facts("provider_values")
+    return {key: table.get(provider.name, provider.name) for key, table in tables.items()}
+
+
+def _request_params(d: _Facts, params: Mapping[str, AttrValue]) -> Attrs:
+    """The request parameters the dialect has keys for; others are left out."""
     out: Attrs = {}
+    for name, value in params.items():
+        key = d.optional_key(f"gen_ai.request.{name}")
+        if key is not None:
+            out[key] = value
+    return out
+
+
+def _flat_usage(d: _Facts, usage: Usage) -> Attrs:
+    """Token counts of a dialect with one key per count, and their total."""
+    out: Attrs = {d.key("gen_ai.usage.input_tokens"): usage.input_tokens}
+    if usage.output_tokens is not None:
+        out[d.key("gen_ai.usage.output_tokens")] = usage.output_tokens
+    out[d.key("gen_ai.usage.total_tokens")] = usage.input_tokens + (usage.output_tokens or 0)
+    if usage.cache_read is not None:
+        out[d.key("gen_ai.usage.cache_read.input_tokens")] = usage.cache_read
+    if usage.cache_creation is not None:
+        out[d.key("gen_ai.usage.cache_creation.input_tokens")] = usage.cache_creation
+    reasoning = d.optional_key("gen_ai.usage.reasoning.output_tokens")
+    if usage.reasoning is not None and reasoning is not None:
+        out[reasoning] = usage.reasoning
+    return out
+
+
+def _flat_messages(
+    templates: Mapping[str, str], messages: Sequence[Message], reasons: Sequence[str] = ()
+) -> Attrs:
+    """Messages flattened into indexed keys; a field without a template is left out."""
+    out: Attrs = {}
+
+    def put(field: str, value: AttrValue, i: int, j: int = 0) -> None:
+        template = templates.get(field)
+        if template is not None:
+            out[template.format(i=i, j=j)] = value
+
     for i, msg in enumerate(messages):
-        base = f"{prefix}.{i}.message"
-        out[f"{base}.role"] = msg["role"]
+        put("role", msg["role"], i)
         body = _content_text(msg)
         if body is not None:
-            out[f"{base}.content"] = body
+            put("content", body, i)
+        if i < len(reasons):
+            put("finish_reason", reasons[i], i)
         response = _tool_response(msg)
         if response is not None and response.get("id"):
-            out[f"{base}.tool_call_id"] = response["id"]
-        for k, call in enumerate(_tool_calls(msg)):
-            call_base = f"{base}.tool_calls.{k}.tool_call"
+            put("tool_call_id", response["id"], i)
+        for j, call in enumerate(_tool_calls(msg)):
             if call.get("id"):
-                out[f"{call_base}.id"] = call["id"]
-            out[f"{call_base}.function.name"] = call["name"]
-            out[f"{call_base}.function.arguments"] = to_json(call.get("arguments") or {})
+                put("tool_call.id", call["id"], i, j)
+            put("tool_call.name", call["name"], i, j)
+            put("tool_call.arguments", to_json(call.get("arguments") or {}), i, j)
     return out
 
 
-def _oi_io(value: AttrValue, mime: str, prefix: str = "input") -> Attrs:
-    return {f"{prefix}.value": value, f"{prefix}.mime_type": mime}
+# --- OpenInference ----------------------------------------------------------------------
 
 
-def _oi_tokens(usage: Usage) -> Attrs:
-    out: Attrs = {"llm.token_count.prompt": usage.input_tokens}
-    if usage.output_tokens is not None:
-        out["llm.token_count.completion"] = usage.output_tokens
-    out["llm.token_count.total"] = usage.input_tokens + (usage.output_tokens or 0)
-    if usage.cache_read is not None:
-        out["llm.token_count.prompt_details.cache_read"] = usage.cache_read
-    if usage.cache_creation is not None:
-        out["llm.token_count.prompt_details.cache_write"] = usage.cache_creation
-    if usage.reasoning is not None:
-        out["llm.token_count.completion_details.reasoning"] = usage.reasoning
-    return out
+def _oi_io(d: _Facts, value: AttrValue, mime: str, side: str = "input") -> Attrs:
+    return {d.key(f"{side}_value"): value, d.key(f"{side}_mime_type"): mime}
 
 
-def _oi_vendor(provider: Provider) -> Attrs:
-    return {
-        "llm.system": _OI_SYSTEM.get(provider.name, provider.name),
-        "llm.provider": _OI_PROVIDER.get(provider.name, provider.name),
-    }
-
-
-def _oi_model_call(call: ModelCall, content: bool) -> Attrs:
+def _oi_model_call(d: _Facts, call: ModelCall, content: bool) -> Attrs:
     params: dict[str, Any] = {"model": call.request_model, **call.params}
     if call.stream:
         params["stream"] = True
+    kind_key, kind = d.marker(call.operation)
     if call.operation == "embeddings":
         a: Attrs = {
-            "openinference.span.kind": "EMBEDDING",
-            "embedding.model_name": call.request_model,
-            **_oi_vendor(call.provider),
-            "llm.invocation_parameters": to_json(params),
+            kind_key: kind,
+            d.key("gen_ai.request.model", "embedding"): call.request_model,
+            **_provider_values(d, call.provider),
+            d.key("invocation_parameters"): to_json(params),
         }
         if call.usage is not None:
-            a["llm.token_count.prompt"] = call.usage.input_tokens
-            a["llm.token_count.total"] = call.usage.input_tokens
+            a[d.key("gen_ai.usage.input_tokens")] = call.usage.input_tokens
+            a[d.key("gen_ai.usage.total_tokens")] = call.usage.input_tokens
         if content and call.embedding_inputs:
-            a.update(_oi_io(to_json(call.embedding_inputs), "application/json"))
+            a.update(_oi_io(d, to_json(call.embedding_inputs), "application/json"))
         return a
     a = {
-        "openinference.span.kind": "LLM",
-        "llm.model_name": call.response_model or call.request_model,
-        **_oi_vendor(call.provider),
-        "llm.invocation_parameters": to_json(params),
+        kind_key: kind,
+        # OpenInference's one model name: the response model where known
+        d.key("gen_ai.response.model"): call.response_model or call.request_model,
+        **_provider_values(d, call.provider),
+        d.key("invocation_parameters"): to_json(params),
     }
     if call.usage is not None:
-        a.update(_oi_tokens(call.usage))
+        a.update(_flat_usage(d, call.usage))
     if content:
         history = _chat_history(call.system_instructions, call.input_messages)
-        a.update(_oi_messages("llm.input_messages", history))
-        a.update(_oi_messages("llm.output_messages", call.output_messages))
+        a.update(_flat_messages(d.facts("input_message"), history))
+        a.update(_flat_messages(d.facts("output_message"), call.output_messages))
+        json_schema = d.facts("tool_definition")["json_schema"]
         for i, tool in enumerate(call.tool_definitions or []):
             schema = {
                 "type": "function",
                 "function": {k: v for k, v in tool.items() if k != "type"},
             }
-            a[f"llm.tools.{i}.tool.json_schema"] = to_json(schema)
+            a[json_schema.format(i=i)] = to_json(schema)
         flat = [{"role": m["role"], "content": _content_text(m)} for m in history]
         a.update(
-            _oi_io(to_json({"model": call.request_model, "messages": flat}), "application/json")
+            _oi_io(d, to_json({"model": call.request_model, "messages": flat}), "application/json")
         )
         if call.output_messages:
-            a.update(_oi_io(_last_text(call.output_messages), "text/plain", "output"))
+            a.update(_oi_io(d, _last_text(call.output_messages), "text/plain", "output"))
     return a
 
 
 def _oi_describe(op: Operation, scenario: Scenario, content: bool) -> tuple[str, int, Attrs]:
+    d = _facts("openinference")
     if isinstance(op, ModelCall):
-        return f"{op.operation} {op.request_model}", KIND_INTERNAL, _oi_model_call(op, content)
+        return f"{op.operation} {op.request_model}", KIND_INTERNAL, _oi_model_call(d, op, content)
+    kind_key, kind = d.marker(_operation(op))
+    a: Attrs = {kind_key: kind}
     if isinstance(op, ToolExecution):
-        a: Attrs = {
-            "openinference.span.kind": "TOOL",
-            "tool.name": op.name,
-            "tool.description": op.description,
-            "tool_call.id": op.call_id,
-        }
+        a[d.key("gen_ai.tool.name")] = op.name
+        a[d.key("gen_ai.tool.description")] = op.description
+        a[d.key("gen_ai.tool.call.id")] = op.call_id
         if op.parameters_schema is not None:
-            a["tool.parameters"] = to_json(op.parameters_schema)
+            a[d.key("tool_parameters")] = to_json(op.parameters_schema)
         if content:
-            a.update(_oi_io(to_json(op.arguments), "application/json"))
-            a.update(_oi_io(to_json(op.result), "application/json", "output"))
+            a.update(_oi_io(d, to_json(op.arguments), "application/json"))
+            a.update(_oi_io(d, to_json(op.result), "application/json", "output"))
         return op.name, KIND_INTERNAL, a
     if isinstance(op, AgentRun):
-        a = {"openinference.span.kind": "AGENT"}
         if op.conversation_id:
-            a["session.id"] = op.conversation_id
+            a[d.key("gen_ai.conversation.id")] = op.conversation_id
         if content:
-            a.update(_oi_io(_last_text(op.input_messages), "text/plain"))
-            a.update(_oi_io(_last_text(op.output_messages), "text/plain", "output"))
+            a.update(_oi_io(d, _last_text(op.input_messages), "text/plain"))
+            a.update(_oi_io(d, _last_text(op.output_messages), "text/plain", "output"))
         return op.name, KIND_INTERNAL, a
     if isinstance(op, Retrieval):
-        a = {"openinference.span.kind": "RETRIEVER"}
         if content:
-            a.update(_oi_io(op.query, "text/plain"))
-            a.update(_oi_io(to_json(op.documents), "application/json", "output"))
+            a.update(_oi_io(d, op.query, "text/plain"))
+            a.update(_oi_io(d, to_json(op.documents), "application/json", "output"))
         return f"retrieval {op.data_source_id}", KIND_INTERNAL, a
-    a = {"openinference.span.kind": "CHAIN"}
     if content:
-        a.update(_oi_io(_last_text(op.input_messages), "text/plain"))
-        a.update(_oi_io(_last_text(op.output_messages), "text/plain", "output"))
+        a.update(_oi_io(d, _last_text(op.input_messages), "text/plain"))
+        a.update(_oi_io(d, _last_text(op.output_messages), "text/plain", "output"))
     return op.name, KIND_INTERNAL, a
 
 
@@ -239,130 +327,92 @@ def render_openinference(scenario: Scenario, content: bool) -> list[RenderedSpan
 
 # --- OpenLLMetry (Traceloop) ------------------------------------------------------------
 
-# The gen_ai.system values of OpenLLMetry before its semconv_ai 0.5 renames.
-_OLL_SYSTEM = {"openai": "openai", "anthropic": "Anthropic", "gcp.gemini": "Google"}
-_OLL_SPAN_NAMES = {
-    ("openai", "chat"): "openai.chat",
-    ("openai", "embeddings"): "openai.embeddings",
-    ("anthropic", "chat"): "anthropic.chat",
-    ("gcp.gemini", "generate_content"): "gemini.generate_content",
-}
-_OLL_REQUEST_TYPES = {"chat": "chat", "generate_content": "chat", "embeddings": "embedding"}
-_OLL_PARAMS = {
-    "temperature": "gen_ai.request.temperature",
-    "top_p": "gen_ai.request.top_p",
-    "max_tokens": "gen_ai.request.max_tokens",
-    "frequency_penalty": "llm.frequency_penalty",
-    "presence_penalty": "llm.presence_penalty",
-    "top_k": "llm.top_k",
-    "stop_sequences": "llm.chat.stop_sequences",
-}
 
-
-def _oll_messages(prefix: str, messages: Sequence[Message], reasons: Sequence[str]) -> Attrs:
-    out: Attrs = {}
-    for i, msg in enumerate(messages):
-        base = f"{prefix}.{i}"
-        out[f"{base}.role"] = msg["role"]
-        body = _content_text(msg)
-        if body is not None:
-            out[f"{base}.content"] = body
-        if i < len(reasons):
-            out[f"{base}.finish_reason"] = reasons[i]
-        response = _tool_response(msg)
-        if response is not None and response.get("id"):
-            out[f"{base}.tool_call_id"] = response["id"]
-        for j, call in enumerate(_tool_calls(msg)):
-            if call.get("id"):
-                out[f"{base}.tool_calls.{j}.id"] = call["id"]
-            out[f"{base}.tool_calls.{j}.name"] = call["name"]
-            out[f"{base}.tool_calls.{j}.arguments"] = to_json(call.get("arguments") or {})
-    return out
-
-
-def _oll_model_call(call: ModelCall, content: bool) -> tuple[str, int, Attrs]:
-    name = _OLL_SPAN_NAMES.get(
-        (call.provider.name, call.operation), f"{call.provider.name}.{call.operation}"
-    )
+def _oll_model_call(d: _Facts, call: ModelCall, content: bool) -> tuple[str, int, Attrs]:
+    provider = call.provider.name
+    names = d.facts("span_names").get(provider, {})
+    name = names.get(call.operation, f"{provider}.{call.operation}")
+    kind_key, kind = d.marker(call.operation)
     a: Attrs = {
-        "llm.request.type": _OLL_REQUEST_TYPES.get(call.operation, call.operation),
-        "gen_ai.system": _OLL_SYSTEM.get(call.provider.name, call.provider.name),
-        "gen_ai.request.model": call.request_model,
+        kind_key: kind,
+        **_provider_values(d, call.provider),
+        d.key("gen_ai.request.model"): call.request_model,
     }
-    for key, value in call.params.items():
-        if key in _OLL_PARAMS:
-            a[_OLL_PARAMS[key]] = value
+    a.update(_request_params(d, call.params))
     if call.response_model is not None:
-        a["gen_ai.response.model"] = call.response_model
-    usage = call.usage
-    if usage is not None:
-        a["gen_ai.usage.prompt_tokens"] = usage.input_tokens
-        if usage.output_tokens is not None:
-            a["gen_ai.usage.completion_tokens"] = usage.output_tokens
-        a["llm.usage.total_tokens"] = usage.input_tokens + (usage.output_tokens or 0)
-        if usage.cache_read is not None:
-            a["gen_ai.usage.cache_read_input_tokens"] = usage.cache_read
-        if usage.cache_creation is not None:
-            a["gen_ai.usage.cache_creation_input_tokens"] = usage.cache_creation
+        a[d.key("gen_ai.response.model")] = call.response_model
+    if call.usage is not None:
+        a.update(_flat_usage(d, call.usage))
     if content:
+        prompt = d.facts("input_message")
         if call.embedding_inputs:
             for i, item in enumerate(call.embedding_inputs):
-                a[f"gen_ai.prompt.{i}.content"] = item
+                a[prompt["content"].format(i=i)] = item
         history = _chat_history(call.system_instructions, call.input_messages)
-        a.update(_oll_messages("gen_ai.prompt", history, ()))
-        a.update(_oll_messages("gen_ai.completion", call.output_messages, call.finish_reasons))
+        a.update(_flat_messages(prompt, history))
+        a.update(
+            _flat_messages(d.facts("output_message"), call.output_messages, call.finish_reasons)
+        )
+        functions = d.facts("tool_definition")
         for i, tool in enumerate(call.tool_definitions or []):
-            a[f"llm.request.functions.{i}.name"] = tool["name"]
+            a[functions["name"].format(i=i)] = tool["name"]
             if tool.get("description"):
-                a[f"llm.request.functions.{i}.description"] = tool["description"]
+                a[functions["description"].format(i=i)] = tool["description"]
             if tool.get("parameters") is not None:
-                a[f"llm.request.functions.{i}.parameters"] = to_json(tool["parameters"])
+                a[functions["parameters"].format(i=i)] = to_json(tool["parameters"])
     return name, KIND_CLIENT, a
 
 
-def _oll_entity(kind: str, entity: str, workflow: str | None) -> Attrs:
-    a: Attrs = {"traceloop.span.kind": kind, "traceloop.entity.name": entity}
+def _oll_entity(
+    d: _Facts, operation: str, entity: str, workflow: str | None
+) -> tuple[str, int, Attrs]:
+    """A decorated function's span: named `<entity>.<kind>`, kind from traceloop.span.kind."""
+    kind_key, kind = d.marker(operation, fallback=True)
+    a: Attrs = {kind_key: kind, d.key("entity_name"): entity}
     if workflow is not None:
-        a["traceloop.workflow.name"] = workflow
-    return a
+        a[d.key("workflow_name")] = workflow
+    return f"{entity}.{kind}", KIND_INTERNAL, a
 
 
-def _oll_io(args: list[Any], result: Any) -> Attrs:
+def _oll_io(d: _Facts, args: list[Any], result: Any, kwargs: dict[str, Any] | None = None) -> Attrs:
+    # traceloop.entity.input/output hold every entity's input and output, tools' included
+    entity_input = {"args": args, "kwargs": {} if kwargs is None else kwargs}
     return {
-        "traceloop.entity.input": to_json({"args": args, "kwargs": {}}),
-        "traceloop.entity.output": to_json(result),
+        d.key("gen_ai.tool.call.arguments"): to_json(entity_input),
+        d.key("gen_ai.tool.call.result"): to_json(result),
     }
 
 
 def render_openllmetry(scenario: Scenario, content: bool) -> list[RenderedSpan]:
+    d = _facts("openllmetry")
     workflows = [s.op.name for s in scenario.steps if isinstance(s.op, Workflow)]
     workflow = workflows[0] if workflows else None
     out = []
     for step in scenario.steps:
         op = step.op
         if isinstance(op, ModelCall):
-            name, kind, a = _oll_model_call(op, content)
+            name, kind, a = _oll_model_call(d, op, content)
         elif isinstance(op, AgentRun):
-            name, kind = f"{op.name}.agent", KIND_INTERNAL
-            a = _oll_entity("agent", op.name, workflow)
+            name, kind, a = _oll_entity(d, "invoke_agent", op.name, workflow)
             if content:
-                a.update(_oll_io([_last_text(op.input_messages)], _last_text(op.output_messages)))
+                a.update(
+                    _oll_io(d, [_last_text(op.input_messages)], _last_text(op.output_messages))
+                )
         elif isinstance(op, ToolExecution):
-            name, kind = f"{op.name}.tool", KIND_INTERNAL
-            a = _oll_entity("tool", op.name, workflow)
+            name, kind, a = _oll_entity(d, "execute_tool", op.name, workflow)
             if content:
-                a.update(_oll_io([], op.result))
-                a["traceloop.entity.input"] = to_json({"args": [], "kwargs": op.arguments})
+                a.update(_oll_io(d, [], op.result, op.arguments))
         elif isinstance(op, Retrieval):
-            name, kind = "retrieve_documents.task", KIND_INTERNAL
-            a = _oll_entity("task", "retrieve_documents", workflow)
+            # a retrieval is one of the application's tasks
+            name, kind, a = _oll_entity(d, "execute_task", d.send["retrieval_task"], workflow)
             if content:
-                a.update(_oll_io([op.query], op.documents))
+                a.update(_oll_io(d, [op.query], op.documents))
         else:
-            name, kind = f"{op.name}.workflow", KIND_INTERNAL
-            a = _oll_entity("workflow", op.name, op.name)
+            name, kind, a = _oll_entity(d, "invoke_workflow", op.name, op.name)
             if content:
-                a.update(_oll_io([_last_text(op.input_messages)], _last_text(op.output_messages)))
+                a.update(
+                    _oll_io(d, [_last_text(op.input_messages)], _last_text(op.output_messages))
+                )
         span = RenderedSpan(name, kind, step.parent, step.start_ns, step.end_ns, a)
         out.append(_error_status(span, step))
     return out
@@ -370,56 +420,42 @@ def render_openllmetry(scenario: Scenario, content: bool) -> list[RenderedSpan]:
 
 # --- Vercel AI SDK (ai.* spans) ---------------------------------------------------------
 
-_VERCEL_PROVIDERS = {
-    ("openai", "embeddings"): "openai.embedding",
-    ("openai", "chat"): "openai.chat",
-    ("anthropic", "chat"): "anthropic.messages",
-    ("gcp.gemini", "generate_content"): "google.generative-ai",
-}
-_VERCEL_FINISH = {"stop": "stop", "tool_call": "tool-calls", "length": "length"}
-_VERCEL_SETTINGS = {
-    "max_tokens": "ai.settings.maxOutputTokens",
-    "temperature": "ai.settings.temperature",
-    "top_p": "ai.settings.topP",
-    "top_k": "ai.settings.topK",
-}
+
+def _vercel_provider(d: _Facts, provider: Provider, operation: str) -> str:
+    apis = d.facts("providers").get(provider.name, {})
+    return str(apis.get(operation, f"{provider.name}.{operation}"))
 
 
-def _vercel_provider(provider: Provider, operation: str) -> str:
-    return _VERCEL_PROVIDERS.get((provider.name, operation), f"{provider.name}.{operation}")
-
-
-def _vercel_base(operation_id: str, function_id: str) -> Attrs:
+def _vercel_base(d: _Facts, operation_id: str, function_id: str) -> Attrs:
     return {
-        "operation.name": f"{operation_id} {function_id}",
-        "ai.operationId": operation_id,
-        "ai.telemetry.functionId": function_id,
-        "resource.name": function_id,
+        d.key("operation_name"): f"{operation_id} {function_id}",
+        d.marker_key: operation_id,
+        d.key("gen_ai.agent.name"): function_id,  # ai.telemetry.functionId
+        d.key("resource_name"): function_id,
     }
 
 
-def _vercel_usage(usage: Usage, streamed: bool) -> Attrs:
+def _vercel_usage(d: _Facts, usage: Usage, streamed: bool) -> Attrs:
     # generateText reports promptTokens/completionTokens; streamText (v5+) input/output/total.
-    out: Attrs = {}
+    variant = "stream" if streamed else None
+    out: Attrs = {
+        d.key("gen_ai.usage.input_tokens", variant): usage.input_tokens,
+        d.key("gen_ai.usage.output_tokens", variant): usage.output_tokens or 0,
+    }
     if streamed:
-        out["ai.usage.inputTokens"] = usage.input_tokens
-        out["ai.usage.outputTokens"] = usage.output_tokens or 0
-        out["ai.usage.totalTokens"] = usage.input_tokens + (usage.output_tokens or 0)
-    else:
-        out["ai.usage.promptTokens"] = usage.input_tokens
-        out["ai.usage.completionTokens"] = usage.output_tokens or 0
+        out[d.key("gen_ai.usage.total_tokens")] = usage.input_tokens + (usage.output_tokens or 0)
     if usage.cache_read is not None:
-        out["ai.usage.cachedInputTokens"] = usage.cache_read
+        out[d.key("gen_ai.usage.cache_read.input_tokens")] = usage.cache_read
     if usage.reasoning is not None:
-        out["ai.usage.reasoningTokens"] = usage.reasoning
+        out[d.key("gen_ai.usage.reasoning.output_tokens")] = usage.reasoning
     return out
 
 
-def _vercel_finish(messages: Sequence[Message]) -> str | None:
+def _vercel_finish(d: _Facts, messages: Sequence[Message]) -> Attrs:
     if not messages or "finish_reason" not in messages[-1]:
-        return None
+        return {}
     reason = str(messages[-1]["finish_reason"])
-    return _VERCEL_FINISH.get(reason, reason)
+    return {d.key("gen_ai.response.finish_reasons"): d.facts("finish_reasons").get(reason, reason)}
 
 
 def _vercel_sdk_message(msg: Message) -> dict[str, Any]:
@@ -458,25 +494,23 @@ def _vercel_tool_calls(messages: Sequence[Message]) -> list[dict[str, Any]]:
     ]
 
 
-def _vercel_response_content(messages: Sequence[Message]) -> Attrs:
+def _vercel_response_content(d: _Facts, messages: Sequence[Message]) -> Attrs:
     a: Attrs = {}
     answer = _last_text(messages)
     if answer:
-        a["ai.response.text"] = answer
+        a[d.key("response_text")] = answer
     calls = _vercel_tool_calls(messages)
     if calls:
-        a["ai.response.toolCalls"] = to_json(calls)
+        a[d.key("response_tool_calls")] = to_json(calls)
     return a
 
 
-def _vercel_model(call: ModelCall | AgentRun, operation: str) -> Attrs:
+def _vercel_model(d: _Facts, call: ModelCall | AgentRun, operation: str) -> Attrs:
     a: Attrs = {
-        "ai.model.id": call.request_model,
-        "ai.model.provider": _vercel_provider(call.provider, operation),
+        d.key("gen_ai.request.model"): call.request_model,
+        d.key("gen_ai.provider.name"): _vercel_provider(d, call.provider, operation),
     }
-    for key, value in call.params.items():
-        if key in _VERCEL_SETTINGS:
-            a[_VERCEL_SETTINGS[key]] = value
+    a.update(_request_params(d, call.params))
     return a
 
 
@@ -487,6 +521,12 @@ class _VercelBuilder:
     def __init__(self, scenario: Scenario, content: bool) -> None:
         self.scenario = scenario
         self.content = content
+        self.d = _facts("vercel")
+        calls = self.d.facts("model_calls")
+        self.generate: str = calls["generate"]["outer"]
+        self.stream: str = calls["stream"]["outer"]
+        self.embed: str = calls["embed"]["outer"]
+        self.inner_ids: dict[str, str] = {c["outer"]: c["inner"] for c in calls.values()}
         self.spans: list[RenderedSpan] = []
         self.step_span: dict[int, int] = {}  # step index -> span its children hang under
 
@@ -505,35 +545,35 @@ class _VercelBuilder:
         return self.spans
 
     def render_step(self, step: Step, parent: int | None) -> int:
-        op, fid = step.op, self.scenario.app
+        d, op, fid = self.d, step.op, self.scenario.app
         if isinstance(op, ModelCall):
             inside_agent = parent is not None and self.spans[parent].attributes.get(
-                "ai.operationId"
-            ) in ("ai.generateText", "ai.streamText")
+                d.marker_key
+            ) in (self.generate, self.stream)
             if inside_agent:
                 assert parent is not None
-                outer_op = str(self.spans[parent].attributes["ai.operationId"])
+                outer_op = str(self.spans[parent].attributes[d.marker_key])
                 return self.inner(op, outer_op, parent, step.start_ns, step.end_ns)
             return self.model_call(op, parent, step)
         if isinstance(op, AgentRun):
-            a = _vercel_base("ai.generateText", fid)
-            a.update(_vercel_model(op, "chat"))
-            a.update(_vercel_usage(op.usage, streamed=False))
-            finish = _vercel_finish(op.output_messages)
-            if finish:
-                a["ai.response.finishReason"] = finish
+            a = _vercel_base(d, self.generate, fid)
+            a.update(_vercel_model(d, op, "chat"))
+            a.update(_vercel_usage(d, op.usage, streamed=False))
+            a.update(_vercel_finish(d, op.output_messages))
             if self.content:
-                a["ai.prompt"] = to_json(self.prompt(op.system_instructions, op.input_messages))
-                a.update(_vercel_response_content(op.output_messages))
-            return self.add("ai.generateText", parent, step.start_ns, step.end_ns, a)
+                prompt = self.prompt(op.system_instructions, op.input_messages)
+                a[d.key("prompt")] = to_json(prompt)
+                a.update(_vercel_response_content(d, op.output_messages))
+            return self.add(self.generate, parent, step.start_ns, step.end_ns, a)
         if isinstance(op, ToolExecution):
-            a = _vercel_base("ai.toolCall", fid)
-            a["ai.toolCall.name"] = op.name
-            a["ai.toolCall.id"] = op.call_id
+            _, tool_call = d.marker("execute_tool")
+            a = _vercel_base(d, tool_call, fid)
+            a[d.key("gen_ai.tool.name")] = op.name
+            a[d.key("gen_ai.tool.call.id")] = op.call_id
             if self.content:
-                a["ai.toolCall.args"] = to_json(op.arguments)
-                a["ai.toolCall.result"] = to_json(op.result)
-            return self.add("ai.toolCall", parent, step.start_ns, step.end_ns, a)
+                a[d.key("gen_ai.tool.call.arguments")] = to_json(op.arguments)
+                a[d.key("gen_ai.tool.call.result")] = to_json(op.result)
+            return self.add(tool_call, parent, step.start_ns, step.end_ns, a)
         # Retrieval and workflow steps are application code the AI SDK does not trace: plain
         # spans without attributes keep the tree intact.
         name = f"retrieve {op.data_source_id}" if isinstance(op, Retrieval) else op.name
@@ -547,58 +587,58 @@ class _VercelBuilder:
         return out
 
     def model_call(self, call: ModelCall, parent: int | None, step: Step) -> int:
-        fid = self.scenario.app
+        d, fid = self.d, self.scenario.app
         if call.operation == "embeddings":
-            outer_op = "ai.embed"
+            outer_op = self.embed
         else:
-            outer_op = "ai.streamText" if call.stream else "ai.generateText"
-        a = _vercel_base(outer_op, fid)
-        a.update(_vercel_model(call, call.operation))
+            outer_op = self.stream if call.stream else self.generate
+        a = _vercel_base(d, outer_op, fid)
+        a.update(_vercel_model(d, call, call.operation))
         if call.operation == "embeddings":
             if call.usage is not None:
-                a["ai.usage.tokens"] = call.usage.input_tokens
+                a[d.key("gen_ai.usage.input_tokens", "embed")] = call.usage.input_tokens
         else:
             if call.usage is not None:
-                a.update(_vercel_usage(call.usage, streamed=call.stream))
-            finish = _vercel_finish(call.output_messages)
-            if finish:
-                a["ai.response.finishReason"] = finish
+                a.update(_vercel_usage(d, call.usage, streamed=call.stream))
+            a.update(_vercel_finish(d, call.output_messages))
             if self.content:
-                a["ai.prompt"] = to_json(self.prompt(call.system_instructions, call.input_messages))
-                a.update(_vercel_response_content(call.output_messages))
+                prompt = self.prompt(call.system_instructions, call.input_messages)
+                a[d.key("prompt")] = to_json(prompt)
+                a.update(_vercel_response_content(d, call.output_messages))
         outer = self.add(outer_op, parent, step.start_ns, step.end_ns, a)
         self.inner(call, outer_op, outer, step.start_ns, step.end_ns)
         return outer
 
     def inner(self, call: ModelCall, outer_op: str, parent: int, start: int, end: int) -> int:
-        suffix = {"ai.embed": "doEmbed", "ai.streamText": "doStream"}.get(outer_op, "doGenerate")
-        op_id = f"{outer_op}.{suffix}"
-        a = _vercel_base(op_id, self.scenario.app)
-        a.update(_vercel_model(call, call.operation))
+        d = self.d
+        op_id = self.inner_ids[outer_op]
+        a = _vercel_base(d, op_id, self.scenario.app)
+        a.update(_vercel_model(d, call, call.operation))
         margin = min(2_000_000, (end - start) // 10)
         if call.operation == "embeddings":
             if call.usage is not None:
-                a["ai.usage.tokens"] = call.usage.input_tokens
+                a[d.key("gen_ai.usage.input_tokens", "embed")] = call.usage.input_tokens
             return self.add(op_id, parent, start + margin, end - margin, a)
-        a["gen_ai.system"] = _vercel_provider(call.provider, call.operation)
-        a["gen_ai.request.model"] = call.request_model
+        # the doGenerate/doStream span also carries gen_ai.* keys
+        step_key = d.facts("step_keys")
+        a[step_key["gen_ai.provider.name"]] = _vercel_provider(d, call.provider, call.operation)
+        a[step_key["gen_ai.request.model"]] = call.request_model
         if call.response_model is not None:
-            a["gen_ai.response.model"] = call.response_model
-            a["ai.response.model"] = call.response_model
+            a[step_key["gen_ai.response.model"]] = call.response_model
+            a[d.key("gen_ai.response.model")] = call.response_model
         if call.usage is not None:
-            a.update(_vercel_usage(call.usage, streamed=call.stream))
-            a["gen_ai.usage.input_tokens"] = call.usage.input_tokens
-            a["gen_ai.usage.output_tokens"] = call.usage.output_tokens or 0
-        finish = _vercel_finish(call.output_messages)
-        if finish:
-            a["ai.response.finishReason"] = finish
+            a.update(_vercel_usage(d, call.usage, streamed=call.stream))
+            a[step_key["gen_ai.usage.input_tokens"]] = call.usage.input_tokens
+            a[step_key["gen_ai.usage.output_tokens"]] = call.usage.output_tokens or 0
+        a.update(_vercel_finish(d, call.output_messages))
         if call.time_to_first_chunk is not None:
-            a["ai.response.msToFirstChunk"] = call.time_to_first_chunk * 1000.0
+            ttfc = d.key("gen_ai.response.time_to_first_chunk")
+            a[ttfc] = d.in_units(ttfc, call.time_to_first_chunk)
         if self.content:
             history = _chat_history(call.system_instructions, call.input_messages)
-            a["ai.prompt.messages"] = to_json([_vercel_sdk_message(m) for m in history])
+            a[d.key("prompt_messages")] = to_json([_vercel_sdk_message(m) for m in history])
             if call.tool_definitions:
-                a["ai.prompt.tools"] = [
+                a[d.key("prompt_tools")] = [
                     to_json(
                         {
                             "type": "function",
@@ -609,8 +649,8 @@ class _VercelBuilder:
                     )
                     for t in call.tool_definitions
                 ]
-                a["ai.prompt.toolChoice"] = to_json({"type": "auto"})
-            a.update(_vercel_response_content(call.output_messages))
+                a[d.key("prompt_tool_choice")] = to_json({"type": "auto"})
+            a.update(_vercel_response_content(d, call.output_messages))
         return self.add(op_id, parent, start + margin, end - margin, a)
 
 
@@ -619,13 +659,6 @@ def render_vercel(scenario: Scenario, content: bool) -> list[RenderedSpan]:
 
 
 # --- OpenLIT ----------------------------------------------------------------------------
-
-_MESSAGE_ATTRIBUTES = (
-    "gen_ai.system_instructions",
-    "gen_ai.input.messages",
-    "gen_ai.output.messages",
-    "gen_ai.tool.definitions",
-)
 
 
 def _transcript(messages: Sequence[Message]) -> str:
@@ -640,47 +673,45 @@ def _openlit_io(op: Operation) -> tuple[list[Message], list[Message]] | None:
     return None
 
 
+def _event(d: _Facts, which: str, time_ns: int, value: str) -> RenderedEvent:
+    event = d.facts(which)
+    return RenderedEvent(event["name"], time_ns, {event["attribute"]: value})
+
+
 def render_openlit(scenario: Scenario, content: bool) -> list[RenderedSpan]:
     """OpenLIT names spans and operations as semconv does; it differs in token keys (raw
-    provider counts, a total, `reasoning_tokens`), time to first token, and content, which
-    it records as `gen_ai.content.prompt` / `gen_ai.content.completion` span events."""
+    provider counts, a total, its own key for reasoning), time to first token, and content,
+    which it records as prompt and completion span events."""
+    d = _facts("openlit")
     spans = render_semconv(scenario, content=False)
     for step, span in zip(scenario.steps, spans, strict=True):
         a, op = span.attributes, step.op
         if isinstance(op, ModelCall) and op.usage is not None:
             raw_in, raw_out = raw_usage(op.provider, op.usage)
-            a["gen_ai.usage.input_tokens"] = raw_in
+            a[d.key("gen_ai.usage.input_tokens")] = raw_in
             if raw_out is not None:
-                a["gen_ai.usage.output_tokens"] = raw_out
-            a["gen_ai.usage.total_tokens"] = raw_in + (raw_out or 0)
-        if "gen_ai.usage.reasoning.output_tokens" in a:
-            a["gen_ai.usage.reasoning_tokens"] = a.pop("gen_ai.usage.reasoning.output_tokens")
-        if "gen_ai.response.time_to_first_chunk" in a:
-            a["gen_ai.server.time_to_first_token"] = a.pop("gen_ai.response.time_to_first_chunk")
-        for key in _MESSAGE_ATTRIBUTES:
+                a[d.key("gen_ai.usage.output_tokens")] = raw_out
+            a[d.key("gen_ai.usage.total_tokens")] = raw_in + (raw_out or 0)
+        for semconv_key in list(a):  # the semconv keys OpenLIT writes under its own names
+            key = d.optional_key(semconv_key)
+            if key is not None and key != semconv_key:
+                a[key] = a.pop(semconv_key)
+        for key in d.send["omits"]:
             a.pop(key, None)
         if not content:
             continue
         if isinstance(op, ToolExecution):
-            a["gen_ai.tool.call.arguments"] = to_json(op.arguments)
-            a["gen_ai.tool.call.result"] = to_json(op.result)
+            a[d.key("gen_ai.tool.call.arguments")] = to_json(op.arguments)
+            a[d.key("gen_ai.tool.call.result")] = to_json(op.result)
         if isinstance(op, Retrieval):
-            a["gen_ai.retrieval.query.text"] = op.query
+            a[d.key("gen_ai.retrieval.query.text")] = op.query
         io = _openlit_io(op)
         if io is not None:
             prompt, completion = io
-            span.events.append(
-                RenderedEvent(
-                    "gen_ai.content.prompt", step.start_ns, {"gen_ai.prompt": _transcript(prompt)}
-                )
-            )
+            span.events.append(_event(d, "prompt_event", step.start_ns, _transcript(prompt)))
             if completion:
                 span.events.append(
-                    RenderedEvent(
-                        "gen_ai.content.completion",
-                        step.end_ns,
-                        {"gen_ai.completion": _last_text(completion)},
-                    )
+                    _event(d, "completion_event", step.end_ns, _last_text(completion))
                 )
     return spans
 
