@@ -272,6 +272,21 @@ def gemini_error(status: int) -> dict[str, Any]:
 
 # -- the server -------------------------------------------------------------------------------
 
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, with a content-length or chunked (as node's http client sends it)."""
+    if "chunked" in (handler.headers.get("transfer-encoding") or "").lower():
+        parts = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    return handler.rfile.read(int(handler.headers.get("content-length") or 0))
+
 _GEMINI_PATH = re.compile(r"/gemini/[^/]+/models/([^:/]+):(generateContent|streamGenerateContent)")
 
 
@@ -282,8 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) or b"{}"
+        raw = read_body(self) or b"{}"
         body = json.loads(raw)
         text = raw.decode("utf-8", "replace")
         status = next((code for code in ERROR_MARKERS if f"[{code}]" in text), 200)

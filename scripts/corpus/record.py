@@ -19,7 +19,7 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 REPO = SCRIPTS.parent
 RUNS_DIR = REPO / "tests" / "data" / "corpus" / "runs"
 VERCEL = SCRIPTS / "corpus_vercel"
-VERCEL_PACKAGES = ("ai", "@ai-sdk/openai", "zod", "@opentelemetry/sdk-node",
+VERCEL_PACKAGES = ("ai", "@ai-sdk/openai", "@ai-sdk/otel", "zod", "@opentelemetry/sdk-node",
                    "@opentelemetry/api", "@opentelemetry/exporter-trace-otlp-http",
                    "@opentelemetry/exporter-logs-otlp-http",
                    "@opentelemetry/exporter-metrics-otlp-http")  # fmt: skip

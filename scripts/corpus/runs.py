@@ -60,7 +60,7 @@ VENVS = {
                            *OTEL),
              ("opentelemetry-instrumentation-openai", "opentelemetry-instrumentation-anthropic",
               "opentelemetry-semantic-conventions-ai", "openai", "anthropic", *_CORE)),
-        Venv("google-genai", ("google-genai", "opentelemetry-instrumentation-google-genai", *OTEL),
+        Venv("google-genai", ("google-genai<3", "opentelemetry-instrumentation-google-genai", *OTEL),
              ("google-genai", "opentelemetry-instrumentation-google-genai",
               "opentelemetry-util-genai", *_CORE)),
         Venv("litellm", ("litellm", *OTEL), ("litellm", "openai", *_CORE)),
@@ -162,7 +162,11 @@ RUNS: tuple[Run, ...] = (
         ("gemini",), (GOOGLE_GENAI,),
         {**LATEST, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
     Run("vercel-ai", "node",
-        "Vercel AI SDK generateText (tool call) and streamText, experimental_telemetry on",
-        ("vercel",)),
+        "Vercel AI SDK generateText (tool call) and streamText, experimental_telemetry on, "
+        "@ai-sdk/otel OpenTelemetry({usage: true}) registered",
+        ("vercel",), (), {"CORPUS_VERCEL_TELEMETRY": "semconv"}),
+    Run("vercel-ai-legacy", "node",
+        "the same with @ai-sdk/otel LegacyOpenTelemetry (the ai.* spans)",
+        ("vercel",), (), {"CORPUS_VERCEL_TELEMETRY": "legacy"}),
 )  # fmt: skip
 RUNS_BY_NAME = {run.name: run for run in RUNS}

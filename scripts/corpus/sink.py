@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from corpus.fakes import read_body
+
 SIGNALS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 ROOT_KEYS = {"traces": "resourceSpans", "logs": "resourceLogs", "metrics": "resourceMetrics"}
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId"})
@@ -70,8 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length)
+        body = read_body(self)
         encoding = (self.headers.get("content-encoding") or "").lower()
         if encoding == "gzip":
             body = gzip.decompress(body)
