@@ -478,9 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         child.run(runs.RUNS_BY_NAME[args.run_child])
         return 0
     if args.runs or args.setup:
-        from corpus import record
+        from corpus import record as recorder
 
-        return record.main(args.only, setup_only=args.setup and not args.runs)
+        return recorder.main(args.only, setup_only=args.setup and not args.runs)
     if args.child:
         run_child(BY_NAME[args.child], args.base_url, args.output)
         return 0

@@ -25,24 +25,28 @@ GEMINI = "gemini-2.5-flash"
 SYSTEM = "You are a weather assistant."
 QUESTION = "What is the weather in Paris?"
 TOOL_RESULT = {"city": "Paris", "temperature_c": 18, "sky": "cloudy"}
-WEATHER_TOOL = {
+WEATHER_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "get_weather",
         "description": "Current weather for a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
+        "parameters": WEATHER_PARAMETERS,
     },
 }
 
 
 def base(provider: str) -> str:
     root = os.environ["CORPUS_FAKE_BASE"]
-    return {"openai": f"{root}/openai/v1", "anthropic": f"{root}/anthropic",
-            "gemini": f"{root}/gemini"}[provider]  # fmt: skip
+    return {
+        "openai": f"{root}/openai/v1",
+        "anthropic": f"{root}/anthropic",
+        "gemini": f"{root}/gemini",
+    }[provider]
 
 
 def get_weather(city: str) -> str:
@@ -97,8 +101,11 @@ def shutdown_globals() -> None:
     """Flush and shut down whatever providers a framework registered itself."""
     from opentelemetry import _logs, metrics, trace
 
-    for provider in (trace.get_tracer_provider(), metrics.get_meter_provider(),
-                     _logs.get_logger_provider()):  # fmt: skip
+    for provider in (
+        trace.get_tracer_provider(),
+        metrics.get_meter_provider(),
+        _logs.get_logger_provider(),
+    ):
         for method in ("force_flush", "shutdown"):
             call = getattr(provider, method, None)
             if call is not None:
@@ -126,31 +133,46 @@ def scenario_openai(client: Any = None) -> None:
             {"role": "user", "content": QUESTION},
         ]
         first = client.chat.completions.create(
-            model=CHAT_MODEL, messages=messages, tools=[WEATHER_TOOL], temperature=0.2,
+            model=CHAT_MODEL,
+            messages=messages,
+            tools=[WEATHER_TOOL],
+            temperature=0.2,
             max_tokens=200,
-        )  # fmt: skip
+        )
         reply = first.choices[0].message
         call = (reply.tool_calls or [])[0]
         messages.append(reply.model_dump(exclude_none=True))
-        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(TOOL_RESULT)})
+        messages.append(
+            {"role": "tool", "tool_call_id": call.id, "content": json.dumps(TOOL_RESULT)}
+        )
         client.chat.completions.create(
-            model=CHAT_MODEL, messages=messages, tools=[WEATHER_TOOL], temperature=0.2,
+            model=CHAT_MODEL,
+            messages=messages,
+            tools=[WEATHER_TOOL],
+            temperature=0.2,
             max_tokens=200,
-        )  # fmt: skip
+        )
         client.chat.completions.create(
-            model=REASONING_MODEL, reasoning_effort="low",
+            model=REASONING_MODEL,
+            reasoning_effort="low",
             messages=[{"role": "user", "content": "Is 17 prime?"}],
-        )  # fmt: skip
+        )
         for include_usage in (True, False):
-            extra: dict[str, Any] = {"stream_options": {"include_usage": True}} if include_usage else {}
+            extra: dict[str, Any] = (
+                {"stream_options": {"include_usage": True}} if include_usage else {}
+            )
             stream = client.chat.completions.create(
-                model=CHAT_MODEL, stream=True,
-                messages=[{"role": "user", "content": "Do I need an umbrella?"}], **extra,
-            )  # fmt: skip
+                model=CHAT_MODEL,
+                stream=True,
+                messages=[{"role": "user", "content": "Do I need an umbrella?"}],
+                **extra,
+            )
             text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
             if not text:
                 raise RuntimeError("the streamed completion was empty")
-        client.embeddings.create(model=EMBEDDING_MODEL, input=["weather in Paris", "umbrella advice"])
+        client.embeddings.create(
+            model=EMBEDDING_MODEL, input=["weather in Paris", "umbrella advice"]
+        )
         for status in (429, 500):
             try:
                 client.chat.completions.create(
@@ -168,7 +190,7 @@ def scenario_openai(client: Any = None) -> None:
 CLAUDE_TOOL = {
     "name": "get_weather",
     "description": "Current weather for a city.",
-    "input_schema": WEATHER_TOOL["function"]["parameters"],  # type: ignore[index]
+    "input_schema": WEATHER_PARAMETERS,
 }
 
 
@@ -182,22 +204,44 @@ def scenario_anthropic() -> None:
         system = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
         messages: list[dict[str, Any]] = [{"role": "user", "content": QUESTION}]
         first = client.messages.create(
-            model=CLAUDE, max_tokens=200, system=system, messages=messages, tools=[CLAUDE_TOOL],
-        )  # fmt: skip
+            model=CLAUDE,
+            max_tokens=200,
+            system=system,
+            messages=messages,
+            tools=[CLAUDE_TOOL],
+        )
         use = next(block for block in first.content if block.type == "tool_use")
         messages.append({"role": "assistant", "content": [b.model_dump() for b in first.content]})
-        messages.append({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": use.id, "content": json.dumps(TOOL_RESULT)}]})  # fmt: skip
+        messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": use.id,
+                        "content": json.dumps(TOOL_RESULT),
+                    }
+                ],
+            }
+        )
         client.messages.create(
-            model=CLAUDE, max_tokens=200, system=system, messages=messages, tools=[CLAUDE_TOOL],
-        )  # fmt: skip
+            model=CLAUDE,
+            max_tokens=200,
+            system=system,
+            messages=messages,
+            tools=[CLAUDE_TOOL],
+        )
         client.messages.create(
-            model=CLAUDE, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
+            model=CLAUDE,
+            max_tokens=2048,
+            thinking={"type": "enabled", "budget_tokens": 1024},
             messages=[{"role": "user", "content": "Is 17 prime?"}],
-        )  # fmt: skip
+        )
         umbrella = [{"role": "user", "content": "Do I need an umbrella?"}]
         text = ""
-        for event in client.messages.create(model=CLAUDE, max_tokens=100, messages=umbrella, stream=True):
+        for event in client.messages.create(
+            model=CLAUDE, max_tokens=100, messages=umbrella, stream=True
+        ):
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 text += event.delta.text
         if not text:
@@ -208,7 +252,9 @@ def scenario_anthropic() -> None:
         for status in (529, 429):
             try:
                 client.messages.create(
-                    model=CLAUDE, max_tokens=50, messages=[{"role": "user", "content": f"Hi [{status}]"}]
+                    model=CLAUDE,
+                    max_tokens=50,
+                    messages=[{"role": "user", "content": f"Hi [{status}]"}],
                 )
             except anthropic.APIStatusError as exc:
                 if exc.status_code != status:
@@ -225,15 +271,25 @@ def scenario_gemini() -> None:
     from google import genai
     from google.genai import errors, types
 
-    client = genai.Client(api_key="corpus-fake",
-                          http_options=types.HttpOptions(base_url=base("gemini")))  # fmt: skip
-    tool = types.Tool(function_declarations=[types.FunctionDeclaration(
-        name="get_weather", description="Current weather for a city.",
-        parameters_json_schema=WEATHER_TOOL["function"]["parameters"])])  # type: ignore[index]  # fmt: skip
+    client = genai.Client(
+        api_key="corpus-fake", http_options=types.HttpOptions(base_url=base("gemini"))
+    )
+    tool = types.Tool(
+        function_declarations=[
+            types.FunctionDeclaration(
+                name="get_weather",
+                description="Current weather for a city.",
+                parameters_json_schema=WEATHER_PARAMETERS,
+            )
+        ]
+    )
     config = types.GenerateContentConfig(
-        tools=[tool], system_instruction=SYSTEM, temperature=0.2, max_output_tokens=200,
+        tools=[tool],
+        system_instruction=SYSTEM,
+        temperature=0.2,
+        max_output_tokens=200,
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-    )  # fmt: skip
+    )
     with app_tracer().start_as_current_span("weather-assistant-gemini"):
         contents: list[Any] = [types.Content(role="user", parts=[types.Part(text=QUESTION)])]
         first = client.models.generate_content(model=GEMINI, contents=contents, config=config)
@@ -241,13 +297,19 @@ def scenario_gemini() -> None:
         if call is None:
             raise RuntimeError("no function call")
         contents.append(first.candidates[0].content)
-        contents.append(types.Content(role="user", parts=[types.Part.from_function_response(
-            name="get_weather", response=TOOL_RESULT)]))  # fmt: skip
+        contents.append(
+            types.Content(
+                role="user",
+                parts=[types.Part.from_function_response(name="get_weather", response=TOOL_RESULT)],
+            )
+        )
         client.models.generate_content(model=GEMINI, contents=contents, config=config)
         text = "".join(
-            chunk.text or "" for chunk in client.models.generate_content_stream(
-                model=GEMINI, contents="Do I need an umbrella?")
-        )  # fmt: skip
+            chunk.text or ""
+            for chunk in client.models.generate_content_stream(
+                model=GEMINI, contents="Do I need an umbrella?"
+            )
+        )
         if not text:
             raise RuntimeError("the streamed answer was empty")
         try:
@@ -269,24 +331,45 @@ def scenario_litellm() -> None:
     model = f"openai/{CHAT_MODEL}"
     with app_tracer().start_as_current_span("weather-assistant"):
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}]  # fmt: skip
-        first = litellm.completion(model=model, messages=messages, tools=[WEATHER_TOOL],
-                                   temperature=0.2, max_tokens=200, **common)  # fmt: skip
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": QUESTION},
+        ]
+        first = litellm.completion(
+            model=model,
+            messages=messages,
+            tools=[WEATHER_TOOL],
+            temperature=0.2,
+            max_tokens=200,
+            **common,
+        )
         reply = first.choices[0].message
         call = reply.tool_calls[0]
         messages.append(reply.model_dump(exclude_none=True))
-        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(TOOL_RESULT)})
-        litellm.completion(model=model, messages=messages, tools=[WEATHER_TOOL], temperature=0.2,
-                           max_tokens=200, **common)  # fmt: skip
-        stream = litellm.completion(model=model, stream=True,
-                                    stream_options={"include_usage": True},
-                                    messages=[{"role": "user", "content": "Do I need an umbrella?"}],
-                                    **common)  # fmt: skip
+        messages.append(
+            {"role": "tool", "tool_call_id": call.id, "content": json.dumps(TOOL_RESULT)}
+        )
+        litellm.completion(
+            model=model,
+            messages=messages,
+            tools=[WEATHER_TOOL],
+            temperature=0.2,
+            max_tokens=200,
+            **common,
+        )
+        stream = litellm.completion(
+            model=model,
+            stream=True,
+            stream_options={"include_usage": True},
+            messages=[{"role": "user", "content": "Do I need an umbrella?"}],
+            **common,
+        )
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         if not text:
             raise RuntimeError("the streamed completion was empty")
         try:
-            litellm.completion(model=model, messages=[{"role": "user", "content": "Hi [429]"}], **common)
+            litellm.completion(
+                model=model, messages=[{"role": "user", "content": "Hi [429]"}], **common
+            )
         except litellm.RateLimitError:
             pass
     import time
@@ -301,8 +384,15 @@ def scenario_langchain() -> None:
     from langchain_openai import ChatOpenAI
 
     weather = tool(get_weather)
-    chat = ChatOpenAI(model=CHAT_MODEL, base_url=base("openai"), api_key=OPENAI_KEY,  # type: ignore[arg-type]
-                      max_retries=0, temperature=0.2, max_tokens=200, stream_usage=True)  # fmt: skip
+    chat = ChatOpenAI(
+        model=CHAT_MODEL,
+        base_url=base("openai"),
+        api_key=OPENAI_KEY,
+        max_retries=0,
+        temperature=0.2,
+        max_tokens=200,
+        stream_usage=True,
+    )
     with app_tracer().start_as_current_span("weather-assistant"):
         messages: list[Any] = [SystemMessage(SYSTEM), HumanMessage(QUESTION)]
         reply = chat.bind_tools([weather]).invoke(messages)
@@ -330,10 +420,15 @@ def scenario_pydantic_ai() -> None:
 
     logfire.configure(send_to_logfire=False, service_name="corpus-pydantic-ai", console=False)
     logfire.instrument_pydantic_ai()
-    model = OpenAIChatModel(CHAT_MODEL, provider=OpenAIProvider(base_url=base("openai"),
-                                                                api_key=OPENAI_KEY))  # fmt: skip
-    agent = Agent(model, system_prompt=SYSTEM, tools=[get_weather],
-                  model_settings={"temperature": 0.2, "max_tokens": 200})  # fmt: skip
+    model = OpenAIChatModel(
+        CHAT_MODEL, provider=OpenAIProvider(base_url=base("openai"), api_key=OPENAI_KEY)
+    )
+    agent = Agent(
+        model,
+        system_prompt=SYSTEM,
+        tools=[get_weather],
+        model_settings={"temperature": 0.2, "max_tokens": 200},
+    )
     with app_tracer().start_as_current_span("weather-assistant"):
         agent.run_sync(QUESTION)
 
@@ -354,8 +449,11 @@ def scenario_pydantic_ai() -> None:
 def scenario_openlit() -> None:
     import openlit
 
-    openlit.init(otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
-                 application_name="corpus-openlit", environment="corpus")  # fmt: skip
+    openlit.init(
+        otlp_endpoint=os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        application_name="corpus-openlit",
+        environment="corpus",
+    )
     scenario_openai()
     scenario_anthropic()
 
@@ -378,7 +476,7 @@ def run(spec: Run) -> None:
     shutdown = setup_sdk(f"corpus-{spec.name}") if own_sdk else shutdown_globals
     for target in spec.instrumentors:
         module, _, name = target.partition(":")
-        getattr(importlib.import_module(module), name)().instrument()
+        getattr(importlib.import_module(module), name)(**spec.options).instrument()
     try:
         for scenario in spec.scenarios:
             SCENARIOS[scenario]()

@@ -82,11 +82,16 @@ def _openai_answer(body: Mapping[str, Any]) -> tuple[dict[str, Any], str, dict[s
     """The message, finish reason and usage for a non-streamed chat completion."""
     messages = body.get("messages") or []
     model = str(body.get("model"))
+    message: dict[str, Any]
     if model.startswith("o"):
         message = {"role": "assistant", "content": "Yes: 17 is prime.", "refusal": None}
         return message, "stop", openai_usage(40, 0, 90, reasoning=64)
     if messages and messages[-1].get("role") == "tool":
-        message = {"role": "assistant", "content": "It is 18 °C and cloudy in Paris.", "refusal": None}
+        message = {
+            "role": "assistant",
+            "content": "It is 18 °C and cloudy in Paris.",
+            "refusal": None,
+        }
         return message, "stop", openai_usage(1290, 1152, 12)
     if body.get("tools"):
         call = {
@@ -130,8 +135,14 @@ def openai_stream(body: Mapping[str, Any], ident: str, model: str) -> Iterator[d
 def openai_error(status: int) -> dict[str, Any]:
     kinds = {429: ("rate_limit_exceeded", "requests"), 500: ("server_error", "server_error")}
     code, kind = kinds.get(status, ("server_error", "server_error"))
-    return {"error": {"message": f"corpus fake error {status}", "type": kind, "param": None,
-                      "code": code}}  # fmt: skip
+    return {
+        "error": {
+            "message": f"corpus fake error {status}",
+            "type": kind,
+            "param": None,
+            "code": code,
+        }
+    }
 
 
 # -- Anthropic --------------------------------------------------------------------------------
@@ -150,7 +161,10 @@ def anthropic_usage(
         "input_tokens": fresh,
         "cache_creation_input_tokens": write_5m + write_1h,
         "cache_read_input_tokens": read,
-        "cache_creation": {"ephemeral_5m_input_tokens": write_5m, "ephemeral_1h_input_tokens": write_1h},
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": write_5m,
+            "ephemeral_1h_input_tokens": write_1h,
+        },
         "output_tokens": output,
         "service_tier": "standard",
     }
@@ -170,12 +184,16 @@ def _has_tool_result(messages: list[Any]) -> bool:
 
 def _anthropic_answer(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
     messages = body.get("messages") or []
+    content: list[dict[str, Any]]
     if body.get("thinking"):
         content = [
-            {"type": "thinking", "thinking": "17 has no divisor but 1 and itself.",
-             "signature": "c2lnLWNvcnB1cw=="},
+            {
+                "type": "thinking",
+                "thinking": "17 has no divisor but 1 and itself.",
+                "signature": "c2lnLWNvcnB1cw==",
+            },
             {"type": "text", "text": "Yes: 17 is prime."},
-        ]  # fmt: skip
+        ]
         return content, "end_turn", anthropic_usage(35, 120, thinking=80)
     if _has_tool_result(messages):
         content = [{"type": "text", "text": "It is 18 °C and cloudy in Paris."}]
@@ -183,9 +201,13 @@ def _anthropic_answer(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], st
     if body.get("tools"):
         content = [
             {"type": "text", "text": "Let me check."},
-            {"type": "tool_use", "id": "toolu_corpus_weather", "name": "get_weather",
-             "input": {"city": "Paris"}},
-        ]  # fmt: skip
+            {
+                "type": "tool_use",
+                "id": "toolu_corpus_weather",
+                "name": "get_weather",
+                "input": {"city": "Paris"},
+            },
+        ]
         return content, "tool_use", anthropic_usage(30, 22, write_5m=1200, write_1h=300)
     return [{"type": "text", "text": "Hello!"}], "end_turn", anthropic_usage(12, 3)
 
@@ -195,29 +217,60 @@ ANTHROPIC_STREAM_USAGE = anthropic_usage(12, 9, read=1500)
 
 def anthropic_stream(ident: str, model: str) -> Iterator[tuple[str, dict[str, Any]]]:
     start_usage = {**ANTHROPIC_STREAM_USAGE, "output_tokens": 1}
-    message = {"id": ident, "type": "message", "role": "assistant", "model": model,
-               "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}  # fmt: skip
+    message: dict[str, Any] = {
+        "id": ident,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": start_usage,
+    }
     yield "message_start", {"type": "message_start", "message": message}
-    yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                  "content_block": {"type": "text", "text": ""}}  # fmt: skip
+    yield (
+        "content_block_start",
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    )
     yield "ping", {"type": "ping"}
     for piece in ("Bring ", "an ", "umbrella."):
-        yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                      "delta": {"type": "text_delta", "text": piece}}  # fmt: skip
+        yield (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": piece},
+            },
+        )
     yield "content_block_stop", {"type": "content_block_stop", "index": 0}
     # The API's message_delta usage is cumulative: it repeats the input counts.
-    delta_usage = {k: ANTHROPIC_STREAM_USAGE[k] for k in (
-        "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")}  # fmt: skip
-    yield "message_delta", {"type": "message_delta",
-                            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                            "usage": delta_usage}  # fmt: skip
+    delta_usage = {
+        k: ANTHROPIC_STREAM_USAGE[k]
+        for k in (
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "output_tokens",
+        )
+    }
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": delta_usage,
+        },
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
 def anthropic_error(status: int) -> dict[str, Any]:
     kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": f"corpus fake error {status}"},
-            "request_id": "req_corpus_error"}  # fmt: skip
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": f"corpus fake error {status}"},
+        "request_id": "req_corpus_error",
+    }
 
 
 # -- Gemini -----------------------------------------------------------------------------------
@@ -254,15 +307,17 @@ def _gemini_answer(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[
 GEMINI_STREAM_USAGE = gemini_usage(30, 0, 6, thoughts=20)
 
 
-def gemini_response(parts: list[dict[str, Any]], usage: dict[str, Any], model: str,
-                    ident: str) -> dict[str, Any]:  # fmt: skip
+def gemini_response(
+    parts: list[dict[str, Any]], usage: dict[str, Any], model: str, ident: str
+) -> dict[str, Any]:
     return {
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
-                        "index": 0}],
+        "candidates": [
+            {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
+        ],
         "usageMetadata": usage,
         "modelVersion": model,
         "responseId": ident,
-    }  # fmt: skip
+    }
 
 
 def gemini_error(status: int) -> dict[str, Any]:
@@ -276,7 +331,7 @@ def gemini_error(status: int) -> dict[str, Any]:
 def read_body(handler: BaseHTTPRequestHandler) -> bytes:
     """The request body, with a content-length or chunked (as node's http client sends it)."""
     if "chunked" in (handler.headers.get("transfer-encoding") or "").lower():
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -286,6 +341,7 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
             parts.append(handler.rfile.read(size))
             handler.rfile.readline()
     return handler.rfile.read(int(handler.headers.get("content-length") or 0))
+
 
 _GEMINI_PATH = re.compile(r"/gemini/[^/]+/models/([^:/]+):(generateContent|streamGenerateContent)")
 
@@ -318,8 +374,13 @@ class _Handler(BaseHTTPRequestHandler):
         model = OPENAI_MODELS.get(requested, requested)
         stream = bool(body.get("stream"))
         endpoint = "embeddings" if path.endswith("/embeddings") else "chat.completions"
-        record = {"provider": "openai", "endpoint": endpoint, "model_requested": requested,
-                  "stream": stream, "status": status}  # fmt: skip
+        record = {
+            "provider": "openai",
+            "endpoint": endpoint,
+            "model_requested": requested,
+            "stream": stream,
+            "status": status,
+        }
         if status != 200:
             truth.add(**record, model_returned=None, response_id=None, usage=None)
             self._json(openai_error(status), status)
@@ -340,28 +401,42 @@ class _Handler(BaseHTTPRequestHandler):
             return
         message, finish, usage = _openai_answer(body)
         truth.add(**record, model_returned=model, response_id=ident, usage=usage)
-        self._json({
-            "id": ident, "object": "chat.completion", "created": CREATED, "model": model,
-            "system_fingerprint": "fp_corpus01", "service_tier": "default",
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-            "usage": usage,
-        })  # fmt: skip
+        self._json(
+            {
+                "id": ident,
+                "object": "chat.completion",
+                "created": CREATED,
+                "model": model,
+                "system_fingerprint": "fp_corpus01",
+                "service_tier": "default",
+                "choices": [
+                    {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                ],
+                "usage": usage,
+            }
+        )
 
     # Anthropic
     def _anthropic(self, body: dict[str, Any], status: int, truth: Truth) -> None:
         requested = str(body.get("model"))
         model = ANTHROPIC_MODELS.get(requested, requested)
         stream = bool(body.get("stream"))
-        record = {"provider": "anthropic", "endpoint": "messages", "model_requested": requested,
-                  "stream": stream, "status": status}  # fmt: skip
+        record = {
+            "provider": "anthropic",
+            "endpoint": "messages",
+            "model_requested": requested,
+            "stream": stream,
+            "status": status,
+        }
         if status != 200:
             truth.add(**record, model_returned=None, response_id=None, usage=None)
             self._json(anthropic_error(status), status)
             return
         ident = truth.next_id("msg_corpus_")
         if stream:
-            truth.add(**record, model_returned=model, response_id=ident,
-                      usage=ANTHROPIC_STREAM_USAGE)  # fmt: skip
+            truth.add(
+                **record, model_returned=model, response_id=ident, usage=ANTHROPIC_STREAM_USAGE
+            )
             self._sse(
                 f"event: {name}\ndata: {json.dumps(data)}".encode()
                 for name, data in anthropic_stream(ident, model)
@@ -369,17 +444,32 @@ class _Handler(BaseHTTPRequestHandler):
             return
         content, stop, usage = _anthropic_answer(body)
         truth.add(**record, model_returned=model, response_id=ident, usage=usage)
-        self._json({"id": ident, "type": "message", "role": "assistant", "model": model,
-                    "content": content, "stop_reason": stop, "stop_sequence": None,
-                    "usage": usage})  # fmt: skip
+        self._json(
+            {
+                "id": ident,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": usage,
+            }
+        )
 
     # Gemini
-    def _gemini(self, requested: str, stream: bool, body: dict[str, Any], status: int,
-                truth: Truth) -> None:  # fmt: skip
+    def _gemini(
+        self, requested: str, stream: bool, body: dict[str, Any], status: int, truth: Truth
+    ) -> None:
         model = GEMINI_MODELS.get(requested, requested)
         endpoint = "streamGenerateContent" if stream else "generateContent"
-        record = {"provider": "gemini", "endpoint": endpoint, "model_requested": requested,
-                  "stream": stream, "status": status}  # fmt: skip
+        record = {
+            "provider": "gemini",
+            "endpoint": endpoint,
+            "model_requested": requested,
+            "stream": stream,
+            "status": status,
+        }
         if status != 200:
             truth.add(**record, model_returned=None, response_id=None, usage=None)
             self._json(gemini_error(status), status)
@@ -390,8 +480,9 @@ class _Handler(BaseHTTPRequestHandler):
             partial = {"promptTokenCount": 30, "totalTokenCount": 30}
             pieces = ["Bring ", "an ", "umbrella."]
             chunks = [
-                gemini_response([{"text": piece}], GEMINI_STREAM_USAGE if i == 2 else partial,
-                                model, ident)  # fmt: skip
+                gemini_response(
+                    [{"text": piece}], GEMINI_STREAM_USAGE if i == 2 else partial, model, ident
+                )
                 for i, piece in enumerate(pieces)
             ]
             for item in chunks[:-1]:
@@ -426,8 +517,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def _embeddings(body: Mapping[str, Any], count: int, model: str,
-                usage: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _embeddings(
+    body: Mapping[str, Any], count: int, model: str, usage: dict[str, Any]
+) -> dict[str, Any]:
     import base64
     import struct
 
@@ -435,9 +527,12 @@ def _embeddings(body: Mapping[str, Any], count: int, model: str,
     encoded: Any = vector
     if body.get("encoding_format") == "base64":
         encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-    return {"object": "list", "model": model, "usage": usage,
-            "data": [{"object": "embedding", "index": i, "embedding": encoded}
-                     for i in range(count)]}  # fmt: skip
+    return {
+        "object": "list",
+        "model": model,
+        "usage": usage,
+        "data": [{"object": "embedding", "index": i, "embedding": encoded} for i in range(count)],
+    }
 
 
 class FakeServer(ThreadingHTTPServer):

@@ -19,13 +19,32 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 REPO = SCRIPTS.parent
 RUNS_DIR = REPO / "tests" / "data" / "corpus" / "runs"
 VERCEL = SCRIPTS / "corpus_vercel"
-VERCEL_PACKAGES = ("ai", "@ai-sdk/openai", "@ai-sdk/otel", "zod", "@opentelemetry/sdk-node",
-                   "@opentelemetry/api", "@opentelemetry/exporter-trace-otlp-http",
-                   "@opentelemetry/exporter-logs-otlp-http",
-                   "@opentelemetry/exporter-metrics-otlp-http")  # fmt: skip
+VERCEL_PACKAGES = (
+    "ai",
+    "@ai-sdk/openai",
+    "@ai-sdk/otel",
+    "zod",
+    "@opentelemetry/sdk-node",
+    "@opentelemetry/api",
+    "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/exporter-logs-otlp-http",
+    "@opentelemetry/exporter-metrics-otlp-http",
+)
 # Settings from the shell that would change what a library records.
-_ENV_PREFIXES = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "OPENAI_", "ANTHROPIC_", "GOOGLE_",
-                 "GEMINI_", "LITELLM_", "LOGFIRE_", "OPENLIT_", "LANGCHAIN_", "LANGSMITH_")  # fmt: skip
+_ENV_PREFIXES = (
+    "OTEL_",
+    "TRACELOOP_",
+    "OPENINFERENCE_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "GOOGLE_",
+    "GEMINI_",
+    "LITELLM_",
+    "LOGFIRE_",
+    "OPENLIT_",
+    "LANGCHAIN_",
+    "LANGSMITH_",
+)
 
 
 def setup_venv(venv: Venv) -> None:
@@ -33,16 +52,20 @@ def setup_venv(venv: Venv) -> None:
         return
     print(f"creating {venv.path} ...", flush=True)
     subprocess.run([venv.python, "-m", "venv", str(venv.path)], check=True)
-    subprocess.run([str(venv.interpreter), "-m", "pip", "install", "-q", *venv.requirements],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [str(venv.interpreter), "-m", "pip", "install", "-q", *venv.requirements], check=True
+    )
 
 
 def versions(run: Run) -> str:
     if run.venv == "node":
-        lines = [f"node {subprocess.run(['node', '--version'], capture_output=True, text=True, check=True).stdout.strip()}"]
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+        lines = [f"node {node.stdout.strip()}"]
         for name in VERCEL_PACKAGES:
             manifest = VERCEL / "node_modules" / name / "package.json"
-            version = json.loads(manifest.read_text())["version"] if manifest.exists() else "(missing)"
+            version = (
+                json.loads(manifest.read_text())["version"] if manifest.exists() else "(missing)"
+            )
             lines.append(f"{name} {version}")
         return "\n".join(lines) + "\n"
     venv = VENVS[run.venv]
@@ -53,8 +76,12 @@ def versions(run: Run) -> str:
         "    try: print(name, metadata.version(name))\n"
         "    except metadata.PackageNotFoundError: print(name, '(not installed)')\n"
     )
-    done = subprocess.run([str(venv.interpreter), "-c", code, *venv.versioned],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [str(venv.interpreter), "-c", code, *venv.versioned],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -79,9 +106,13 @@ def normalized(call: dict[str, Any]) -> dict[str, int]:
         return {
             "input_tokens": prompt,
             "output_tokens": usage.get("completion_tokens", 0),
-            "cache_read_input_tokens": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
+            "cache_read_input_tokens": (usage.get("prompt_tokens_details") or {}).get(
+                "cached_tokens", 0
+            ),
             "cache_creation_input_tokens": 0,
-            "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get("reasoning_tokens", 0),
+            "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get(
+                "reasoning_tokens", 0
+            ),
         }
     if call["provider"] == "anthropic":
         read = usage.get("cache_read_input_tokens") or 0
@@ -91,7 +122,9 @@ def normalized(call: dict[str, Any]) -> dict[str, int]:
             "output_tokens": usage.get("output_tokens", 0),
             "cache_read_input_tokens": read,
             "cache_creation_input_tokens": write,
-            "reasoning_tokens": (usage.get("output_tokens_details") or {}).get("thinking_tokens", 0),
+            "reasoning_tokens": (usage.get("output_tokens_details") or {}).get(
+                "thinking_tokens", 0
+            ),
         }
     thoughts = usage.get("thoughtsTokenCount", 0)
     return {  # gemini: thoughts are billed as output, candidatesTokenCount leaves them out
@@ -106,11 +139,21 @@ def normalized(call: dict[str, Any]) -> dict[str, int]:
 def truth_document(run: Run, calls: list[dict[str, Any]]) -> dict[str, Any]:
     totals: dict[str, dict[str, Any]] = {}
     for call in calls:
-        model = totals.setdefault(call["model_requested"], {
-            "provider": call["provider"], "calls": 0, "errors": 0, "streamed": 0,
-            "input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0,
-            "cache_creation_input_tokens": 0, "reasoning_tokens": 0, "usage_as_sent": {},
-        })  # fmt: skip
+        model = totals.setdefault(
+            call["model_requested"],
+            {
+                "provider": call["provider"],
+                "calls": 0,
+                "errors": 0,
+                "streamed": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "cache_creation_input_tokens": 0,
+                "reasoning_tokens": 0,
+                "usage_as_sent": {},
+            },
+        )
         model["calls"] += 1
         model["errors"] += call["status"] != 200
         model["streamed"] += bool(call["stream"])
@@ -132,8 +175,12 @@ def truth_document(run: Run, calls: list[dict[str, Any]]) -> dict[str, Any]:
 def _child_command(run: Run) -> list[str]:
     if run.venv == "node":
         return ["node", str(VERCEL / "record.mjs")]
-    return [str(VENVS[run.venv].interpreter), str(SCRIPTS / "build_corpus.py"), "--run-child",
-            run.name]  # fmt: skip
+    return [
+        str(VENVS[run.venv].interpreter),
+        str(SCRIPTS / "build_corpus.py"),
+        "--run-child",
+        run.name,
+    ]
 
 
 def record_run(run: Run, fake_base: str, sink_endpoint: str) -> dict[str, Any]:
@@ -150,28 +197,36 @@ def record_run(run: Run, fake_base: str, sink_endpoint: str) -> dict[str, Any]:
         "OPENLIT_DISABLE_TELEMETRY": "true",
         **run.env,
     }
-    done = subprocess.run(_child_command(run), env=env, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(_child_command(run), env=env, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"{run.name}: the child failed\n{done.stderr[-4000:]}")
     return {"stderr": done.stderr}
 
 
-def write_run(run: Run, received: dict[str, list[dict[str, Any]]], calls: list[dict[str, Any]],
-              version_text: str) -> Path:  # fmt: skip
+def write_run(
+    run: Run,
+    received: dict[str, list[dict[str, Any]]],
+    calls: list[dict[str, Any]],
+    version_text: str,
+) -> Path:
     folder = RUNS_DIR / run.name
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for signal in ROOT_KEYS:
         if received[signal]:
-            lines = (json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-                     for item in received[signal])  # fmt: skip
+            lines = (
+                json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                for item in received[signal]
+            )
             (folder / f"{signal}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     document = truth_document(run, calls)
-    (folder / "truth.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")  # fmt: skip
-    header = f"# Versions that recorded this run (scripts/build_corpus.py --runs --only {run.name}).\n"
+    (folder / "truth.json").write_text(
+        json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    header = (
+        f"# Versions that recorded this run (scripts/build_corpus.py --runs --only {run.name}).\n"
+    )
     (folder / "versions.txt").write_text(header + version_text, encoding="utf-8")
     return folder
 

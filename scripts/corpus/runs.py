@@ -33,46 +33,118 @@ class Venv:
         return self.path / "bin" / "python"
 
 
-_CORE = ("opentelemetry-api", "opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http",
-         "opentelemetry-instrumentation", "opentelemetry-semantic-conventions")  # fmt: skip
+_CORE = (
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-proto-http",
+    "opentelemetry-instrumentation",
+    "opentelemetry-semantic-conventions",
+)
 
 VENVS = {
     venv.name: venv
     for venv in (
         # openai-v2 2.4b0 imports opentelemetry.util.genai.instruments, which util-genai 1.2b0
         # removed, yet asks only for >=0.4b0: pip picks 1.3b0 and the import fails.
-        Venv("ov2-2.4b0", ("opentelemetry-instrumentation-openai-v2==2.4b0",
-                           "opentelemetry-util-genai==1.1b0", "openai<3", *OTEL),
-             ("opentelemetry-instrumentation-openai-v2", "opentelemetry-util-genai", "openai",
-              *_CORE)),
+        Venv(
+            "ov2-2.4b0",
+            (
+                "opentelemetry-instrumentation-openai-v2==2.4b0",
+                "opentelemetry-util-genai==1.1b0",
+                "openai<3",
+                *OTEL,
+            ),
+            (
+                "opentelemetry-instrumentation-openai-v2",
+                "opentelemetry-util-genai",
+                "openai",
+                *_CORE,
+            ),
+        ),
         # 2.3b0 calls wrapt.wrap_function_wrapper(module=...), which wrapt 2 renamed.
-        Venv("ov2-2.3b0", ("opentelemetry-instrumentation-openai-v2==2.3b0", "wrapt<2",
-                           "openai<3", *OTEL),
-             ("opentelemetry-instrumentation-openai-v2", "wrapt", "openai", *_CORE)),
-        Venv("openinference", ("openinference-instrumentation-openai",
-                               "openinference-instrumentation-anthropic", "openai", "anthropic",
-                               *OTEL),
-             ("openinference-instrumentation-openai", "openinference-instrumentation-anthropic",
-              "openinference-instrumentation", "openinference-semantic-conventions", "openai",
-              "anthropic", *_CORE)),
-        Venv("traceloop", ("opentelemetry-instrumentation-openai",
-                           "opentelemetry-instrumentation-anthropic", "openai", "anthropic",
-                           *OTEL),
-             ("opentelemetry-instrumentation-openai", "opentelemetry-instrumentation-anthropic",
-              "opentelemetry-semantic-conventions-ai", "openai", "anthropic", *_CORE)),
-        Venv("google-genai", ("google-genai<3", "opentelemetry-instrumentation-google-genai", *OTEL),
-             ("google-genai", "opentelemetry-instrumentation-google-genai",
-              "opentelemetry-util-genai", *_CORE)),
+        Venv(
+            "ov2-2.3b0",
+            ("opentelemetry-instrumentation-openai-v2==2.3b0", "wrapt<2", "openai<3", *OTEL),
+            ("opentelemetry-instrumentation-openai-v2", "wrapt", "openai", *_CORE),
+        ),
+        Venv(
+            "openinference",
+            (
+                "openinference-instrumentation-openai",
+                "openinference-instrumentation-anthropic",
+                "openai",
+                "anthropic",
+                *OTEL,
+            ),
+            (
+                "openinference-instrumentation-openai",
+                "openinference-instrumentation-anthropic",
+                "openinference-instrumentation",
+                "openinference-semantic-conventions",
+                "openai",
+                "anthropic",
+                *_CORE,
+            ),
+        ),
+        Venv(
+            "traceloop",
+            (
+                "opentelemetry-instrumentation-openai",
+                "opentelemetry-instrumentation-anthropic",
+                "openai",
+                "anthropic",
+                *OTEL,
+            ),
+            (
+                "opentelemetry-instrumentation-openai",
+                "opentelemetry-instrumentation-anthropic",
+                "opentelemetry-semantic-conventions-ai",
+                "openai",
+                "anthropic",
+                *_CORE,
+            ),
+        ),
+        Venv(
+            "google-genai",
+            ("google-genai<3", "opentelemetry-instrumentation-google-genai", *OTEL),
+            (
+                "google-genai",
+                "opentelemetry-instrumentation-google-genai",
+                "opentelemetry-util-genai",
+                *_CORE,
+            ),
+        ),
         Venv("litellm", ("litellm", *OTEL), ("litellm", "openai", *_CORE)),
-        Venv("langchain", ("langchain-openai", "openinference-instrumentation-langchain", *OTEL),
-             ("langchain-openai", "langchain-core", "openinference-instrumentation-langchain",
-              "openinference-instrumentation", "openai", *_CORE)),
-        Venv("openlit", ("openlit", "openai", "anthropic", *OTEL),
-             ("openlit", "openai", "anthropic", *_CORE)),
-        Venv("pydantic-ai", ("pydantic-ai-slim[openai]", "logfire", *OTEL),
-             ("pydantic-ai-slim", "logfire", "openai", *_CORE)),
+        Venv(
+            "langchain",
+            (
+                "langchain-openai",
+                "openinference-instrumentation-langchain",
+                "opentelemetry-instrumentation-langchain",
+                *OTEL,
+            ),
+            (
+                "langchain-openai",
+                "langchain-core",
+                "openinference-instrumentation-langchain",
+                "openinference-instrumentation",
+                "opentelemetry-instrumentation-langchain",
+                "openai",
+                *_CORE,
+            ),
+        ),
+        Venv(
+            "openlit",
+            ("openlit", "openai", "anthropic", *OTEL),
+            ("openlit", "openai", "anthropic", *_CORE),
+        ),
+        Venv(
+            "pydantic-ai",
+            ("pydantic-ai-slim[openai]", "logfire", *OTEL),
+            ("pydantic-ai-slim", "logfire", "openai", *_CORE),
+        ),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -86,20 +158,26 @@ class Run:
     # "module:Class" of each instrumentor to call .instrument() on, in order
     instrumentors: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    # keyword arguments for each instrumentor's constructor
+    options: Mapping[str, bool] = field(default_factory=dict)
 
 
 OV2 = "opentelemetry.instrumentation.openai_v2:OpenAIInstrumentor"
 OI_OPENAI = "openinference.instrumentation.openai:OpenAIInstrumentor"
 OI_ANTHROPIC = "openinference.instrumentation.anthropic:AnthropicInstrumentor"
 OI_LANGCHAIN = "openinference.instrumentation.langchain:LangChainInstrumentor"
+TL_LANGCHAIN = "opentelemetry.instrumentation.langchain:LangchainInstrumentor"
 TL_OPENAI = "opentelemetry.instrumentation.openai:OpenAIInstrumentor"
 TL_ANTHROPIC = "opentelemetry.instrumentation.anthropic:AnthropicInstrumentor"
 GOOGLE_GENAI = "opentelemetry.instrumentation.google_genai:GoogleGenAiSdkInstrumentor"
 
 LATEST = {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
 # util-genai (openai-v2 2.4b0's chat spans): spans and the log events, with content
-LATEST_CONTENT = {**LATEST, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_AND_EVENT",
-                  "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT": "true"}  # fmt: skip
+LATEST_CONTENT = {
+    **LATEST,
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_AND_EVENT",
+    "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT": "true",
+}
 LEGACY_CONTENT = {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}
 SDK_OFF = {"ANTHROPIC_OPEN_TELEMETRY": "false"}  # the anthropic SDK's own spans off
 
@@ -108,65 +186,187 @@ def _ov2(version: str) -> tuple[Run, ...]:
     venv = f"ov2-{version}"
     return (
         Run(f"openai-v2-{version}-default", venv, "no settings", ("openai",), (OV2,)),
-        Run(f"openai-v2-{version}-default-content", venv,
+        Run(
+            f"openai-v2-{version}-default-content",
+            venv,
             "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true, no opt-in",
-            ("openai",), (OV2,), LEGACY_CONTENT),
-        Run(f"openai-v2-{version}-latest", venv,
+            ("openai",),
+            (OV2,),
+            LEGACY_CONTENT,
+        ),
+        Run(
+            f"openai-v2-{version}-latest",
+            venv,
             "OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental, no content",
-            ("openai",), (OV2,), LATEST),
-        Run(f"openai-v2-{version}-latest-content", venv,
+            ("openai",),
+            (OV2,),
+            LATEST,
+        ),
+        Run(
+            f"openai-v2-{version}-latest-content",
+            venv,
             "opt-in, CAPTURE_MESSAGE_CONTENT=SPAN_AND_EVENT, EMIT_EVENT=true",
-            ("openai",), (OV2,), LATEST_CONTENT),
-    )  # fmt: skip
+            ("openai",),
+            (OV2,),
+            LATEST_CONTENT,
+        ),
+    )
 
 
 RUNS: tuple[Run, ...] = (
     *_ov2("2.4b0"),
     *_ov2("2.3b0"),
-    Run("anthropic-sdk", "openinference", "the anthropic SDK's own spans, defaults (no content)",
-        ("anthropic",)),
-    Run("anthropic-sdk-content", "openinference",
+    Run(
+        "anthropic-sdk",
+        "openinference",
+        "the anthropic SDK's own spans, defaults (no content)",
+        ("anthropic",),
+    ),
+    Run(
+        "anthropic-sdk-content",
+        "openinference",
         "the anthropic SDK's own spans, ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content",
-        ("anthropic",), (), {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"}),
-    Run("openinference-openai", "openinference", "defaults (OpenInference attributes, content)",
-        ("openai",), (OI_OPENAI,)),
-    Run("openinference-openai-genai", "openinference", "OPENINFERENCE_ENABLE_GENAI_SEMCONV=true",
-        ("openai",), (OI_OPENAI,), {"OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"}),
-    Run("openinference-anthropic", "openinference", "defaults; the SDK's own spans off",
-        ("anthropic",), (OI_ANTHROPIC,), SDK_OFF),
-    Run("openinference-anthropic-genai", "openinference",
+        ("anthropic",),
+        (),
+        {"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": "content"},
+    ),
+    Run(
+        "openinference-openai",
+        "openinference",
+        "defaults (OpenInference attributes, content)",
+        ("openai",),
+        (OI_OPENAI,),
+    ),
+    Run(
+        "openinference-openai-genai",
+        "openinference",
+        "OPENINFERENCE_ENABLE_GENAI_SEMCONV=true",
+        ("openai",),
+        (OI_OPENAI,),
+        {"OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"},
+    ),
+    Run(
+        "openinference-anthropic",
+        "openinference",
+        "defaults; the SDK's own spans off",
+        ("anthropic",),
+        (OI_ANTHROPIC,),
+        SDK_OFF,
+    ),
+    Run(
+        "openinference-anthropic-genai",
+        "openinference",
         "OPENINFERENCE_ENABLE_GENAI_SEMCONV=true; the SDK's own spans off",
-        ("anthropic",), (OI_ANTHROPIC,),
-        {**SDK_OFF, "OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"}),
+        ("anthropic",),
+        (OI_ANTHROPIC,),
+        {**SDK_OFF, "OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"},
+    ),
     Run("traceloop-openai", "traceloop", "defaults (content traced)", ("openai",), (TL_OPENAI,)),
-    Run("traceloop-anthropic", "traceloop", "defaults (content traced); the SDK's own spans off",
-        ("anthropic",), (TL_ANTHROPIC,), SDK_OFF),
-    Run("double-anthropic-sdk-openinference", "openinference",
+    Run(
+        "traceloop-anthropic",
+        "traceloop",
+        "defaults (content traced); the SDK's own spans off",
+        ("anthropic",),
+        (TL_ANTHROPIC,),
+        SDK_OFF,
+    ),
+    Run(
+        "traceloop-openai-events",
+        "traceloop",
+        "OpenAIInstrumentor(use_attributes=False): content as log events",
+        ("openai",),
+        (TL_OPENAI,),
+        {},
+        {"use_attributes": False},
+    ),
+    Run(
+        "traceloop-anthropic-events",
+        "traceloop",
+        "AnthropicInstrumentor(use_attributes=False): content as log events; SDK spans off",
+        ("anthropic",),
+        (TL_ANTHROPIC,),
+        SDK_OFF,
+        {"use_attributes": False},
+    ),
+    Run(
+        "double-anthropic-sdk-openinference",
+        "openinference",
         "the anthropic SDK's own spans and OpenInference's anthropic instrumentation",
-        ("anthropic",), (OI_ANTHROPIC,)),
-    Run("double-anthropic-sdk-traceloop", "traceloop",
+        ("anthropic",),
+        (OI_ANTHROPIC,),
+    ),
+    Run(
+        "double-anthropic-sdk-traceloop",
+        "traceloop",
         "the anthropic SDK's own spans and OpenLLMetry's anthropic instrumentation",
-        ("anthropic",), (TL_ANTHROPIC,)),
-    Run("openlit", "openlit", "openlit.init() on openai and anthropic (SDK spans off)",
-        ("openlit",), (), SDK_OFF),
-    Run("litellm", "litellm", "litellm.completion with callbacks=['otel'] on the fake OpenAI",
-        ("litellm",)),
-    Run("pydantic-ai-logfire", "pydantic-ai",
+        ("anthropic",),
+        (TL_ANTHROPIC,),
+    ),
+    Run(
+        "openlit",
+        "openlit",
+        "openlit.init() on openai and anthropic (SDK spans off)",
+        ("openlit",),
+        (),
+        SDK_OFF,
+    ),
+    Run(
+        "litellm",
+        "litellm",
+        "litellm.completion with callbacks=['otel'] on the fake OpenAI",
+        ("litellm",),
+    ),
+    Run(
+        "pydantic-ai-logfire",
+        "pydantic-ai",
         "pydantic-ai Agent, logfire.configure(send_to_logfire=False) + instrument_pydantic_ai",
-        ("pydantic-ai",)),
-    Run("langchain-openinference", "langchain",
+        ("pydantic-ai",),
+    ),
+    Run(
+        "langchain-openinference",
+        "langchain",
         "langchain-openai ChatOpenAI with OpenInference's LangChain instrumentation",
-        ("langchain",), (OI_LANGCHAIN,)),
-    Run("google-genai", "google-genai",
+        ("langchain",),
+        (OI_LANGCHAIN,),
+    ),
+    Run(
+        "langchain-traceloop",
+        "langchain",
+        "langchain-openai ChatOpenAI with OpenLLMetry's LangChain instrumentation",
+        ("langchain",),
+        (TL_LANGCHAIN,),
+    ),
+    Run(
+        "google-genai-default",
+        "google-genai",
+        "google-genai with opentelemetry-instrumentation-google-genai, no settings",
+        ("gemini",),
+        (GOOGLE_GENAI,),
+    ),
+    Run(
+        "google-genai",
+        "google-genai",
         "google-genai with opentelemetry-instrumentation-google-genai, content on",
-        ("gemini",), (GOOGLE_GENAI,),
-        {**LATEST, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
-    Run("vercel-ai", "node",
+        ("gemini",),
+        (GOOGLE_GENAI,),
+        {**LATEST, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"},
+    ),
+    Run(
+        "vercel-ai",
+        "node",
         "Vercel AI SDK generateText (tool call) and streamText, experimental_telemetry on, "
         "@ai-sdk/otel OpenTelemetry({usage: true}) registered",
-        ("vercel",), (), {"CORPUS_VERCEL_TELEMETRY": "semconv"}),
-    Run("vercel-ai-legacy", "node",
+        ("vercel",),
+        (),
+        {"CORPUS_VERCEL_TELEMETRY": "semconv"},
+    ),
+    Run(
+        "vercel-ai-legacy",
+        "node",
         "the same with @ai-sdk/otel LegacyOpenTelemetry (the ai.* spans)",
-        ("vercel",), (), {"CORPUS_VERCEL_TELEMETRY": "legacy"}),
-)  # fmt: skip
+        ("vercel",),
+        (),
+        {"CORPUS_VERCEL_TELEMETRY": "legacy"},
+    ),
+)
 RUNS_BY_NAME = {run.name: run for run in RUNS}
