@@ -344,12 +344,13 @@ RUNS: tuple[Run, ...] = (
         (GOOGLE_GENAI,),
     ),
     Run(
+        "google-genai-latest-content",
         "google-genai",
-        "google-genai",
-        "google-genai with opentelemetry-instrumentation-google-genai, content on",
+        "google-genai with opentelemetry-instrumentation-google-genai, opt-in, "
+        "CAPTURE_MESSAGE_CONTENT=SPAN_AND_EVENT, EMIT_EVENT=true",
         ("gemini",),
         (GOOGLE_GENAI,),
-        {**LATEST, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"},
+        LATEST_CONTENT,
     ),
     Run(
         "vercel-ai",
