@@ -322,44 +322,49 @@ def scenario_gemini() -> None:
 # -- frameworks -------------------------------------------------------------------------------
 
 
-def scenario_litellm() -> None:
-    """litellm.completion: tool round, a stream with usage, a 429; its "otel" callback."""
+def scenario_litellm(provider: str = "openai", parent: bool = True) -> None:
+    """litellm.completion: tool round, a stream with usage, an error; its "otel" callback.
+
+    `provider` "anthropic" goes through LiteLLM's Anthropic adapter (cached system block, a
+    529); `parent` False runs the calls without an app span around them."""
+    import contextlib
+    import time
+
     import litellm
 
     litellm.callbacks = ["otel"]
-    common = {"api_base": base("openai"), "api_key": OPENAI_KEY, "num_retries": 0}
-    model = f"openai/{CHAT_MODEL}"
-    with app_tracer().start_as_current_span("weather-assistant"):
+    system: Any = SYSTEM
+    if provider == "anthropic":
+        common: dict[str, Any] = {
+            "api_base": f"{base('anthropic')}/v1/messages",
+            "api_key": "sk-ant-corpus",
+            "num_retries": 0,
+        }
+        model, status = f"anthropic/{CLAUDE}", 529
+        system = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    else:
+        common = {"api_base": base("openai"), "api_key": OPENAI_KEY, "num_retries": 0}
+        model, status = f"openai/{CHAT_MODEL}", 429
+    span = app_tracer().start_as_current_span("weather-assistant")
+    with span if parent else contextlib.nullcontext():
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM},
+            {"role": "system", "content": system},
             {"role": "user", "content": QUESTION},
         ]
-        first = litellm.completion(
-            model=model,
-            messages=messages,
-            tools=[WEATHER_TOOL],
-            temperature=0.2,
-            max_tokens=200,
-            **common,
-        )
+        settings = {"tools": [WEATHER_TOOL], "temperature": 0.2, "max_tokens": 200, **common}
+        first = litellm.completion(model=model, messages=messages, **settings)
         reply = first.choices[0].message
         call = reply.tool_calls[0]
         messages.append(reply.model_dump(exclude_none=True))
         messages.append(
             {"role": "tool", "tool_call_id": call.id, "content": json.dumps(TOOL_RESULT)}
         )
-        litellm.completion(
-            model=model,
-            messages=messages,
-            tools=[WEATHER_TOOL],
-            temperature=0.2,
-            max_tokens=200,
-            **common,
-        )
+        litellm.completion(model=model, messages=messages, **settings)
         stream = litellm.completion(
             model=model,
             stream=True,
             stream_options={"include_usage": True},
+            max_tokens=100,
             messages=[{"role": "user", "content": "Do I need an umbrella?"}],
             **common,
         )
@@ -368,12 +373,13 @@ def scenario_litellm() -> None:
             raise RuntimeError("the streamed completion was empty")
         try:
             litellm.completion(
-                model=model, messages=[{"role": "user", "content": "Hi [429]"}], **common
+                model=model, messages=[{"role": "user", "content": f"Hi [{status}]"}], **common
             )
-        except litellm.RateLimitError:
-            pass
-    import time
-
+        except Exception as exc:  # litellm maps the status to its own exception classes
+            if f"error {status}" not in str(exc):  # the fake's message survives the mapping
+                raise
+        else:
+            raise RuntimeError(f"the fake did not answer {status}")
     time.sleep(1)  # litellm's callbacks run on a worker thread
 
 
@@ -463,6 +469,8 @@ SCENARIOS: dict[str, Callable[[], None]] = {
     "anthropic": scenario_anthropic,
     "gemini": scenario_gemini,
     "litellm": scenario_litellm,
+    "litellm-noparent": lambda: scenario_litellm(parent=False),
+    "litellm-anthropic": lambda: scenario_litellm("anthropic"),
     "langchain": scenario_langchain,
     "pydantic-ai": scenario_pydantic_ai,
     "openlit": scenario_openlit,

@@ -317,6 +317,19 @@ RUNS: tuple[Run, ...] = (
         ("litellm",),
     ),
     Run(
+        "litellm-noparent",
+        "litellm",
+        "the same calls with no app span around them",
+        ("litellm-noparent",),
+    ),
+    Run(
+        "litellm-anthropic",
+        "litellm",
+        "litellm.completion('anthropic/...') on the fake Anthropic API: cache write and read, "
+        "a stream with usage, a 529",
+        ("litellm-anthropic",),
+    ),
+    Run(
         "pydantic-ai-logfire",
         "pydantic-ai",
         "pydantic-ai Agent, logfire.configure(send_to_logfire=False) + instrument_pydantic_ai",
