@@ -185,6 +185,65 @@ def scenario_openai(client: Any = None) -> None:
                 raise RuntimeError(f"the fake did not answer {status}")
 
 
+def scenario_openai_responses() -> None:
+    """The Responses API: tool round (cache reads), reasoning model, a stream, a 429."""
+    import openai
+
+    client: Any = openai.OpenAI(base_url=base("openai"), api_key=OPENAI_KEY, max_retries=0)
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": WEATHER_PARAMETERS,
+    }
+    with app_tracer().start_as_current_span("weather-assistant"):
+        items: list[Any] = [{"role": "user", "content": QUESTION}]
+        first = client.responses.create(
+            model=CHAT_MODEL,
+            instructions=SYSTEM,
+            input=items,
+            tools=[tool],
+            temperature=0.2,
+            max_output_tokens=200,
+        )
+        call = next(item for item in first.output if item.type == "function_call")
+        items += [item.model_dump(exclude_none=True) for item in first.output]
+        items.append(
+            {
+                "type": "function_call_output",
+                "call_id": call.call_id,
+                "output": json.dumps(TOOL_RESULT),
+            }
+        )
+        client.responses.create(
+            model=CHAT_MODEL,
+            instructions=SYSTEM,
+            input=items,
+            tools=[tool],
+            temperature=0.2,
+            max_output_tokens=200,
+        )
+        client.responses.create(
+            model=REASONING_MODEL, input="Is 17 prime?", reasoning={"effort": "low"}
+        )
+        text = "".join(
+            event.delta
+            for event in client.responses.create(
+                model=CHAT_MODEL, input="Do I need an umbrella?", stream=True
+            )
+            if event.type == "response.output_text.delta"
+        )
+        if not text:
+            raise RuntimeError("the streamed response was empty")
+        try:
+            client.responses.create(model=CHAT_MODEL, input="Hi [429]")
+        except openai.APIStatusError as exc:
+            if exc.status_code != 429:
+                raise
+        else:
+            raise RuntimeError("the fake did not answer 429")
+
+
 # -- Anthropic --------------------------------------------------------------------------------
 
 CLAUDE_TOOL = {
@@ -466,6 +525,7 @@ def scenario_openlit() -> None:
 
 SCENARIOS: dict[str, Callable[[], None]] = {
     "openai": scenario_openai,
+    "openai-responses": scenario_openai_responses,
     "anthropic": scenario_anthropic,
     "gemini": scenario_gemini,
     "litellm": scenario_litellm,

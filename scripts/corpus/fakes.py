@@ -3,7 +3,8 @@
 One server on 127.0.0.1 answers all three under a prefix each:
 
 - `/openai/v1/chat/completions` (plain, tool call, tool answer, reasoning model, streamed with
-  or without `stream_options.include_usage`), `/openai/v1/embeddings`
+  or without `stream_options.include_usage`), `/openai/v1/embeddings`, `/openai/v1/responses`
+  (function call, its output, reasoning, a streamed response with its events)
 - `/anthropic/v1/messages` (plain, tool_use, tool answer with cache read, extended thinking,
   streamed SSE events); the tool call writes the prompt cache, with the 5m / 1h split
 - `/gemini/v1beta/models/<model>:generateContent` and `:streamGenerateContent?alt=sse`
@@ -130,6 +131,137 @@ def openai_stream(body: Mapping[str, Any], ident: str, model: str) -> Iterator[d
         final["choices"] = []
         final["usage"] = STREAM_USAGE
         yield final
+
+
+def responses_usage(
+    tokens_in: int, cached: int, tokens_out: int, reasoning: int = 0
+) -> dict[str, Any]:
+    return {
+        "input_tokens": tokens_in,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": tokens_out,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": tokens_in + tokens_out,
+    }
+
+
+RESPONSES_STREAM_USAGE = responses_usage(64, 0, 5)
+
+
+def _responses_answer(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The output items and usage of a non-streamed Responses API call."""
+    items = body.get("input")
+    last = items[-1] if isinstance(items, list) and items else {}
+    if str(body.get("model")).startswith("o"):
+        reasoning = {"type": "reasoning", "id": "rs_corpus_01", "summary": []}
+        return [reasoning, _output_message("Yes: 17 is prime.")], responses_usage(
+            40, 0, 90, reasoning=64
+        )
+    if isinstance(last, dict) and last.get("type") == "function_call_output":
+        return [_output_message("It is 18 °C and cloudy in Paris.")], responses_usage(
+            1290, 1152, 12
+        )
+    if body.get("tools"):
+        call = {
+            "type": "function_call",
+            "id": "fc_corpus_01",
+            "call_id": "call_corpus_weather",
+            "name": "get_weather",
+            "arguments": '{"city": "Paris"}',
+            "status": "completed",
+        }
+        return [call], responses_usage(1250, 1024, 18)
+    return [_output_message("Hello!")], responses_usage(20, 0, 2)
+
+
+def _output_message(text: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": "msg_corpus_out",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
+
+
+def responses_object(
+    ident: str,
+    model: str,
+    body: Mapping[str, Any],
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    status: str = "completed",
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "model": model,
+        "output": output,
+        "usage": usage,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "metadata": {},
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": (body.get("reasoning") or {}).get("effort"), "summary": None},
+        "service_tier": "default",
+        "store": True,
+        "temperature": body.get("temperature", 1.0),
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": body.get("tools") or [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "user": None,
+    }
+
+
+def responses_stream(ident: str, model: str, body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    pieces = ("Bring ", "an ", "umbrella.")
+    item = {
+        "type": "message",
+        "id": "msg_corpus_out",
+        "status": "in_progress",
+        "role": "assistant",
+        "content": [],
+    }
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    where = {"item_id": "msg_corpus_out", "output_index": 0, "content_index": 0}
+    events: list[dict[str, Any]] = [
+        {
+            "type": "response.created",
+            "response": responses_object(ident, model, body, [], None, "in_progress"),
+        },
+        {
+            "type": "response.in_progress",
+            "response": responses_object(ident, model, body, [], None, "in_progress"),
+        },
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.content_part.added", **where, "part": part},
+        *(
+            {"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}
+            for piece in pieces
+        ),
+        {"type": "response.output_text.done", **where, "text": "".join(pieces), "logprobs": []},
+        {"type": "response.content_part.done", **where, "part": {**part, "text": "".join(pieces)}},
+        {
+            "type": "response.output_item.done",
+            "output_index": 0,
+            "item": _output_message("".join(pieces)),
+        },
+        {
+            "type": "response.completed",
+            "response": responses_object(
+                ident, model, body, [_output_message("".join(pieces))], RESPONSES_STREAM_USAGE
+            ),
+        },
+    ]
+    for number, event in enumerate(events):
+        yield {**event, "sequence_number": number}
 
 
 def openai_error(status: int) -> dict[str, Any]:
@@ -373,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
         requested = str(body.get("model"))
         model = OPENAI_MODELS.get(requested, requested)
         stream = bool(body.get("stream"))
-        endpoint = "embeddings" if path.endswith("/embeddings") else "chat.completions"
+        endpoint = path.rsplit("/v1/", 1)[-1].replace("/", ".")  # chat.completions, ...
         record = {
             "provider": "openai",
             "endpoint": endpoint,
@@ -391,6 +523,9 @@ class _Handler(BaseHTTPRequestHandler):
             usage = {"prompt_tokens": 4 * count, "total_tokens": 4 * count}
             truth.add(**record, model_returned=model, response_id=None, usage=usage)
             self._json(_embeddings(body, count, model, usage))
+            return
+        if endpoint == "responses":
+            self._responses(body, record, model, truth)
             return
         ident = truth.next_id("chatcmpl-corpus-")
         if stream:
@@ -415,6 +550,24 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage": usage,
             }
         )
+
+    def _responses(
+        self, body: dict[str, Any], record: dict[str, Any], model: str, truth: Truth
+    ) -> None:
+        ident = truth.next_id("resp_corpus_")
+        if record["stream"]:
+            truth.add(
+                **record, model_returned=model, response_id=ident, usage=RESPONSES_STREAM_USAGE
+            )
+            events = responses_stream(ident, model, body)
+            self._sse(
+                (f"event: {event['type']}\ndata: {json.dumps(event)}".encode() for event in events),
+                done=False,
+            )
+            return
+        output, usage = _responses_answer(body)
+        truth.add(**record, model_returned=model, response_id=ident, usage=usage)
+        self._json(responses_object(ident, model, body, output, usage))
 
     # Anthropic
     def _anthropic(self, body: dict[str, Any], status: int, truth: Truth) -> None:

@@ -101,6 +101,18 @@ def normalized(call: dict[str, Any]) -> dict[str, int]:
     """A call's usage as semconv counts: input includes cached and cache-written tokens,
     output includes reasoning tokens."""
     usage = call.get("usage") or {}
+    if call["provider"] == "openai" and call["endpoint"] == "responses":
+        return {
+            "input_tokens": usage.get("input_tokens", 0),
+            "output_tokens": usage.get("output_tokens", 0),
+            "cache_read_input_tokens": (usage.get("input_tokens_details") or {}).get(
+                "cached_tokens", 0
+            ),
+            "cache_creation_input_tokens": 0,
+            "reasoning_tokens": (usage.get("output_tokens_details") or {}).get(
+                "reasoning_tokens", 0
+            ),
+        }
     if call["provider"] == "openai":
         prompt = usage.get("prompt_tokens", 0)
         return {

@@ -3,7 +3,8 @@
 // The parent sets CORPUS_FAKE_BASE (the loopback fake providers), OTEL_EXPORTER_OTLP_ENDPOINT
 // (the loopback OTLP sink) and CORPUS_VERCEL_TELEMETRY: "semconv" registers @ai-sdk/otel's
 // OpenTelemetry integration (GenAI semconv spans), "legacy" its LegacyOpenTelemetry (the ai.*
-// spans of AI SDK 4-6). The OTLP/HTTP exporters send JSON.
+// spans of AI SDK 4-6); CORPUS_VERCEL_API picks chat completions or the Responses API. The
+// OTLP/HTTP exporters send JSON.
 import { createOpenAI } from '@ai-sdk/openai';
 import { LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
 import { trace } from '@opentelemetry/api';
@@ -17,6 +18,8 @@ import { generateText, registerTelemetry, stepCountIs, streamText, tool } from '
 import { z } from 'zod';
 
 const mode = process.env.CORPUS_VERCEL_TELEMETRY ?? 'semconv';
+// "chat" (chat completions, openai.chat) or "responses" (openai(), the provider's default)
+const api = process.env.CORPUS_VERCEL_API ?? 'chat';
 const sdk = new NodeSDK({
   serviceName: process.env.OTEL_SERVICE_NAME ?? 'corpus-vercel-ai',
   traceExporter: new OTLPTraceExporter(),
@@ -35,6 +38,7 @@ const openai = createOpenAI({
   baseURL: `${process.env.CORPUS_FAKE_BASE}/openai/v1`,
   apiKey: 'sk-corpus-fake',
 });
+const model = (id) => (api === 'responses' ? openai(id) : openai.chat(id));
 const telemetry = { isEnabled: true, functionId: 'weather-assistant' };
 const common = { maxRetries: 0, experimental_telemetry: telemetry };
 const getWeather = tool({
@@ -47,7 +51,7 @@ async function scenario() {
   // a tool call and its answer: two model calls in one generateText
   const answer = await generateText({
     ...common,
-    model: openai.chat('gpt-4o-mini'),
+    model: model('gpt-4o-mini'),
     system: 'You are a weather assistant.',
     prompt: 'What is the weather in Paris?',
     tools: { get_weather: getWeather },
@@ -58,13 +62,13 @@ async function scenario() {
   if (!answer.text) throw new Error('no answer after the tool call');
   await generateText({
     ...common,
-    model: openai.chat('o4-mini'),
+    model: model('o4-mini'),
     prompt: 'Is 17 prime?',
     providerOptions: { openai: { reasoningEffort: 'low' } },
   });
   const stream = streamText({
     ...common,
-    model: openai.chat('gpt-4o-mini'),
+    model: model('gpt-4o-mini'),
     prompt: 'Do I need an umbrella?',
   });
   let text = '';
@@ -72,7 +76,7 @@ async function scenario() {
   if (!text) throw new Error('the streamed answer was empty');
   for (const status of [429, 500]) {
     try {
-      await generateText({ ...common, model: openai.chat('gpt-4o-mini'), prompt: `Hi [${status}]` });
+      await generateText({ ...common, model: model('gpt-4o-mini'), prompt: `Hi [${status}]` });
       throw new Error(`the fake did not answer ${status}`);
     } catch (error) {
       if (String(error).includes('did not answer')) throw error;
