@@ -1,10 +1,23 @@
-"""Build tests/data/corpus/: traces recorded from real OpenAI instrumentation libraries.
+"""Build tests/data/corpus/: telemetry recorded from real GenAI instrumentation libraries.
 
     pip install -e '.[corpus]'
     python scripts/build_corpus.py            # record every variant, write VERSIONS.txt
     python scripts/build_corpus.py --pin      # also write <name>.expected.json (then review!)
     python scripts/build_corpus.py --only traceloop-content --pin
     python scripts/build_corpus.py --pin-only # re-pin the committed captures (a rule changed)
+
+    python scripts/build_corpus.py --runs                  # record every run in runs/
+    python scripts/build_corpus.py --runs --only litellm   # one run (repeat --only for more)
+    python scripts/build_corpus.py --setup                 # only create the missing virtualenvs
+
+The runs (tests/data/corpus/runs/<run>/, defined in scripts/corpus/runs.py) record traces,
+logs and metrics: each run's child interpreter comes from a virtualenv of its own outside the
+repo (CORPUS_VENVS, default /work/corpus-venvs; --runs creates the missing ones with pip),
+since library sets conflict. The parent (this interpreter, which needs opentelemetry-proto)
+runs loopback fakes of the OpenAI, Anthropic and Gemini APIs, which log the ground truth of
+every call (truth.json), and an OTLP/HTTP sink that writes what the SDK exporters sent as
+OTLP/JSON lines (traces.jsonl, logs.jsonl, metrics.jsonl). The Vercel AI SDK run is node
+(scripts/corpus_vercel/, `npm ci` there first; --runs runs it when node_modules exists).
 
 Each variant runs in a fresh interpreter, because the libraries monkey-patch the openai client
 and must not meet. The child instruments openai, talks to a loopback fake of the OpenAI API
@@ -446,8 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=CORPUS, help="corpus directory")
     parser.add_argument(
-        "--only", action="append", choices=sorted(BY_NAME), help="record only these variants"
+        "--only", action="append", help="record only these variants (or runs, with --runs)"
     )
+    parser.add_argument("--runs", action="store_true", help="record the runs in runs/")
+    parser.add_argument("--setup", action="store_true", help="create the runs' virtualenvs")
+    parser.add_argument("--run-child", help=argparse.SUPPRESS)
     parser.add_argument("--pin", action="store_true", help="write <name>.expected.json files")
     parser.add_argument(
         "--pin-only", action="store_true", help="re-pin the existing captures, record nothing"
@@ -456,9 +472,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.run_child:
+        from corpus import child, runs
+
+        child.run(runs.RUNS_BY_NAME[args.run_child])
+        return 0
+    if args.runs or args.setup:
+        from corpus import record as recorder
+
+        return recorder.main(args.only, setup_only=args.setup and not args.runs)
     if args.child:
         run_child(BY_NAME[args.child], args.base_url, args.output)
         return 0
+    unknown = sorted(set(args.only or ()) - set(BY_NAME))
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(unknown)} (for a run, add --runs)")
     variants = [BY_NAME[name] for name in args.only] if args.only else list(VARIANTS)
     if not args.pin_only:
         record(variants, args.out)
