@@ -35,18 +35,27 @@ def command_app() -> typer.Typer:
     return typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False, add_completion=False)
 
 
-def make_output(fmt: str = "auto") -> Output:
+def make_output(fmt: str = "auto", data_on_stdout: bool = False) -> Output:
     from otelcli.render.output import Output
 
-    return Output(format=fmt, color=global_options().color and not os.environ.get("NO_COLOR"))
+    color = global_options().color and not os.environ.get("NO_COLOR")
+    return Output(format=fmt, color=color, data_on_stdout=data_on_stdout)
 
 
-def finish(out: Output, result: Result, view: Callable[[Any], RenderableType] | None) -> None:
-    """How every command ends: its result as a table or JSON, then the exit status of its error."""
-    out.data(result.to_dict(), view)
+def finish(
+    out: Output,
+    result: Result,
+    view: Callable[[Any], RenderableType] | None,
+    *,
+    report: bool = True,
+) -> None:
+    """How every command ends: its result as a table or JSON (unless `report` is off: a
+    one-line notice said it), then the exit status of its error."""
+    if report:
+        out.data(result.to_dict(), view)
     error = result.error
     if error is not None:
-        if not out.machine:
+        if not (report and out.machine):  # a JSON report already carries its error
             out.error(error)
         raise typer.Exit(int(error.exit_code))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,6 +11,7 @@ from otelcli.commands._shared import (
     InputsArgument,
     check_format,
     command_app,
+    finish,
     guarded,
     make_output,
 )
@@ -49,45 +50,14 @@ def convert(
 
       otelcli convert a.pb b.pb -o - --to-format jsonl | jq .
     """
+    from otelcli.flows.convert import ConvertRequest, convert
     from otelcli.otlp.formats import Format
-    from otelcli.otlp.reader import read_batches
-    from otelcli.otlp.spans import count_spans
-    from otelcli.otlp.writer import open_writer
+    from otelcli.render.files import convert_view
 
     check_format(fmt)
-    requested = Format.parse(to_format)
     # With the data on stdout, the summary goes to stderr.
-    out = make_output(fmt)
-    spans = 0
-    with open_writer(output, requested) as writer:
-        for batch in read_batches(inputs):
-            spans += count_spans(batch)
-            writer.write(batch)
-    result = {
-        "output": output,
-        "format": writer.format.value,
-        "compressed": writer.compressed,
-        "batches": writer.batches,
-        "spans": spans,
-        "bytes": writer.bytes_written,
-    }
+    out = make_output(fmt, data_on_stdout=output == "-")
+    result = convert(ConvertRequest(inputs, output, Format.parse(to_format)))
     if output == "-":
-        out.notice(f"wrote {spans:,} spans ({writer.format.value}) to stdout")
-    else:
-        out.data(result, _view)
-
-
-def _view(result: dict[str, Any]) -> Any:
-    from otelcli.render.tables import key_values
-
-    kind = result["format"] + (" + gzip" if result["compressed"] else "")
-    return key_values(
-        None,
-        [
-            ("wrote", result["output"]),
-            ("format", kind),
-            ("spans", f"{result['spans']:,}"),
-            ("batches", f"{result['batches']:,}"),
-            ("bytes", f"{result['bytes']:,}"),
-        ],
-    )
+        out.notice(f"wrote {result.spans:,} spans ({result.to_dict()['format']}) to stdout")
+    finish(out, result, convert_view, report=output != "-")

@@ -151,15 +151,16 @@ def cost(
     )
     report = priced.report
     # With enriched data on stdout, the report goes to stderr.
-    out = make_output("json" if fmt == "csv" and output == "-" else fmt)
+    out = make_output("json" if fmt == "csv" else fmt, data_on_stdout=output == "-")
     if report.unknown_models:
         names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
         out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")
-    if fmt == "csv":
-        out.text(view.report_csv(priced.to_dict()))
-    elif enrich and output == "-":
+    if enrich and output == "-":
         total = (priced.to_dict()["total"]["usd"] or {}).get("total")
         out.notice(f"priced {report.total.priced_spans:,} spans; total ${total}")
+        finish(out, priced, None, report=False)
+    elif fmt == "csv":
+        out.text(view.report_csv(priced.to_dict()))
     else:
         finish(out, priced, view.report_view)
 

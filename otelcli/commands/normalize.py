@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,6 +11,7 @@ from otelcli.commands._shared import (
     InputsArgument,
     check_format,
     command_app,
+    finish,
     guarded,
     make_output,
 )
@@ -65,40 +66,16 @@ def normalize(
 
       otelcli normalize run.pb -o clean.pb --replace && otelcli validate clean.pb
     """
-    from otelcli.errors import UsageError
-    from otelcli.genai.dialects.capture import CaptureNormalizer
+    from otelcli.flows.convert import NormalizeRequest, normalize
     from otelcli.otlp.formats import Format
-    from otelcli.otlp.reader import read_batches
-    from otelcli.otlp.writer import open_writer
+    from otelcli.render.files import normalize_view
 
     check_format(fmt)
-    if to_format is not None and to_format not in {f.value for f in Format}:
-        raise UsageError(f"--to-format {to_format!r} is not one of pb, json, jsonl, lp")
-    out = make_output(fmt)
-    normalizer = CaptureNormalizer(replace=replace, dialect=dialect)
-    with open_writer(output, to_format) as writer:
-        for batch in read_batches(inputs):
-            writer.write(normalizer.normalize_batch(batch))
-    result = {"output": output, "format": writer.format.value, **normalizer.stats.to_dict()}
+    out = make_output(fmt, data_on_stdout=output == "-")
+    result = normalize(
+        NormalizeRequest(inputs, output, Format.parse(to_format), replace=replace, dialect=dialect)
+    )
     if output == "-":
-        out.notice(f"normalized {result['changed_spans']:,} of {result['spans']:,} spans to stdout")
-    else:
-        out.data(result, _view)
-
-
-def _view(result: dict[str, Any]) -> Any:
-    from otelcli.render.tables import counts, key_values, stack
-
-    summary = key_values(
-        None,
-        [
-            ("written to", f"{result['output']} ({result['format']})"),
-            ("spans", f"{result['spans']:,}"),
-            ("changed spans", f"{result['changed_spans']:,}"),
-        ],
-    )
-    return stack(
-        summary,
-        counts("dialects", result["dialects"], "dialect"),
-        counts("keys mapped", dict(list(result["renamed"].items())[:20]), "dialect key -> semconv"),
-    )
+        stats = result.stats
+        out.notice(f"normalized {stats.changed:,} of {stats.spans:,} spans to stdout")
+    finish(out, result, normalize_view, report=output != "-")

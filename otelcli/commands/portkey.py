@@ -20,6 +20,7 @@ from otelcli.commands._shared import (
     TracesEndpointOption,
     check_format,
     exporter_config,
+    finish,
     guarded,
     make_output,
 )
@@ -112,15 +113,18 @@ def convert(
 
       pbpaste | otelcli portkey - -o run.jsonl --content
     """
-    from otelcli.errors import InvalidInputError, UsageError
-    from otelcli.portkey.build import BuildOptions, build
-    from otelcli.portkey.inputs import read_inputs
+    from otelcli.errors import UsageError
+    from otelcli.flows import portkey as flow
+    from otelcli.otlp.formats import Format
+    from otelcli.portkey.build import BuildOptions
+    from otelcli.render.delivery import portkey_one_line, portkey_view
+    from otelcli.transport.delivery import stop_on_signals
+    from otelcli.transport.sink import SinkTarget
 
     check_format(fmt)
     if span_names not in ("semconv", "portkey"):
         raise UsageError(f"--span-names {span_names!r} is not semconv or portkey")
     sending = any((endpoint, traces_endpoint, preset))
-    out = make_output(fmt)
     config = (
         exporter_config(
             endpoint, traces_endpoint, preset, header, protocol, timeout, compression, tls_no_verify
@@ -128,7 +132,14 @@ def convert(
         if sending
         else None
     )
-
+    target = SinkTarget(
+        output=output,
+        output_format=Format.parse(to_format),
+        endpoint=config,
+        concurrency=1,
+        inputs=inputs,
+    )
+    out = make_output(fmt, data_on_stdout=target.data_on_stdout)
     options = BuildOptions(
         content=content,
         span_names="portkey" if span_names == "portkey" else "semconv",
@@ -136,31 +147,18 @@ def convert(
         # Backends drop data far in the past: untimed requests are placed at "now" when sent.
         untimed_base_ns=_now_ms_ns() if sending else None,
     )
-    result = build(read_inputs(inputs), options)
-    summary = result.summary
-    if summary.spans_made == 0:
-        reasons = "; ".join(f"{n.source}: {n.message}" for n in summary.skipped[:3])
-        raise InvalidInputError(
-            f"no spans made from {summary.records_read} record(s)",
-            hint=reasons or "the inputs hold no requests",
-        )
-
-    report: dict[str, Any] = {"summary": summary.to_dict()}
-    if output is not None:
-        report["output"] = _write(output, to_format, result.batches)
-    export_error = None
-    if config is not None:
-        report["export"], export_error = _export(config, result.batches, inputs)
-
-    if output == "-":
-        out.notice(_one_line(summary))
-    else:
-        preview = _preview(result.batches) if out.mode == "table" else []
-        out.data(report, lambda r: _view(r, preview))
-    if output is None and config is None and out.mode == "table":
+    # Ctrl-C / SIGTERM: the request on the wire gets a short grace period; the spans made but
+    # not delivered then go to INPUT.unsent.jsonl, and the exit status is 130 / 143.
+    with stop_on_signals() as stop:
+        result = flow.run(flow.PortkeyRequest(inputs, options, target), stop)
+    if target.data_on_stdout:
+        out.notice(portkey_one_line(result.built.summary))
+        finish(out, result, None, report=False)
+        return
+    preview = _preview(result.built.batches) if out.mode == "table" else []
+    if target.empty and out.mode == "table":
         out.notice("nothing written: add -o FILE, or --endpoint / --to to send")
-    if export_error is not None:
-        raise export_error
+    finish(out, result, lambda report: portkey_view(report, preview))
 
 
 @app.command("headers")
@@ -247,76 +245,6 @@ def _now_ms_ns() -> int:
     return time.time_ns() // 1_000_000 * 1_000_000
 
 
-def _write(output: str, to_format: str | None, batches: list[Any]) -> dict[str, Any]:
-    from otelcli.otlp.formats import Format
-    from otelcli.otlp.writer import open_writer
-
-    with open_writer(output, Format.parse(to_format)) as writer:
-        for batch in batches:
-            writer.write(batch)
-    return {
-        "path": output,
-        "format": writer.format.value,
-        "compressed": writer.compressed,
-        "batches": writer.batches,
-        "bytes": writer.bytes_written,
-    }
-
-
-def _export(config: Any, batches: list[Any], inputs: list[str]) -> tuple[dict[str, Any], Any]:
-    from otelcli.otlp.writer import open_writer
-    from otelcli.redact import redact_url
-    from otelcli.replay import unsent_path
-    from otelcli.transport.delivery import Outgoing, deliver, stop_on_signals
-    from otelcli.transport.exporter import OtlpExporter
-
-    unsent: list[str] = []
-
-    def unsent_writer() -> Any:
-        unsent.append(unsent_path(inputs))
-        return open_writer(unsent[0])
-
-    # Ctrl-C / SIGTERM: the request on the wire gets a short grace period; the spans made but
-    # not delivered then go to INPUT.unsent.jsonl, and the exit status is 130 / 143.
-    with OtlpExporter(config) as exporter, stop_on_signals() as stop:
-        delivery = deliver(
-            (Outgoing.of(b) for b in batches),
-            exporter,
-            concurrency=1,
-            stop=stop,
-            unsent=unsent_writer,
-        )
-    error = delivery.outcome(stop)
-    report = {
-        "endpoint": redact_url(config.endpoint),
-        "spans": delivery.offered,
-        "accepted": delivery.accepted,
-        "rejected": delivery.rejected,
-        "failed": delivery.failed,
-        "unknown": delivery.unknown,
-        "not_sent": delivery.not_sent,
-        "dead_lettered": delivery.dead_lettered,
-        "unsent_file": unsent[0] if unsent else None,
-        "signal": delivery.signal,
-        "messages": list(delivery.messages),
-        "error": error.to_dict() if error else None,
-    }
-    return report, error
-
-
-def _one_line(summary: Any) -> str:
-    parts = [
-        f"{summary.records_read} records",
-        f"{summary.spans_made} spans",
-        f"{summary.traces} traces",
-        f"{len(summary.orphans)} orphans",
-        f"{len(summary.skipped)} skipped",
-    ]
-    lines = [", ".join(parts)]
-    lines += [f"skipped {n.source}: {n.message}" for n in summary.skipped]
-    return "\n".join(lines)
-
-
 def _preview(batches: list[Any]) -> list[Any]:
     """The traces drawn by tail's tree renderer, Portkey's span name shown beside each span."""
     from otelcli.genai.pricing.summary import default_summarizer
@@ -329,51 +257,3 @@ def _preview(batches: list[Any]) -> list[Any]:
     summarizer = default_summarizer()
     style = TreeStyle(attrs=("portkey.span_name",))
     return [render_trace(entry, summarizer, style, settled=True) for entry in board.traces.values()]
-
-
-def _view(report: dict[str, Any], preview: list[Any]) -> Any:
-    from otelcli.render.tables import key_values, stack
-
-    parts: list[Any] = list(preview)
-    summary = report["summary"]
-    rows: list[tuple[str, Any]] = [
-        ("records read", summary["records_read"]),
-        ("spans made", summary["spans_made"]),
-        ("traces", summary["traces"]),
-        ("orphans (made roots)", len(summary["orphans"])),
-        ("cycles broken", len(summary["cycles_broken"])),
-        ("reused span ids", len(summary["duplicates"])),
-        ("remote parents (traceparent)", summary["remote_parents"]),
-        ("estimated timing", summary["estimated_timing"]),
-        ("skipped", len(summary["skipped"])),
-    ]
-    if "output" in report:
-        written = report["output"]
-        rows.append(("wrote", f"{written['path']} ({written['format']})"))
-    if "export" in report:
-        sent = report["export"]
-        rows.append(("sent", f"{sent['accepted']} accepted to {sent['endpoint']}"))
-        if sent.get("failed"):
-            rows.append(("failed", sent["failed"]))
-        if sent.get("unknown"):
-            rows.append(
-                ("unknown", f"{sent['unknown']} (timed out after sending: may have arrived)")
-            )
-        if sent.get("signal"):
-            rows.append((f"not sent ({sent['signal']})", sent["not_sent"]))
-        if sent.get("unsent_file"):
-            rows.append(("unsent spans", f"{sent['dead_lettered']} to {sent['unsent_file']}"))
-    parts.append(key_values(None, rows))
-    for title, key in (
-        ("skipped", "skipped"),
-        ("orphans", "orphans"),
-        ("cycles broken", "cycles_broken"),
-        ("reused span ids", "duplicates"),
-        ("warnings", "warnings"),
-    ):
-        notes = summary[key]
-        if notes:
-            parts.append(
-                key_values(f"{title}:", [(note["source"], note["message"]) for note in notes])
-            )
-    return stack(*parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -20,6 +20,7 @@ from otelcli.commands._shared import (
     check_format,
     command_app,
     exporter_config,
+    finish,
     guarded,
     make_output,
 )
@@ -160,7 +161,8 @@ def replay(
 
       otelcli replay run.pb --dead-letter failed.jsonl && otelcli replay failed.jsonl
     """
-    from otelcli.replay import ReplayPlan, run_replay
+    from otelcli.flows.replay import ReplayPlan, run_replay
+    from otelcli.render.delivery import replay_view
     from otelcli.transport.delivery import stop_on_signals
 
     out = make_output(check_format(fmt))
@@ -198,52 +200,4 @@ def replay(
             ),
             stop=stop,
         )
-    out.data(summary.to_dict(), _view)
-    if summary.error is not None:
-        if not out.machine:
-            out.error(summary.error)
-        raise typer.Exit(int(summary.error.exit_code))
-
-
-def _view(result: dict[str, Any]) -> Any:
-    from otelcli.render.tables import key_values
-
-    rows: list[tuple[str, Any]] = [
-        ("target", result["target"]),
-        ("read", f"{result['read']:,} spans from {result['files']} file(s)"),
-        ("filtered", f"{result['filtered']:,}"),
-    ]
-    if result["written"] is not None:
-        rows.append(("written", f"{result['written']:,}"))
-        if result["signal"]:
-            rows.append(("stopped by", result["signal"]))
-    else:
-        delivery = result["delivery"]
-        rows += [
-            ("sent", f"{delivery['accepted']:,}"),
-            ("rejected", f"{delivery['rejected']:,}"),
-            ("failed", f"{delivery['failed']:,}"),
-        ]
-        if delivery["unknown"]:
-            rows.append(
-                (
-                    "unknown",
-                    f"{delivery['unknown']:,} (timed out after sending: may have arrived)",
-                )
-            )
-        if delivery["interrupted"] or delivery["not_sent"]:
-            stopped_by = result["signal"] or "interrupted"
-            rows.append((f"not sent ({stopped_by})", f"{delivery['not_sent']:,}"))
-        if result["dead_letter"]:
-            where = result["dead_letter"]
-            if result["unsent_file"]:
-                where += " (no --dead-letter given)"
-            rows.append(("dead-lettered", f"{delivery['dead_lettered']:,} to {where}"))
-        rows += [
-            ("requests", f"{delivery['requests']:,} ({delivery['retries']:,} retries)"),
-            ("rate", f"{delivery['spans_per_second']:,.0f} spans/s"),
-        ]
-        for message, count in delivery["messages"].items():
-            rows.append(("server said", f"{message} (x{count})"))
-    rows.append(("adds up", "yes" if result["adds_up"] else "NO"))
-    return key_values(None, rows)
+    finish(out, summary, replay_view)

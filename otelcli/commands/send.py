@@ -19,6 +19,7 @@ from otelcli.commands._shared import (
     check_format,
     command_app,
     exporter_config,
+    finish,
     guarded,
     make_output,
 )
@@ -178,13 +179,31 @@ def send(
       otelcli send --dry-run -o agent.jsonl --seed 7
     """
     from otelcli.errors import UsageError
+    from otelcli.flows import send as flow
+    from otelcli.render.delivery import send_one_line, send_view
     from otelcli.transport.config import resource_from_env
+    from otelcli.transport.sink import SinkTarget
 
-    out = make_output(check_format(fmt))
     if (dry_run or output) and not (dry_run and output):
         raise UsageError("--dry-run writes to --output", hint="pass both: --dry-run -o FILE")
     if name is None and (attr or start or end or span_duration or print_traceparent):
         raise UsageError("span options need --name", hint="e.g. --name deploy --attr env=prod")
+    loading = count is not None or duration is not None
+    if loading and name is not None:
+        raise UsageError(
+            "load mode sends scenarios, not hand-built spans",
+            hint="drop --name, or drop --count/--duration",
+        )
+    target = SinkTarget(
+        output=output if dry_run else None,
+        endpoint=None
+        if dry_run
+        else exporter_config(
+            endpoint, traces_endpoint, to, header, protocol, timeout, compression, tls_no_verify
+        ),
+        concurrency=concurrency,
+    )
+    out = make_output(check_format(fmt), data_on_stdout=target.data_on_stdout)
     resource, warnings = resource_from_env()
     for warning in warnings:
         out.warning(warning)
@@ -193,264 +212,56 @@ def send(
 
         resource.update(parse_attrs(resource_attr))
     service_name = service or resource.pop("service.name", None)
-    config = (
-        None
-        if dry_run
-        else exporter_config(
-            endpoint, traces_endpoint, to, header, protocol, timeout, compression, tls_no_verify
-        )
+    spec = flow.ScenarioSpec(
+        scenario, dialect, seed, content, service_name or "otelcli-demo", resource
     )
 
-    if count is not None or duration is not None:
-        if name is not None:
-            raise UsageError(
-                "load mode sends scenarios, not hand-built spans",
-                hint="drop --name, or drop --count/--duration",
+    if loading:
+        from otelcli.transport.delivery import stop_on_signals
+
+        template = flow.load_template(spec)
+        plan = flow.LoadPlan(template.spans_per_copy, count, rate, duration, batch_size)
+        copies = plan.total_copies
+        total = copies * plan.spans_per_copy if copies is not None else None
+        # Ctrl-C / SIGTERM stop generating; requests on the wire get a short grace period.
+        with out.progress("send", total=total) as bar, stop_on_signals() as stop:
+            loaded = flow.send_load(
+                target, spec, plan, template, stop=stop, on_progress=lambda r: _advance(bar, r)
             )
-        _load(
-            out,
-            config,
-            output,
-            scenario,
-            dialect,
-            seed,
-            content,
-            service_name,
-            resource,
-            count,
-            rate,
-            duration,
-            concurrency,
-            batch_size,
-        )
+        finish(out, loaded, send_view)
         return
 
-    from otelcli.genai.scenarios.build import build_scenario
-    from otelcli.otlp.handmade import build_span
-    from otelcli.otlp.ids import parse_traceparent
-    from otelcli.parse import parse_attrs, resolve_times
-
+    span = None
     if name is not None:
+        from otelcli.otlp.ids import parse_traceparent
+        from otelcli.parse import parse_attrs, resolve_times
+
         start_ns, end_ns = resolve_times(start, end, span_duration)
-        made = build_span(
-            name=name,
-            kind=kind,
-            attributes=parse_attrs(attr or []),
-            status=status,
-            status_message=status_message,
-            service=service_name or "otelcli",
-            resource_attributes=resource,
-            start_ns=start_ns,
-            end_ns=end_ns,
-            parent=parse_traceparent(traceparent) if traceparent else None,
+        span = flow.SpanSpec(
+            name,
+            kind,
+            parse_attrs(attr or []),
+            status,
+            status_message,
+            start_ns,
+            end_ns,
+            parse_traceparent(traceparent) if traceparent else None,
+            service_name or "otelcli",
         )
-        batch, label = made.request, f"span {name!r}"
-    else:
-        batch = build_scenario(
-            scenario,
-            dialect=dialect,
-            seed=seed,
-            content=content,
-            service=service_name or "otelcli-demo",
-            resource_attrs=resource,
-        )
-        label, made = f"{scenario} ({dialect})", None
-
-    result, error = _send_one(batch, config, output)
-    result["sent"] = label
-    if print_traceparent and made is not None:
-        out.text(made.context.format())
-        out.notice(_one_line(result))
-    else:
-        out.data(result, _view)
-    if error is not None:
-        if not out.machine:
-            out.error(error)
-        raise typer.Exit(int(error.exit_code))
+    sent = flow.send_one(target, spec, span)
+    if print_traceparent and sent.context is not None:
+        out.text(sent.context.format())
+        out.notice(send_one_line(sent.to_dict()))
+        finish(out, sent, None, report=False)
+        return
+    finish(out, sent, send_view)
 
 
-def _send_one(batch: Any, config: Any, output: str | None) -> tuple[dict[str, Any], Any]:
-    from otelcli.otlp.spans import count_spans
-    from otelcli.otlp.writer import open_writer
-    from otelcli.redact import redact_url
-    from otelcli.transport.exporter import OtlpExporter
-
-    trace_ids = sorted(
-        {s.trace_id.hex() for rs in batch.resource_spans for ss in rs.scope_spans for s in ss.spans}
-    )
-    if config is None:
-        with open_writer(output or "-") as writer:
-            writer.write(batch)
-        return {
-            "endpoint": None,
-            "output": output,
-            "trace_ids": trace_ids,
-            "spans": count_spans(batch),
-        }, None
-    with OtlpExporter(config) as exporter:
-        result = exporter.export(batch)
-    summary: dict[str, Any] = {
-        "endpoint": redact_url(config.endpoint),
-        "endpoint_from": config.endpoint_source,
-        "trace_ids": trace_ids,
-        "spans": result.spans,
-        "accepted": result.accepted,
-        "rejected": result.rejected,
-        "failed": result.failed,
-        "unknown": result.unknown,
-        "status": result.status,
-        "latency_ms": round(result.latency_s * 1000, 1),
-        "attempts": result.attempts,
-        "messages": result.messages,
-        "error": result.error.to_dict() if result.error else None,
-    }
-    return summary, result.error
-
-
-def _load(
-    out: Any,
-    config: Any,
-    output: str | None,
-    scenario: str,
-    dialect: str,
-    seed: int | None,
-    content: bool,
-    service: str | None,
-    resource: dict[str, Any],
-    count: int | None,
-    rate: float | None,
-    duration: float | None,
-    concurrency: int,
-    batch_size: int,
-) -> None:
-    from otelcli.genai.scenarios.build import scenario_template
-    from otelcli.redact import redact_url
-    from otelcli.send import LoadPlan, generate
-    from otelcli.transport.delivery import deliver, stop_on_signals
-    from otelcli.transport.exporter import OtlpExporter
-
-    template = scenario_template(
-        scenario,
-        dialect,
-        seed=seed,
-        content=content,
-        service=service or "otelcli-demo",
-        resource_attrs=resource,
-    )
-    plan = LoadPlan(template.spans_per_copy, count, rate, duration, batch_size)
-    copies = plan.total_copies
-    total = copies * plan.spans_per_copy if copies is not None else None
-    with out.progress("send", total=total) as bar:
-        if config is None:
-            from otelcli.otlp.writer import open_writer
-
-            written = 0
-            with open_writer(output or "-") as writer:
-                for item in generate(plan, template):
-                    writer.write_bytes(item.data or b"")
-                    written += item.spans
-                    bar.update(completed=written)
-            out.data(
-                {"output": output, "scenario": scenario, "dialect": dialect, "spans": written},
-                _view,
-            )
-            return
-        # Ctrl-C / SIGTERM stop generating; requests on the wire get a short grace period.
-        # Generated spans that were not sent are counted, not saved: they can be made again.
-        with OtlpExporter(config) as exporter, stop_on_signals() as stop:
-            report = deliver(
-                generate(plan, template, stop=stop),
-                exporter,
-                concurrency=concurrency,
-                stop=stop,
-                on_progress=lambda r: bar.update(
-                    completed=r.accepted + r.rejected + r.failed + r.unknown,
-                    detail=f"{r.accepted / max(r.elapsed_s, 1e-9):,.0f}/s" if r.elapsed_s else "",
-                ),
-            )
-    summary = {
-        "endpoint": redact_url(config.endpoint),
-        "scenario": scenario,
-        "dialect": dialect,
-        "spans_per_trace": plan.spans_per_copy,
-        **report.to_dict(),
-    }
-    out.data(summary, _view)
-    error = report.outcome(stop)
-    if error is not None:
-        if not out.machine:
-            out.error(error)
-        raise typer.Exit(int(error.exit_code))
-
-
-def _one_line(result: dict[str, Any]) -> str:
-    if result.get("endpoint") is None:
-        return f"wrote {result['spans']} span(s) to {result.get('output')}"
-    return (
-        f"sent {result['sent']} to {result['endpoint']}: HTTP {result.get('status')}, "
-        f"{result.get('accepted', 0)} accepted, {result.get('latency_ms')} ms"
-    )
-
-
-def _view(result: dict[str, Any]) -> Any:
-    from otelcli.render.tables import key_values
-
-    rows: list[tuple[str, Any]] = []
-    for key in ("sent", "scenario", "dialect", "endpoint", "endpoint_from", "output"):
-        if result.get(key):
-            rows.append((key.replace("_", " "), result[key]))
-    if "trace_ids" in result:
-        rows.append(("trace ids", ", ".join(result["trace_ids"])))
-    if "offered" in result:  # load
-        latency = result["latency"]
-        rows += [
-            (
-                "spans",
-                f"{result['offered']:,} offered, {result['accepted']:,} accepted, "
-                f"{result['rejected']:,} rejected, {result['failed']:,} failed",
-            ),
-        ]
-        if result["unknown"]:
-            rows.append(("unknown", f"{result['unknown']:,} (timed out after sending)"))
-        if result["interrupted"]:
-            rows.append(
-                (
-                    f"not sent ({result['signal'] or 'interrupted'})",
-                    f"{result['not_sent']:,}",
-                )
-            )
-        rows += [
-            ("requests", f"{result['requests']:,} ({result['retries']:,} retries)"),
-            (
-                "throughput",
-                f"{result['spans_per_second']:,.0f} spans/s over {result['elapsed_s']:.2f}s",
-            ),
-        ]
-        if latency:
-            rows.append(
-                (
-                    "latency",
-                    f"p50 {latency['p50_ms']:.1f} ms · p95 "
-                    f"{latency['p95_ms']:.1f} ms · p99 {latency['p99_ms']:.1f} ms",
-                )
-            )
-    elif "accepted" in result:
-        rows += [
-            (
-                "spans",
-                f"{result['spans']} sent, {result['accepted']} accepted, "
-                f"{result['rejected']} rejected",
-            ),
-            ("status", f"HTTP {result['status']}" if result["status"] else "no response"),
-            *(
-                [("unknown", f"{result['unknown']} (timed out after sending)")]
-                if result.get("unknown")
-                else []
-            ),
-            ("latency", f"{result['latency_ms']} ms ({result['attempts']} attempt(s))"),
-        ]
-    else:
-        rows.append(("spans", f"{result['spans']:,} written"))
-    for message in result.get("messages") or ():
-        rows.append(("server said", message))
-    return key_values(None, rows)
+def _advance(bar: Any, report: Any) -> None:
+    delivery = report.delivery
+    if delivery is None:
+        bar.update(completed=report.file.spans if report.file else 0)
+        return
+    done = delivery.accepted + delivery.rejected + delivery.failed + delivery.unknown
+    rate = delivery.accepted / max(delivery.elapsed_s, 1e-9) if delivery.elapsed_s else 0
+    bar.update(completed=done, detail=f"{rate:,.0f}/s" if rate else "")

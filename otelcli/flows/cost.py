@@ -17,7 +17,8 @@ from otelcli.genai.pricing.cost import (
 )
 from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
 from otelcli.otlp.reader import read_batches
-from otelcli.otlp.writer import open_writer
+from otelcli.transport.delivery import Outgoing
+from otelcli.transport.sink import SinkTarget, drain
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,14 @@ def price_captures(request: CostRequest) -> CostResult:
         input_includes_cache=request.input_includes_cache,
     )
     batches = read_batches(request.inputs)
+    error = None
     if request.enrich_to is not None:
-        with open_writer(request.enrich_to) as writer:
-            for batch in enrich_batches(batches, calculator):
-                writer.write(batch)
+        priced = (Outgoing.of(batch) for batch in enrich_batches(batches, calculator))
+        error = drain(priced, SinkTarget(output=request.enrich_to)).error
     else:
         for batch in batches:
             calculator.add_batch(batch)
-    return CostResult(calculator.report, request.top, request.enrich_to)
+    return CostResult(calculator.report, request.top, request.enrich_to, error)
 
 
 # -- the table ---------------------------------------------------------------------------------

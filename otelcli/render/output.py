@@ -74,6 +74,9 @@ class Output:
     color: bool = True
     stdout: IO[str] | None = None
     stderr: IO[str] | None = None
+    # stdout carries the command's data (`-o -`): its report and errors go to stderr instead,
+    # so there is one document on stdout per run.
+    data_on_stdout: bool = False
 
     def __post_init__(self) -> None:
         # Everything shown passes the secret filter: tables, JSON, the live view, errors.
@@ -82,14 +85,18 @@ class Output:
 
     @property
     def mode(self) -> str:
-        """table, json or ndjson: `auto` resolved against the terminal."""
+        """table, json or ndjson: `auto` resolved against the terminal the report goes to."""
         if self.format != "auto":
             return self.format
-        return "table" if self.is_terminal else "json"
+        return "table" if _isatty(self._report_stream) else "json"
 
     @property
     def is_terminal(self) -> bool:
-        return bool(getattr(self.stdout, "isatty", lambda: False)())
+        return _isatty(self.stdout)
+
+    @property
+    def _report_stream(self) -> IO[str] | None:
+        return self.stderr if self.data_on_stdout else self.stdout
 
     @property
     def machine(self) -> bool:
@@ -110,14 +117,23 @@ class Output:
     # -- data -------------------------------------------------------------------------------
 
     def data(self, payload: Any, table: Callable[[Any], RenderableType] | None = None) -> None:
-        """Emit a command's result: a rich rendering in table mode, JSON otherwise."""
+        """Emit a command's result: a rich rendering in table mode, JSON otherwise (on stderr
+        when stdout carries the data)."""
         if self.mode == "table" and table is not None:
-            self.console.print(table(payload))
+            (self.err_console if self.data_on_stdout else self.console).print(table(payload))
             return
         if self.mode == "ndjson" and isinstance(payload, list):
-            self.lines(payload)
+            for record in payload:
+                self._write_report(to_json(record) + b"\n")
             return
-        self._write(to_json(payload, pretty=self.mode == "json" and self.is_terminal) + b"\n")
+        pretty = self.mode == "json" and _isatty(self._report_stream)
+        self._write_report(to_json(payload, pretty=pretty) + b"\n")
+
+    def _write_report(self, data: bytes) -> None:
+        stream = self._report_stream
+        assert stream is not None
+        stream.write(data.decode())
+        stream.flush()
 
     def lines(self, records: Iterable[Any]) -> None:
         """One JSON document per line, flushed as it goes (for streams)."""
@@ -146,7 +162,7 @@ class Output:
 
     def error(self, error: OtelcliError) -> None:
         if self.machine:
-            self._write(to_json({"error": error.to_dict()}) + b"\n")
+            self._write_report(to_json({"error": error.to_dict()}) + b"\n")
             return
         assert self.stderr is not None
         self.err_console.print(f"error: {error.message}", style="bold red", markup=False)
@@ -181,6 +197,10 @@ class Output:
         with progress:
             task = progress.add_task(description, total=total, detail="")
             yield ProgressHandle(progress, task)
+
+
+def _isatty(stream: IO[str] | None) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 class ProgressHandle:

@@ -111,8 +111,9 @@ def test_send_failure_is_reported_with_its_exit_code(cli: Cli, tmp_path: Path) -
     with RecordingReceiver(lambda received, index: Reply(status=400)).running() as bad:
         result = cli("portkey", HAR, "--endpoint", bad.base_url, "-f", "json")
     assert result.exit_code == 4
-    first = json.loads(result.stdout.splitlines()[0])
-    assert first["export"]["failed"] == 4
+    report = json.loads(result.stdout)  # one document: the report, which carries the error
+    assert report["export"]["failed"] == 4
+    assert report["export"]["error"]["exit_code"] == 4
 
 
 def test_output_feeds_cost(cli: Cli, tmp_path: Path) -> None:

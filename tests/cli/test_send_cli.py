@@ -324,3 +324,16 @@ def test_semconv_scenarios_pass_validate_and_are_priced(
     if scenario != "error":  # a 429 carries no usage
         assert float(priced["total"]["usd"]["total"]) > 0
         assert priced["total"]["priced_spans"] > 0
+
+
+@pytest.mark.parametrize("load", [False, True])
+def test_dry_run_to_stdout_is_data_only_and_pipes_into_validate(cli: Cli, load: bool) -> None:
+    """`send --dry-run -o - | otelcli validate -`: the report goes to stderr, never into the data."""
+    extra = ["--count", "8"] if load else []
+    sent = cli("send", "--dry-run", "-o", "-", "--seed", "3", *extra, "-f", "json")
+    assert sent.exit_code == 0, sent.stderr
+    assert all(json.loads(line).get("resourceSpans") for line in sent.stdout.splitlines())
+    assert json.loads(sent.stderr)["spans"] >= 4  # the report, on stderr
+    checked = cli("validate", "-", "-f", "json", input=sent.stdout)
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["summary"]["spans"] >= 4

@@ -1,4 +1,4 @@
-"""Replay captures: read, rewrite, re-chunk, pace and deliver (or write), with exact accounting."""
+"""`otelcli replay`: read, rewrite, re-chunk, pace and deliver (or write), with exact accounting."""
 
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from otelcli.otlp.batching import rechunk, split_request
 from otelcli.otlp.reader import CaptureReader, read_batches
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
 from otelcli.otlp.spans import count_spans
-from otelcli.otlp.writer import BatchWriter, open_writer
 from otelcli.redact import redact_url
 from otelcli.transport.config import ExporterConfig
-from otelcli.transport.delivery import DeliveryReport, Outgoing, Stop, deliver
-from otelcli.transport.exporter import OtlpExporter
+from otelcli.transport.delivery import DeliveryReport, Outgoing, Stop
+from otelcli.transport.sink import SinkReport, SinkTarget, drain
 
 Progress = Callable[[int, int, int, float], None]  # (batches, bytes read, spans done, spans/s)
 
@@ -178,19 +177,6 @@ def _fit(batch: ExportTraceServiceRequest, max_bytes: int) -> Iterator[ExportTra
         yield from _fit(half, max_bytes)
 
 
-def unsent_path(inputs: Sequence[str]) -> str:
-    """Where the spans of an interrupted replay go without --dead-letter: beside the first
-    input (the working directory for stdin), never over an existing file."""
-    first = next((path for path in inputs if path != "-"), None)
-    base = first if first is not None else "stdin"
-    candidate = f"{base}.unsent.jsonl"
-    number = 1
-    while os.path.lexists(candidate):
-        candidate = f"{base}.unsent-{number}.jsonl"
-        number += 1
-    return candidate
-
-
 def run_replay(
     plan: ReplayPlan,
     config: ExporterConfig | None,
@@ -278,62 +264,29 @@ def _run(
                     due = started + max(0, earliest - origin) / 1e9 / plan.speed
                 yield Outgoing.of(batch, due)
 
+    def progress(report: SinkReport) -> None:
+        if on_progress is None:
+            return
+        d = report.delivery
+        if d is None:
+            written = report.file.spans if report.file else 0
+            on_progress(report.file.batches if report.file else 0, read_bytes, written, 0.0)
+        else:
+            done = d.accepted + d.rejected + d.failed + d.unknown
+            on_progress(d.requests, read_bytes, done, d.accepted / max(clock() - started, 1e-9))
+
+    sink_target = SinkTarget(
+        output=output,
+        endpoint=config,
+        dead_letter=dead_letter_path,
+        concurrency=plan.concurrency,
+        inputs=inputs,
+    )
+    sink = drain(outgoing(), sink_target, stop=stop, on_progress=progress)
+    summary.dead_letter, summary.unsent_file = sink.dead_letter, sink.unsent_file
+    summary.signal, summary.error = sink.signal, sink.error
     if output is not None:
-        with open_writer(output) as writer:
-            written = 0
-            for item in outgoing():
-                assert item.batch is not None
-                writer.write(item.batch)
-                written += item.spans
-                if on_progress:
-                    on_progress(writer.batches, read_bytes, written, 0.0)
-        summary.written = written
-        if stop.requested:
-            summary.signal = stop.signal_name
-            summary.error = stop.error(f"stopped after writing {written:,} spans")
-        return summary
-
-    assert config is not None
-
-    def unsent() -> BatchWriter:
-        summary.dead_letter = unsent_path(inputs)
-        summary.unsent_file = True
-        return open_writer(summary.dead_letter)
-
-    dead_letter = open_writer(dead_letter_path) if dead_letter_path else None
-    try:
-        with OtlpExporter(config) as exporter:
-            summary.delivery = deliver(
-                outgoing(),
-                exporter,
-                concurrency=plan.concurrency,
-                dead_letter=dead_letter,
-                unsent=unsent,
-                stop=stop,
-                on_progress=(
-                    lambda r: on_progress(
-                        r.requests,
-                        read_bytes,
-                        r.accepted + r.rejected + r.failed + r.unknown,
-                        r.accepted / max(clock() - started, 1e-9),
-                    )
-                )
-                if on_progress
-                else None,
-            )
-    finally:
-        if dead_letter is not None:
-            dead_letter.close()
-    summary.signal = summary.delivery.signal
-    summary.error = summary.delivery.outcome(stop)
-    if summary.error is not None and summary.dead_letter and summary.delivery.dead_lettered:
-        summary.error.hint = (
-            f"{summary.delivery.dead_lettered:,} spans not delivered are in "
-            f"{summary.dead_letter}: `otelcli replay {summary.dead_letter}` sends them"
-            + (
-                " (check the backend first: some may have arrived)"
-                if summary.delivery.unknown
-                else ""
-            )
-        )
+        summary.written = sink.file.spans if sink.file else 0
+    else:
+        summary.delivery = sink.delivery
     return summary

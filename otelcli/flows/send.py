@@ -1,0 +1,261 @@
+"""`otelcli send`: one realistic GenAI trace, one hand-built span, or load, to a file or an
+endpoint (the one sink).
+
+For load the scenario template encodes each trace once; a batch only patches ids and
+timestamps in bytes, so the generator is never the bottleneck (see otlp.template.TraceTemplate).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+
+from otelcli.errors import OtelcliError, UsageError
+from otelcli.genai.scenarios.build import build_scenario, scenario_template
+from otelcli.otlp.handmade import build_span
+from otelcli.otlp.ids import TraceParent
+from otelcli.otlp.template import TraceTemplate
+from otelcli.otlp.values import AttrValue
+from otelcli.transport.delivery import Outgoing, Stop
+from otelcli.transport.sink import SinkReport, SinkTarget, drain
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    spans_per_copy: int
+    count: int | None = None  # spans to send (rounded up to whole traces); None: until duration
+    rate: float | None = None  # spans per second; None: as fast as possible
+    duration_s: float | None = None
+    batch_size: int = 512  # spans per request, at least one whole trace
+
+    def __post_init__(self) -> None:
+        if self.count is None and self.duration_s is None:
+            raise UsageError("load needs --count or --duration")
+        if self.rate is not None and self.rate <= 0:
+            raise UsageError("--rate must be positive")
+
+    @property
+    def copies_per_batch(self) -> int:
+        return max(1, self.batch_size // self.spans_per_copy)
+
+    @property
+    def total_copies(self) -> int | None:
+        """Traces to send, or None when only the duration bounds the run."""
+        limits = []
+        if self.count is not None:
+            limits.append(math.ceil(self.count / self.spans_per_copy))
+        if self.duration_s is not None and self.rate is not None:
+            limits.append(math.ceil(self.duration_s * self.rate / self.spans_per_copy))
+        return min(limits) if limits else None
+
+
+def generate(
+    plan: LoadPlan,
+    template: TraceTemplate,
+    clock: Callable[[], float] = time.monotonic,
+    stop: Stop | None = None,
+) -> Iterator[Outgoing]:
+    """Batches of whole traces, each due when the rate allows; stops at count or duration,
+    or as soon as `stop` is requested."""
+    started = clock()
+    remaining = plan.total_copies
+    sent_spans = 0
+    while remaining is None or remaining > 0:
+        if stop is not None and stop.requested:
+            return
+        if plan.duration_s is not None and clock() - started >= plan.duration_s:
+            return
+        copies = (
+            plan.copies_per_batch if remaining is None else min(remaining, plan.copies_per_batch)
+        )
+        due = started + sent_spans / plan.rate if plan.rate else None
+        spans = copies * plan.spans_per_copy
+        yield Outgoing(spans, data=template.batch(copies), due=due)
+        sent_spans += spans
+        if remaining is not None:
+            remaining -= copies
+
+
+# -- what to send ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    scenario: str = "agent"
+    dialect: str = "semconv"
+    seed: int | None = None
+    content: bool = False
+    service: str = "otelcli-demo"
+    resource: Mapping[str, AttrValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpanSpec:
+    """A hand-built span (otel-cli style); values already parsed."""
+
+    name: str
+    kind: str = "client"
+    attributes: Mapping[str, AttrValue] = field(default_factory=dict)
+    status: str = "unset"
+    status_message: str = ""
+    start_ns: int = 0
+    end_ns: int = 0
+    parent: TraceParent | None = None
+    service: str = "otelcli"
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    count: int | None = None
+    rate: float | None = None
+    duration_s: float | None = None
+    batch_size: int = 512
+
+
+# -- one trace ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    label: str
+    batch: ExportTraceServiceRequest
+    sink: SinkReport
+    context: TraceParent | None = None  # a hand-built span's own context (--print-traceparent)
+    endpoint_from: str | None = None
+    error: OtelcliError | None = None
+
+    @property
+    def trace_ids(self) -> list[str]:
+        batch = self.batch
+        return sorted(
+            {
+                s.trace_id.hex()
+                for rs in batch.resource_spans
+                for ss in rs.scope_spans
+                for s in ss.spans
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        delivery = self.sink.delivery
+        if delivery is None:
+            written = self.sink.file
+            return {
+                "endpoint": None,
+                "output": written.path if written else None,
+                "trace_ids": self.trace_ids,
+                "spans": written.spans if written else 0,
+                "sent": self.label,
+            }
+        return {
+            "endpoint": self.sink.endpoint,
+            "endpoint_from": self.endpoint_from,
+            "trace_ids": self.trace_ids,
+            "spans": delivery.offered,
+            "accepted": delivery.accepted,
+            "rejected": delivery.rejected,
+            "failed": delivery.failed,
+            "unknown": delivery.unknown,
+            "status": next(reversed(delivery.statuses), None),
+            "latency_ms": round(max(delivery.latencies_s, default=0.0) * 1000, 1),
+            "attempts": delivery.attempts,
+            "messages": list(delivery.messages),
+            "error": self.error.to_dict() if self.error else None,
+            "sent": self.label,
+        }
+
+
+def send_one(
+    target: SinkTarget, scenario: ScenarioSpec, span: SpanSpec | None = None
+) -> SendResult:
+    """One scenario trace (or the hand-built span) to the file or the endpoint."""
+    context = None
+    if span is not None:
+        made = build_span(
+            name=span.name,
+            kind=span.kind,
+            attributes=span.attributes,
+            status=span.status,
+            status_message=span.status_message,
+            service=span.service,
+            resource_attributes=scenario.resource,
+            start_ns=span.start_ns,
+            end_ns=span.end_ns,
+            parent=span.parent,
+        )
+        batch, label, context = made.request, f"span {span.name!r}", made.context
+    else:
+        batch = build_scenario(
+            scenario.scenario,
+            dialect=scenario.dialect,
+            seed=scenario.seed,
+            content=scenario.content,
+            service=scenario.service,
+            resource_attrs=scenario.resource,
+        )
+        label = f"{scenario.scenario} ({scenario.dialect})"
+    sink = drain([Outgoing.of(batch)], target)
+    source = target.endpoint.endpoint_source if target.endpoint else None
+    return SendResult(label, batch, sink, context, source, sink.error)
+
+
+# -- load --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    scenario: ScenarioSpec
+    spans_per_trace: int
+    sink: SinkReport
+    error: OtelcliError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        delivery = self.sink.delivery
+        if delivery is None:
+            written = self.sink.file
+            return {
+                "output": written.path if written else None,
+                "scenario": self.scenario.scenario,
+                "dialect": self.scenario.dialect,
+                "spans": written.spans if written else 0,
+            }
+        return {
+            "endpoint": self.sink.endpoint,
+            "scenario": self.scenario.scenario,
+            "dialect": self.scenario.dialect,
+            "spans_per_trace": self.spans_per_trace,
+            **delivery.to_dict(),
+        }
+
+
+def load_template(scenario: ScenarioSpec) -> TraceTemplate:
+    return scenario_template(
+        scenario.scenario,
+        scenario.dialect,
+        seed=scenario.seed,
+        content=scenario.content,
+        service=scenario.service,
+        resource_attrs=scenario.resource,
+    )
+
+
+def send_load(
+    target: SinkTarget,
+    scenario: ScenarioSpec,
+    plan: LoadPlan,
+    template: TraceTemplate,
+    *,
+    stop: Stop | None = None,
+    on_progress: Callable[[SinkReport], None] | None = None,
+) -> LoadResult:
+    """Whole traces of the scenario at the plan's rate until its count or duration. Generated
+    spans a signal left unsent are counted, not saved: they can be made again."""
+    sink = drain(generate(plan, template, stop=stop), target, stop=stop, on_progress=on_progress)
+    return LoadResult(scenario, plan.spans_per_copy, sink, sink.error)
