@@ -28,7 +28,6 @@ INTERNAL ("Exception deserializing request!") where OTLP wants INVALID_ARGUMENT.
 
 from __future__ import annotations
 
-import hmac
 import importlib.util
 import threading
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from otelcli.transport.receiver import (
     PartialSuccess,
     ReceiverStats,
     TracesCallback,
+    bearer_matches,
     client_host,
     count_data_points,
     count_log_records,
@@ -173,7 +173,7 @@ class GrpcReceiver:
             "logs": on_logs,
             "metrics": on_metrics,
         }
-        self._expected_auth = f"Bearer {auth_token}".encode() if auth_token else None
+        self._expected_token = auth_token.encode() if auth_token else None
         # One lock for the counters and the callbacks: callbacks never run concurrently.
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
@@ -276,7 +276,7 @@ class GrpcReceiver:
         with self._lock:
             stats.requests += 1
             stats.bytes_received += len(raw)
-        if self._expected_auth is not None and not self._authorized(context):
+        if self._expected_token is not None and not self._authorized(context):
             self._fail(context, 16, "missing or wrong bearer token")
         try:
             request = service.request_type.FromString(raw)
@@ -305,11 +305,11 @@ class GrpcReceiver:
         self._fail(context, code, failure)
 
     def _authorized(self, context: grpc.ServicerContext) -> bool:
-        assert self._expected_auth is not None
+        assert self._expected_token is not None
         for key, value in context.invocation_metadata():
             if key == "authorization":
                 given = value.encode() if isinstance(value, str) else bytes(value)
-                return hmac.compare_digest(given, self._expected_auth)
+                return bearer_matches(given, self._expected_token)
         return False
 
     def _fail(self, context: grpc.ServicerContext, code: int, message: str) -> NoReturn:

@@ -129,6 +129,15 @@ def client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def bearer_matches(authorization: bytes, token: bytes) -> bool:
+    """Whether an Authorization value is `Bearer <token>`: the scheme in any case (RFC 7235),
+    the token compared in constant time."""
+    scheme, _, given = authorization.strip().partition(b" ")
+    # compare_digest runs for every value, so a wrong scheme takes as long as a wrong token
+    matches = hmac.compare_digest(given.strip(), token)
+    return scheme.lower() == b"bearer" and matches
+
+
 class ConsumerUnavailable(Exception):
     """Raised by a callback that cannot keep the batch right now (the save file failed, a
     budget is spent): the client gets 503 (gRPC UNAVAILABLE) and retries, so nothing that
@@ -381,7 +390,7 @@ class OtlpApp:
         self.on_metrics = on_metrics
         self.max_body_bytes = max_body_bytes
         self.stats = ReceiverStats()
-        self._expected_auth = f"Bearer {auth_token}".encode() if auth_token else None
+        self._expected_token = auth_token.encode() if auth_token else None
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -411,8 +420,8 @@ class OtlpApp:
             raise _Reject(404, f"no OTLP endpoint at {scope['path']}: use /v1/traces")
         if scope["method"] != "POST":
             raise _Reject(405, f"{scope['method']} is not allowed: OTLP/HTTP uses POST")
-        if self._expected_auth is not None and not hmac.compare_digest(
-            headers.get(b"authorization", b""), self._expected_auth
+        if self._expected_token is not None and not bearer_matches(
+            headers.get(b"authorization", b""), self._expected_token
         ):
             raise _Reject(401, "missing or wrong bearer token")
         if content_type is None:

@@ -231,6 +231,22 @@ def test_bearer_token() -> None:
     assert "s3cret" not in str(receiver.stats.to_dict())
 
 
+def test_bearer_scheme_is_case_insensitive() -> None:
+    # RFC 7235: the auth scheme is case-insensitive; the token itself is not
+    got: list[ExportTraceServiceRequest] = []
+    with GrpcReceiver("127.0.0.1", 0, on_traces=got.append, auth_token="s3cret") as receiver:
+        client = RawClient(receiver.target)
+        body = make_request(2).SerializeToString()
+        for value in ("bearer s3cret", "BEARER s3cret"):
+            client.call(TRACES, body, metadata=[("authorization", value)])
+        wrong = client.failure(TRACES, body, metadata=[("authorization", "bearer S3CRET")])
+        other = client.failure(TRACES, body, metadata=[("authorization", "basic s3cret")])
+        client.close()
+    assert wrong.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert other.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert len(got) == 2
+
+
 @pytest.mark.parametrize(
     "payload",
     [b"\xff" * 50, make_request(3).SerializeToString()[:-7], b"\x0a\x05abc"],

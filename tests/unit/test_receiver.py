@@ -257,6 +257,23 @@ def test_bearer_token() -> None:
     assert "s3cret" not in str(receiver.stats.to_dict())
 
 
+def test_bearer_scheme_is_case_insensitive() -> None:
+    # RFC 7235: the auth scheme is case-insensitive; the token itself is not
+    got: list[ExportTraceServiceRequest] = []
+    with Receiver("127.0.0.1", 0, on_traces=got.append, auth_token="s3cret") as receiver:
+        body = make_request(2).SerializeToString()
+
+        def status(authorization: str) -> int:
+            headers = {**PB, "authorization": authorization}
+            return httpx.post(receiver.traces_url, content=body, headers=headers).status_code
+
+        accepted = [status(v) for v in ("bearer s3cret", "BEARER s3cret", "bEaReR  s3cret")]
+        refused = [status(v) for v in ("bearer S3CRET", "basic s3cret", "bearers3cret", "s3cret")]
+    assert accepted == [200, 200, 200]
+    assert refused == [401, 401, 401, 401]
+    assert len(got) == 3
+
+
 def test_paths_and_methods(receiver: Receiver) -> None:
     assert httpx.post(receiver.url + "/v1/nope", content=b"", headers=PB).status_code == 404
     get = httpx.get(receiver.traces_url)
