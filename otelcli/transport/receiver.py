@@ -10,19 +10,25 @@ What it does, per the OTLP/HTTP spec:
   (application/json) chosen by Content-Type, anything else 415; Content-Encoding gzip (the
   spec's), deflate (the Python SDK offers it) or none.
 - The body is limited (64 MiB by default) on the wire *and* after decompression: over the
-  limit is 413, so a gzip bomb costs at most the limit.
+  limit is 413, so a gzip bomb costs at most the limit. Decompression is linear in the body
+  and takes at most MAX_GZIP_MEMBERS gzip members (real senders write one); more, or an empty
+  member in a body of several, is 400.
 - Success is 200 with an Export*ServiceResponse in the request's content type; a callback may
   ask for a partial success. Bad payloads get 400 with a google.rpc.Status body; the server
   keeps serving.
 - An optional bearer token (401 without it).
 
-Delivery: each callback runs on the server's thread, in arrival order, before the client gets
-its 200, so an acknowledged batch has always been handed over. Keep the callbacks quick (put
-the batch on a queue); while one runs, the server waits rather than drop anything.
+Delivery: decompression, decoding and the callbacks run on worker threads, never on the
+event loop, so one costly request does not stall the other connections. The callbacks run
+one at a time (under a lock) and each before its client gets its 200, so an acknowledged
+batch has always been handed over; requests on one connection are delivered in order, those
+on different connections in the order their decoding finishes. Keep the callbacks quick (put
+the batch on a queue); while one runs, the others wait rather than drop anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import socket
@@ -69,6 +75,7 @@ _RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13, 503: 14}
 RETRY_AFTER_S = 1  # what a 503 asks the client to wait
 
 Message = MutableMapping[str, Any]
+Body = bytes | bytearray
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
@@ -222,26 +229,63 @@ def _bind(host: str, port: int) -> socket.socket:
 _WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"x-gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
 
 
-def decompress_bounded(data: bytes, limit: int, encoding: bytes = b"gzip") -> bytes:
+MAX_GZIP_MEMBERS = 1000  # real senders write one member; many tiny ones are an attack
+_FIRST_WINDOW = 1 << 10
+_MAX_WINDOW = 1 << 18
+
+
+def decompress_bounded(
+    data: Body,
+    limit: int,
+    encoding: bytes = b"gzip",
+    *,
+    max_members: int = MAX_GZIP_MEMBERS,
+    reserve: Callable[[int], None] | None = None,
+) -> bytearray:
     """Inflate gzip (one or more members) or deflate, never holding more than `limit` bytes.
 
+    Linear in the size of `data`: the input is fed through a window that starts small for
+    every member and doubles while the member goes on, so the bytes zlib copies past a
+    member's end (unused_data) are bounded by that member's own size, never the rest of the
+    body. `reserve(n)` is called before n more output bytes are kept (a memory budget may
+    refuse by raising).
+
     Raises _Reject: 413 past the limit (so a compression bomb costs at most `limit`), 400 for
-    corrupt or truncated data.
+    corrupt or truncated data, more than `max_members` gzip members, or an empty member that
+    is not the whole body (padding that decompresses to nothing).
     """
+    wbits = _WBITS[encoding]
+    name = encoding.decode()
+    view = memoryview(data)
     out = bytearray()
-    rest = data
-    while rest:
-        decompressor = zlib.decompressobj(_WBITS[encoding])
-        try:
-            out += decompressor.decompress(rest, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise _Reject(400, f"invalid {encoding.decode()} body: {exc}") from None
-        if len(out) > limit or decompressor.unconsumed_tail:
-            raise _Reject(413, f"body larger than {limit} bytes after decompression")
-        if not decompressor.eof:
-            raise _Reject(400, f"truncated {encoding.decode()} body")
-        rest = decompressor.unused_data if encoding != b"deflate" else b""
-    return bytes(out)
+    pos, members = 0, 0
+    while pos < len(view):
+        members += 1
+        if members > max_members:
+            raise _Reject(400, f"{name} body of more than {max_members} members")
+        decompressor = zlib.decompressobj(wbits)
+        member_start, window = len(out), _FIRST_WINDOW
+        while not decompressor.eof:
+            if pos >= len(view):
+                raise _Reject(400, f"truncated {name} body")
+            chunk = view[pos : pos + window]
+            try:
+                piece = decompressor.decompress(chunk, limit + 1 - len(out))
+            except zlib.error as exc:
+                raise _Reject(400, f"invalid {name} body: {exc}") from None
+            if len(out) + len(piece) > limit:
+                raise _Reject(413, f"body larger than {limit} bytes after decompression")
+            if reserve is not None and piece:
+                reserve(len(piece))
+            out += piece
+            # What zlib did not take stays in the view: re-read from there, never copied.
+            pos += len(chunk) - len(decompressor.unconsumed_tail) - len(decompressor.unused_data)
+            window = min(window * 2, _MAX_WINDOW)
+        if encoding == b"deflate":
+            break  # one stream; trailing bytes are ignored, as zlib does
+        if len(out) == member_start and (pos < len(view) or members > 1):
+            raise _Reject(400, f"empty {name} member in a body of several")
+    return out  # not copied into bytes: both decoders take any buffer
 
 
 def _hex_ids_to_base64(value: Any) -> None:
@@ -262,10 +306,11 @@ def _hex_ids_to_base64(value: Any) -> None:
             _hex_ids_to_base64(item)
 
 
-def _decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
+def _decode_traces(body: Body, content_type: str) -> ExportTraceServiceRequest:
     if content_type == PROTOBUF:
         try:
-            return ExportTraceServiceRequest.FromString(body)
+            # type: ignore: upb (and the others) parse any buffer, the stubs say bytes
+            return ExportTraceServiceRequest.FromString(body)  # type: ignore[arg-type]
         except Exception as exc:  # DecodeError (or RuntimeError from some backends)
             raise _Reject(400, f"invalid protobuf ExportTraceServiceRequest: {exc}") from None
     from otelcli.otlp.jsoncodec import dict_to_request
@@ -276,7 +321,7 @@ def _decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         raise _Reject(400, exc.message) from None
 
 
-def _json(body: bytes) -> Any:
+def _json(body: Body) -> Any:
     if not body.strip():
         return {}
     try:
@@ -285,7 +330,7 @@ def _json(body: bytes) -> Any:
         raise _Reject(400, f"invalid JSON: {exc}") from None
 
 
-def _decode_other(body: bytes, content_type: str, message_type: Any) -> Any:
+def _decode_other(body: Body, content_type: str, message_type: Any) -> Any:
     if content_type == PROTOBUF:
         try:
             return message_type.FromString(body)
@@ -391,6 +436,7 @@ class OtlpApp:
         self.max_body_bytes = max_body_bytes
         self.stats = ReceiverStats()
         self._expected_token = auth_token.encode() if auth_token else None
+        self._deliver_lock = threading.Lock()
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -405,10 +451,12 @@ class OtlpApp:
         try:
             signal = self._check(scope, headers, content_type)
             assert content_type is not None
-            body = await self._read_body(receive, headers)
+            body = await self._read_body(receive)
             if body is None:
                 return  # the client went away
-            partial = self._deliver(signal, body, content_type)
+            encoding = headers.get(b"content-encoding", b"").strip().lower()
+            # Off the event loop, so a costly body never stalls the other connections.
+            partial = await asyncio.to_thread(self._deliver, signal, body, encoding, content_type)
         except _Reject as reject:
             await self._fail(send, reject, reply_type)
             return
@@ -441,7 +489,7 @@ class OtlpApp:
             raise _Reject(413, f"body of {int(length)} bytes is over {self.max_body_bytes}")
         return signal
 
-    async def _read_body(self, receive: Receive, headers: dict[bytes, bytes]) -> bytes | None:
+    async def _read_body(self, receive: Receive) -> bytes | None:
         limit = self.max_body_bytes
         chunks: list[bytes] = []
         size = 0
@@ -457,39 +505,44 @@ class OtlpApp:
             if not message.get("more_body", False):
                 break
         self.stats.bytes_received += size
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = headers.get(b"content-encoding", b"").strip().lower()
-        if encoding in _WBITS:
-            body = decompress_bounded(body, limit, encoding)
-        return body
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _deliver(self, signal: str, body: bytes, content_type: str) -> PartialSuccess | None:
+    def _deliver(
+        self, signal: str, body: Body, encoding: bytes, content_type: str
+    ) -> PartialSuccess | None:
+        """Decompress and decode (on a worker thread), then hand over under the lock."""
+        if encoding in _WBITS:
+            body = decompress_bounded(body, self.max_body_bytes, encoding)
+        request: Any
+        if signal == "traces":
+            request = _decode_traces(body, content_type)
+        elif signal == "logs":
+            request = _decode_other(body, content_type, ExportLogsServiceRequest)
+        else:
+            request = _decode_other(body, content_type, ExportMetricsServiceRequest)
+        del body
         stats = self.stats
-        try:
-            if signal == "traces":
-                traces = _decode_traces(body, content_type)
-                stats.trace_requests += 1
-                stats.spans += sum(
-                    len(ss.spans) for rs in traces.resource_spans for ss in rs.scope_spans
-                )
-                return self.on_traces(traces) if self.on_traces else None
-            if signal == "logs":
-                logs = _decode_other(body, content_type, ExportLogsServiceRequest)
-                stats.log_requests += 1
-                stats.log_records += count_log_records(logs)
-                return self.on_logs(logs) if self.on_logs else None
-            metrics = _decode_other(body, content_type, ExportMetricsServiceRequest)
-            stats.metric_requests += 1
-            stats.data_points += count_data_points(metrics)
-            return self.on_metrics(metrics) if self.on_metrics else None
-        except _Reject:
-            raise
-        except ConsumerUnavailable as exc:
-            raise _Reject(503, str(exc)) from None
-        except Exception as exc:  # a failing consumer must not take the server down
-            raise _Reject(
-                500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
-            ) from None
+        with self._deliver_lock:  # callbacks one at a time, as the module docstring promises
+            try:
+                if signal == "traces":
+                    stats.trace_requests += 1
+                    stats.spans += sum(
+                        len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans
+                    )
+                    return self.on_traces(request) if self.on_traces else None
+                if signal == "logs":
+                    stats.log_requests += 1
+                    stats.log_records += count_log_records(request)
+                    return self.on_logs(request) if self.on_logs else None
+                stats.metric_requests += 1
+                stats.data_points += count_data_points(request)
+                return self.on_metrics(request) if self.on_metrics else None
+            except ConsumerUnavailable as exc:
+                raise _Reject(503, str(exc)) from None
+            except Exception as exc:  # a failing consumer must not take the server down
+                raise _Reject(
+                    500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
+                ) from None
 
     async def _fail(self, send: Send, reject: _Reject, content_type: str) -> None:
         stats = self.stats

@@ -372,6 +372,89 @@ def test_gzip_members_and_corruption() -> None:
     assert over.value.status == 413
 
 
+def test_gzip_member_count_is_capped_and_empty_members_are_refused() -> None:
+    member = gzip.compress(b"x", mtime=0)
+    assert decompress_bounded(member * 1000, 10_000) == b"x" * 1000
+    with pytest.raises(_Reject) as too_many:
+        decompress_bounded(member * 1001, 10_000)
+    assert too_many.value.status == 400 and "1000 members" in too_many.value.message
+    empty = gzip.compress(b"", mtime=0)
+    assert decompress_bounded(empty, 100) == b""  # an empty export, gzipped: fine
+    for padded in (empty * 3, empty + member, member + empty):
+        with pytest.raises(_Reject) as refused:
+            decompress_bounded(padded, 100)
+        assert refused.value.status == 400 and "empty gzip member" in refused.value.message
+
+
+def test_many_member_body_is_refused_at_once_and_others_are_served(sink: Sink) -> None:
+    # ~200k empty gzip members in 4 MiB: it used to take seconds of event-loop time, and answer 200
+    hostile = gzip.compress(b"", mtime=0) * 200_000
+    assert len(hostile) <= 4 << 20
+    with Receiver("127.0.0.1", 0, on_traces=sink.on_traces, max_body_bytes=8 << 20) as big:
+        answers: dict[str, httpx.Response] = {}
+
+        def send_hostile() -> None:
+            answers["hostile"] = httpx.post(
+                big.traces_url,
+                content=hostile,
+                headers={**PB, "content-encoding": "gzip"},
+                timeout=60,
+            )
+
+        thread = threading.Thread(target=send_hostile)
+        thread.start()
+        good = httpx.post(
+            big.traces_url, content=make_request(2).SerializeToString(), headers=PB, timeout=60
+        )
+        thread.join()
+    assert good.status_code == 200 and len(sink.spans) == 2
+    assert answers["hostile"].status_code == 400
+    assert "gzip member" in status_message(answers["hostile"].content)
+
+
+def test_a_slow_consumer_does_not_stall_other_connections() -> None:
+    entered, release = threading.Event(), threading.Event()
+    got: list[ExportTraceServiceRequest] = []
+
+    def slow(request: ExportTraceServiceRequest) -> None:
+        entered.set()
+        assert release.wait(60)
+        got.append(request)
+
+    with Receiver("127.0.0.1", 0, on_traces=slow, max_body_bytes=1 << 20) as receiver:
+        held: list[httpx.Response] = []
+        thread = threading.Thread(
+            target=lambda: held.append(
+                httpx.post(
+                    receiver.traces_url,
+                    content=make_request(2).SerializeToString(),
+                    headers=PB,
+                    timeout=60,
+                )
+            )
+        )
+        thread.start()
+        try:
+            assert entered.wait(30)
+            # While the callback holds one batch, the server still reads, decodes and answers
+            # the others (they used to wait for the event loop, i.e. for the callback).
+            # A long client timeout: on a stalled server this fails by timing out, not flakily.
+            garbage = httpx.post(receiver.traces_url, content=b"\xff" * 64, headers=PB, timeout=30)
+            bomb = httpx.post(
+                receiver.traces_url,
+                content=_bomb(8 << 20),
+                headers={**PB, "content-encoding": "gzip"},
+                timeout=30,
+            )
+            get = httpx.get(receiver.traces_url, timeout=30)
+            assert not held  # the first batch is still being handed over
+        finally:
+            release.set()
+            thread.join()
+    assert (garbage.status_code, bomb.status_code, get.status_code) == (400, 413, 405)
+    assert held[0].status_code == 200 and len(got) == 1
+
+
 def test_not_http_at_all(receiver: Receiver, sink: Sink) -> None:
     with socket.create_connection(("127.0.0.1", receiver.port)) as raw:
         raw.sendall(b"\x16\x03\x01 this is not HTTP\r\n\r\n")
