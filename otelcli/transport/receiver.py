@@ -17,6 +17,10 @@ What it does, per the OTLP/HTTP spec:
   ask for a partial success. Bad payloads get 400 with a google.rpc.Status body; the server
   keeps serving.
 - An optional bearer token (401 without it).
+- Slow or stalled clients (slowloris): a connection that has not finished a request's headers
+  header_timeout_s (10 s) after connecting, or after the request's first byte, is closed,
+  however it trickles; a body with no new bytes for body_timeout_s (10 s) gets 408 and the
+  connection is closed; an idle keep-alive connection closes after 5 s (uvicorn's).
 
 Delivery: decompression, decoding and the callbacks run on worker threads, never on the
 event loop, so one costly request does not stall the other connections. The callbacks run
@@ -69,9 +73,11 @@ JSON = "application/json"
 _CONTENT_TYPES = {"application/x-protobuf": PROTOBUF, "application/protobuf": PROTOBUF, JSON: JSON}
 _RECENT_ERRORS = 20
 _START_TIMEOUT_S = 10.0
+DEFAULT_HEADER_TIMEOUT_S = 10.0  # from connecting (or the first byte of a request) to its headers
+DEFAULT_BODY_TIMEOUT_S = 10.0  # the longest wait for the next piece of a body
 
 # google.rpc.Code values for the Status bodies of failures.
-_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13, 503: 14}
+_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 500: 13, 503: 14}
 RETRY_AFTER_S = 1  # what a 503 asks the client to wait
 
 Message = MutableMapping[str, Any]
@@ -429,11 +435,13 @@ class OtlpApp:
         on_metrics: MetricsCallback | None = None,
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
     ) -> None:
         self.on_traces = on_traces
         self.on_logs = on_logs
         self.on_metrics = on_metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
         self.stats = ReceiverStats()
         self._expected_token = auth_token.encode() if auth_token else None
         self._deliver_lock = threading.Lock()
@@ -494,7 +502,12 @@ class OtlpApp:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except TimeoutError:
+                raise _Reject(
+                    408, f"no body bytes for {self.body_timeout_s:g} s (after {size})"
+                ) from None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -555,8 +568,8 @@ class OtlpApp:
             extra.append((b"allow", b"POST"))
         elif reject.status == 503:
             extra.append((b"retry-after", str(RETRY_AFTER_S).encode()))
-        elif reject.status == 413:
-            # The rest of an oversized body is not read: end the connection after answering.
+        elif reject.status in (408, 413):
+            # The rest of the body is not read: end the connection after answering.
             extra.append((b"connection", b"close"))
         body = _status_body(reject.status, reject.message[:1000], content_type)
         await _respond(send, reject.status, body, content_type, extra)
@@ -578,6 +591,64 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
+# -- the connection protocol ------------------------------------------------------------------
+
+
+def _timed_protocol(header_timeout_s: float, drain_timeout_s: float) -> Any:
+    """uvicorn's h11 protocol with the deadlines it lacks (uvicorn has only a keep-alive one).
+
+    - Headers: a connection must complete a request's headers within header_timeout_s of
+      connecting, or of the first byte of a later request; trickling bytes does not extend it
+      (slowloris). Past it the connection is closed.
+    - A body being discarded after an early answer (413, 503): closed when no byte comes for
+      drain_timeout_s. While the app reads a body, its own body timeout applies (408).
+
+    This leans on H11Protocol's conn/transport/loop and on_response_complete, the same from
+    uvicorn 0.30 on; h11 is explicit (never httptools) so those are the internals in use.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[arg-type]
+            self._deadline = self.loop.call_later(header_timeout_s, self._expire)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            conn = self.conn
+            if conn.their_state is h11.IDLE:  # between requests or inside headers
+                if self._deadline is None:  # set once per request: bytes do not extend it
+                    self._deadline = self.loop.call_later(header_timeout_s, self._expire)
+            elif conn.their_state is h11.SEND_BODY and conn.our_state in (h11.DONE, h11.MUST_CLOSE):
+                self._cancel()  # answered early, the rest is discarded: an idle limit
+                self._deadline = self.loop.call_later(drain_timeout_s, self._expire)
+            else:
+                self._cancel()  # the app has the request (and its body timeout)
+
+        def on_response_complete(self) -> None:
+            self._cancel()  # uvicorn's keep-alive timeout takes over until the next bytes
+            super().on_response_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel()
+            super().connection_lost(exc)
+
+        def _cancel(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expire(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return TimedH11Protocol
+
+
 # -- the server --------------------------------------------------------------------------------
 
 
@@ -597,15 +668,19 @@ class Receiver:
         on_metrics: MetricsCallback | None = None,
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
     ) -> None:
         self.host = host
         self.port = port
+        self.header_timeout_s = header_timeout_s
         self.app = OtlpApp(
             on_traces=on_traces,
             on_logs=on_logs,
             on_metrics=on_metrics,
             auth_token=auth_token,
             max_body_bytes=max_body_bytes,
+            body_timeout_s=body_timeout_s,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -631,6 +706,7 @@ class Receiver:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
+            http=_timed_protocol(self.header_timeout_s, self.app.body_timeout_s),
             log_config=None,
             log_level="error",
             access_log=False,

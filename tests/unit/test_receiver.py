@@ -466,6 +466,130 @@ def test_not_http_at_all(receiver: Receiver, sink: Sink) -> None:
     _still_serving(receiver, sink)
 
 
+def _read_until_closed(sock: socket.socket, limit_s: float = 30.0) -> bytes:
+    """Everything the server sends until it closes the connection; fails past limit_s (the
+    server's own timeouts in these tests are 0.5 s, so this is only a generous bound)."""
+    sock.settimeout(limit_s)
+    received = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        except TimeoutError:
+            raise AssertionError(f"still open after {limit_s} s; got {received[:80]!r}") from None
+        if not data:
+            return received
+        received += data
+
+
+@pytest.fixture
+def impatient(sink: Sink) -> Iterator[Receiver]:
+    with Receiver(
+        "127.0.0.1", 0, on_traces=sink.on_traces, header_timeout_s=0.5, body_timeout_s=0.5
+    ) as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b"POST /v1/tr", b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: appl"],
+    ids=["nothing", "part-of-request-line", "part-of-headers"],
+)
+def test_a_connection_stalled_in_its_headers_is_closed(
+    impatient: Receiver, sink: Sink, sent: bytes
+) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.port)) as stalled:
+        stalled.sendall(sent)
+        assert _read_until_closed(stalled) == b""
+    _still_serving(impatient, sink)
+
+
+def test_trickled_headers_do_not_extend_the_deadline(impatient: Receiver) -> None:
+    # One byte at a time, never finishing the headers: the deadline counts from the first byte.
+    import select
+
+    with socket.create_connection(("127.0.0.1", impatient.port)) as slow:
+        # 600 bytes at 50 ms: half a minute, while the server's deadline is 0.5 s
+        for byte in b"POST /v1/traces HTTP/1.1\r\n" + b"x-pad: " + b"a" * 570:
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                break  # closed by the server
+            readable, _, _ = select.select([slow], [], [], 0.05)  # pacing, not a check
+            if readable:
+                break
+        else:
+            raise AssertionError("the server kept a trickling connection open")
+        assert _read_until_closed(slow) == b""
+
+
+def test_a_stalled_body_gets_408_and_the_connection_closed(impatient: Receiver, sink: Sink) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.port)) as stalled:
+        stalled.sendall(
+            b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\n"
+            b"content-length: 1000\r\n\r\n" + b"\x0a" * 10
+        )
+        answer = _read_until_closed(stalled)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert impatient.stats.rejected_requests == {408: 1} and sink.traces == []
+
+
+def test_a_keep_alive_connection_stalled_in_its_next_request_is_closed(
+    impatient: Receiver, sink: Sink
+) -> None:
+    body = make_request(1).SerializeToString()
+    request = (
+        b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\n"
+        b"content-length: %d\r\n\r\n" % len(body)
+    ) + body
+    with socket.create_connection(("127.0.0.1", impatient.port)) as client:
+        client.sendall(request)
+        client.settimeout(30)
+        answer = b""
+        while not answer.endswith(b"\r\n\r\n") or b"content-length: 0" not in answer:
+            answer += client.recv(1)  # the 200 (empty success body): the connection is idle
+        # Bytes of a next request stop uvicorn's keep-alive timer; the header deadline holds.
+        client.sendall(request[:20])
+        assert _read_until_closed(client) == b""
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert len(sink.spans) == 1
+
+
+def test_many_stalled_connections_are_closed_and_do_not_block_a_good_request(
+    impatient: Receiver, sink: Sink
+) -> None:
+    import selectors
+
+    stalled = [socket.create_connection(("127.0.0.1", impatient.port)) for _ in range(300)]
+    try:
+        for index, sock in enumerate(stalled):
+            sock.sendall(b"POST /v1/traces HTTP/1.1\r\n" if index % 2 else b"")
+        _still_serving(impatient, sink)  # while they all hang on
+        with selectors.DefaultSelector() as selector:
+            for sock in stalled:
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ)
+            open_ = set(stalled)
+            while open_:
+                events = selector.select(timeout=30)
+                assert events, f"{len(open_)} stalled connections still open after 30 s"
+                for key, _ in events:
+                    closed = key.fileobj
+                    assert isinstance(closed, socket.socket)
+                    try:
+                        data = closed.recv(1024)
+                    except ConnectionResetError:
+                        data = b""
+                    assert data == b""
+                    selector.unregister(closed)
+                    open_.discard(closed)
+    finally:
+        for sock in stalled:
+            sock.close()
+    _still_serving(impatient, sink)
+
+
 def test_failing_consumer_gets_500_and_server_continues() -> None:
     calls = []
 
