@@ -13,6 +13,11 @@ What it does, per the OTLP/HTTP spec:
   limit is 413, so a gzip bomb costs at most the limit. Decompression is linear in the body
   and takes at most MAX_GZIP_MEMBERS gzip members (real senders write one); more, or an empty
   member in a body of several, is 400.
+- Memory is bounded receiver-wide too: all requests together hold at most
+  max_in_flight_bytes of body (4 x max_body_bytes by default), counting a gzip body on the
+  wire and after decompression. A request's Content-Length is reserved before its body is
+  read, a chunked body as it arrives; past the budget the answer is 503 with Retry-After
+  (the OTLP spec's "server busy", which senders retry) and the body is discarded unread.
 - Success is 200 with an Export*ServiceResponse in the request's content type; a callback may
   ask for a partial success. Bad payloads get 400 with a google.rpc.Status body; the server
   keeps serving.
@@ -133,6 +138,18 @@ class ReceiverStats:
         }
 
 
+def in_flight_limit(max_body_bytes: int, max_in_flight_bytes: int | None) -> int:
+    """The receiver-wide budget: 4 bodies by default, never less than one."""
+    if max_in_flight_bytes is None:
+        return 4 * max_body_bytes
+    if max_in_flight_bytes < max_body_bytes:
+        raise UsageError(
+            f"an in-flight budget of {max_in_flight_bytes} bytes is below the body limit "
+            f"({max_body_bytes}): the largest batches could never be received"
+        )
+    return max_in_flight_bytes
+
+
 def client_host(host: str) -> str:
     """How a local client reaches a server bound to `host` (wildcards become loopback)."""
     if host in ("", "0.0.0.0"):
@@ -155,6 +172,52 @@ class ConsumerUnavailable(Exception):
     """Raised by a callback that cannot keep the batch right now (the save file failed, a
     budget is spent): the client gets 503 (gRPC UNAVAILABLE) and retries, so nothing that
     was acknowledged is ever lost."""
+
+
+class InFlightBudget:
+    """The body bytes held by all requests at once (on the wire and after decompression).
+
+    Thread-safe: the event loop reserves wire bytes, the worker threads decompressed ones.
+    `in_flight` and `peak` are there to be read (tests, benchmarks)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.in_flight + size > self.limit:
+                return False
+            self.in_flight += size
+            self.peak = max(self.peak, self.in_flight)
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.in_flight -= size
+
+
+class _Hold:
+    """What one request holds of the budget; released once, when the request ends."""
+
+    def __init__(self, budget: InFlightBudget) -> None:
+        self.budget = budget
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        if not self.budget.take(size):
+            raise _Reject(
+                503,
+                f"the receiver is busy ({self.budget.in_flight} body bytes in flight, "
+                f"budget {self.budget.limit}): retry later",
+            )
+        self.held += size
+
+    def release(self) -> None:
+        self.budget.give(self.held)
+        self.held = 0
 
 
 class _Reject(Exception):
@@ -436,12 +499,14 @@ class OtlpApp:
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+        max_in_flight_bytes: int | None = None,
     ) -> None:
         self.on_traces = on_traces
         self.on_logs = on_logs
         self.on_metrics = on_metrics
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
+        self.budget = InFlightBudget(in_flight_limit(max_body_bytes, max_in_flight_bytes))
         self.stats = ReceiverStats()
         self._expected_token = auth_token.encode() if auth_token else None
         self._deliver_lock = threading.Lock()
@@ -456,18 +521,27 @@ class OtlpApp:
         )
         # Failures before we know the encoding are answered as protobuf Status bodies.
         reply_type = content_type or PROTOBUF
+        hold = _Hold(self.budget)
         try:
             signal = self._check(scope, headers, content_type)
             assert content_type is not None
-            body = await self._read_body(receive)
+            given = headers.get(b"content-length", b"")
+            length = int(given) if given.isdigit() else None
+            if length is not None:
+                hold.take(length)  # before reading: a refused body is never buffered
+            body = await self._read_body(receive, hold, length)
             if body is None:
                 return  # the client went away
             encoding = headers.get(b"content-encoding", b"").strip().lower()
             # Off the event loop, so a costly body never stalls the other connections.
-            partial = await asyncio.to_thread(self._deliver, signal, body, encoding, content_type)
+            partial = await asyncio.to_thread(
+                self._deliver, signal, body, encoding, content_type, hold
+            )
         except _Reject as reject:
             await self._fail(send, reject, reply_type)
             return
+        finally:
+            hold.release()
         await _respond(send, 200, _success_body(signal, partial, content_type), content_type)
 
     def _check(self, scope: Message, headers: dict[bytes, bytes], content_type: str | None) -> str:
@@ -497,9 +571,12 @@ class OtlpApp:
             raise _Reject(413, f"body of {int(length)} bytes is over {self.max_body_bytes}")
         return signal
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
+    async def _read_body(self, receive: Receive, hold: _Hold, length: int | None) -> Body | None:
+        """The whole body; with a Content-Length (already reserved) read into one buffer, so
+        it is never held twice (chunks and their join)."""
         limit = self.max_body_bytes
         chunks: list[bytes] = []
+        buffer = bytearray(length) if length is not None else None
         size = 0
         while True:
             try:
@@ -511,21 +588,27 @@ class OtlpApp:
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
+            if buffer is not None and size + len(chunk) <= len(buffer):
+                buffer[size : size + len(chunk)] = chunk
+            else:  # chunked: reserved as it arrives
+                if size + len(chunk) > limit:
+                    raise _Reject(413, f"body larger than {limit} bytes")
+                hold.take(len(chunk))
+                chunks.append(chunk)
             size += len(chunk)
-            if size > limit:
-                raise _Reject(413, f"body larger than {limit} bytes")
-            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         self.stats.bytes_received += size
+        if buffer is not None and not chunks:
+            return buffer if size == len(buffer) else buffer[:size]
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _deliver(
-        self, signal: str, body: Body, encoding: bytes, content_type: str
+        self, signal: str, body: Body, encoding: bytes, content_type: str, hold: _Hold
     ) -> PartialSuccess | None:
         """Decompress and decode (on a worker thread), then hand over under the lock."""
         if encoding in _WBITS:
-            body = decompress_bounded(body, self.max_body_bytes, encoding)
+            body = decompress_bounded(body, self.max_body_bytes, encoding, reserve=hold.take)
         request: Any
         if signal == "traces":
             request = _decode_traces(body, content_type)
@@ -670,6 +753,7 @@ class Receiver:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
         body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+        max_in_flight_bytes: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -681,6 +765,7 @@ class Receiver:
             auth_token=auth_token,
             max_body_bytes=max_body_bytes,
             body_timeout_s=body_timeout_s,
+            max_in_flight_bytes=max_in_flight_bytes,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

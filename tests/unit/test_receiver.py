@@ -642,6 +642,150 @@ def test_many_concurrent_clients_lose_nothing(receiver: Receiver, sink: Sink) ->
     assert receiver.stats.rejected_requests == {400: 4 * per_client, 415: 4 * per_client}
 
 
+def _wait_for(condition: Any, what: str, limit_s: float = 30.0) -> None:
+    """Wait for a condition the server reaches on its own threads (a generous bound)."""
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {limit_s} s: {what}"
+        time.sleep(0.01)
+
+
+def _big_request(size: int, trace_byte: int = 1) -> bytes:
+    request = make_request(1, trace_byte=trace_byte)
+    request.resource_spans[0].scope_spans[0].spans[0].name = "x" * size
+    return request.SerializeToString()
+
+
+def test_in_flight_budget_answers_503_with_retry_after_and_the_sdk_retries(sink: Sink) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    entered, release = threading.Event(), threading.Event()
+
+    def held_first(request: ExportTraceServiceRequest) -> None:
+        entered.set()
+        assert release.wait(60)
+        sink.on_traces(request)
+
+    body = _big_request(700 << 10)  # two fit in the 2 MiB budget, a third does not
+    with Receiver(
+        "127.0.0.1", 0, on_traces=held_first, max_body_bytes=1 << 20, max_in_flight_bytes=2 << 20
+    ) as receiver:
+        budget = receiver.app.budget
+        answers: list[int] = []
+
+        def post() -> None:
+            answers.append(httpx.post(receiver.traces_url, content=body, headers=PB).status_code)
+
+        holders = [threading.Thread(target=post) for _ in range(2)]
+        for thread in holders:
+            thread.start()
+        try:
+            # one in the callback, one decoded and waiting for it: both hold their bodies
+            _wait_for(lambda: entered.is_set() and budget.in_flight >= 2 * len(body), "2 held")
+            refused = httpx.post(receiver.traces_url, content=body, headers=PB)
+            chunked = httpx.post(
+                receiver.traces_url,
+                content=iter([body[i : i + 65536] for i in range(0, len(body), 65536)]),
+                headers=PB,
+            )
+            # The SDK's exporter is refused too, and retries after Retry-After.
+            memory = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(memory))
+            with provider.get_tracer("tests").start_as_current_span("big") as span:
+                span.set_attribute("payload", "y" * (700 << 10))
+            provider.shutdown()
+            exporter = OTLPSpanExporter(endpoint=receiver.traces_url)
+            result: list[SpanExportResult] = []
+            sdk = threading.Thread(
+                target=lambda: result.append(exporter.export(memory.get_finished_spans()))
+            )
+            sdk.start()
+            _wait_for(lambda: receiver.stats.rejected_requests.get(503, 0) >= 3, "SDK refused")
+        finally:
+            release.set()
+            for thread in holders:
+                thread.join()
+        sdk.join()
+        exporter.shutdown()  # type: ignore[no-untyped-call]
+        assert budget.in_flight == 0
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "busy" in status_message(refused.content)
+    assert chunked.status_code == 503 and chunked.headers["retry-after"] == "1"
+    assert answers == [200, 200]
+    assert result == [SpanExportResult.SUCCESS]
+    assert sorted(s.name for s in sink.spans) == ["big"] + ["x" * (700 << 10)] * 2
+    assert budget.peak <= 2 << 20
+
+
+_RETRYING_SENDERS = """
+import sys, threading, httpx
+url, clients = sys.argv[1], int(sys.argv[2])
+body = sys.stdin.buffer.read()
+start, codes = threading.Barrier(clients), []
+def send():
+    with httpx.Client(timeout=60) as client:
+        start.wait()
+        for _ in range(3000):  # retry every 503 (quickly, for the test)
+            status = client.post(
+                url, content=body, headers={"content-type": "application/x-protobuf"}
+            ).status_code
+            if status != 503:
+                break
+            threading.Event().wait(0.01)
+        codes.append(status)
+threads = [threading.Thread(target=send) for _ in range(clients)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(" ".join(map(str, codes)))
+"""
+
+
+def test_concurrent_bodies_stay_within_the_budget(sink: Sink) -> None:
+    import subprocess
+    import sys
+
+    clients, body = 16, _big_request(700 << 10)
+    with Receiver(
+        "127.0.0.1",
+        0,
+        on_traces=sink.on_traces,
+        max_body_bytes=1 << 20,
+        max_in_flight_bytes=2 << 20,
+    ) as receiver:
+        # The senders run in another process, so tracemalloc here sees the receiver's memory.
+        tracemalloc.start()
+        try:
+            senders = subprocess.run(
+                [sys.executable, "-c", _RETRYING_SENDERS, receiver.traces_url, str(clients)],
+                input=body,
+                capture_output=True,
+                check=True,
+                timeout=120,
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        budget = receiver.app.budget
+    assert senders.stdout.split() == [b"200"] * clients and len(sink.traces) == clients
+    # All 16 at once were over 20 MiB here; within the 2 MiB budget, ~6 MiB (uvicorn's buffers)
+    assert peak < 12 << 20, f"peak {peak / (1 << 20):.1f} MiB"
+    assert budget.peak <= 2 << 20 and budget.in_flight == 0
+    assert receiver.stats.rejected_requests.get(503, 0) > 0  # the budget did refuse some
+
+
+def test_in_flight_budget_must_hold_one_body() -> None:
+    with pytest.raises(UsageError, match="budget"):
+        Receiver("127.0.0.1", 0, max_body_bytes=1 << 20, max_in_flight_bytes=1 << 19)
+
+
 # -- lifecycle and helpers ---------------------------------------------------------------------
 
 
