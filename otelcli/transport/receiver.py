@@ -106,7 +106,8 @@ MetricsCallback = Callable[[ExportMetricsServiceRequest], PartialSuccess | None]
 
 @dataclass
 class ReceiverStats:
-    """Counters, updated on the server thread; read them from anywhere."""
+    """Counters, updated by the server's threads (HTTP: the event loop and, under the delivery
+    lock, the decoding workers); read them from anywhere."""
 
     requests: int = 0
     trace_requests: int = 0
@@ -691,6 +692,10 @@ def _timed_protocol(header_timeout_s: float, drain_timeout_s: float) -> Any:
     """
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    hooks = ("connection_made", "data_received", "on_response_complete", "connection_lost")
+    if not all(callable(getattr(H11Protocol, name, None)) for name in hooks):
+        return "h11"  # an uvicorn we do not know: its own protocol, without the deadlines
 
     class TimedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
