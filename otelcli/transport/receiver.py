@@ -652,9 +652,11 @@ class OtlpApp:
             extra.append((b"allow", b"POST"))
         elif reject.status == 503:
             extra.append((b"retry-after", str(RETRY_AFTER_S).encode()))
-        elif reject.status in (408, 413):
-            # The rest of the body is not read: end the connection after answering.
-            extra.append((b"connection", b"close"))
+        elif reject.status == 408:
+            extra.append((b"connection", b"close"))  # the client stalled: no use waiting
+        # A 413 or 503 keeps the connection: uvicorn discards the rest of the body unbuffered
+        # (the drain deadline bounds it). Closing instead would reset a client still sending
+        # its body, and it would see a dropped connection rather than the answer.
         body = _status_body(reject.status, reject.message[:1000], content_type)
         await _respond(send, reject.status, body, content_type, extra)
 
