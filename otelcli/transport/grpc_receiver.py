@@ -20,6 +20,17 @@ meaning as the OTLP/HTTP Receiver:
 Callbacks run on the server's worker threads, one at a time and before the client gets its
 answer, so an acknowledged batch has always been handed over. Keep them quick.
 
+Memory and slow clients. gRPC reads and decompresses a message itself, so its size is known
+only once it is in memory. Export is therefore served as a stream-unary method (the same on
+the wire as unary: one message, then the client half-closes), which lets a call be admitted
+*before* its message is read: it reserves max_body_bytes of the receiver-wide budget
+(max_in_flight_bytes, 4 x max_body_bytes by default), waiting up to budget_wait_s for room,
+else it is refused UNAVAILABLE (retryable for every OTLP sender; RESOURCE_EXHAUSTED is not,
+without RetryInfo). Once read, the reservation shrinks to the message's size and is held
+until the call ends. So at most max_in_flight_bytes / max_body_bytes messages are being read
+at once and all held messages fit the budget. A call whose message does not arrive within
+read_timeout_s is cancelled, so stalled clients cannot pin the workers or the budget.
+
 grpcio is imported only when a receiver starts: `grpc_available()` tells whether it can.
 The services are registered as generic handlers taking the raw request bytes, rather than
 through the generated *_pb2_grpc modules: their deserializer would turn a bad payload into
@@ -28,14 +39,15 @@ INTERNAL ("Exception deserializing request!") where OTLP wants INVALID_ARGUMENT.
 
 from __future__ import annotations
 
-import hmac
 import importlib.util
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from otelcli.errors import OtelcliError, UsageError
 from otelcli.transport.receiver import (
+    DEFAULT_BODY_TIMEOUT_S,
     DEFAULT_HOST,
     DEFAULT_MAX_BODY_BYTES,
     ConsumerUnavailable,
@@ -44,9 +56,11 @@ from otelcli.transport.receiver import (
     PartialSuccess,
     ReceiverStats,
     TracesCallback,
+    bearer_matches,
     client_host,
     count_data_points,
     count_log_records,
+    in_flight_limit,
 )
 
 if TYPE_CHECKING:
@@ -55,10 +69,12 @@ if TYPE_CHECKING:
 DEFAULT_GRPC_PORT = 4317
 _MAX_WORKERS = 8
 _STOP_GRACE_S = 5.0
+_BUDGET_WAIT_S = 1.0  # how long a call may wait for room in the budget before UNAVAILABLE
 
 # gRPC status codes by number (what ReceiverStats.rejected_requests counts for this receiver).
 GRPC_CODE_NAMES = {
     3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
     8: "RESOURCE_EXHAUSTED",
     13: "INTERNAL",
     14: "UNAVAILABLE",
@@ -160,11 +176,20 @@ class GrpcReceiver:
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_workers: int = _MAX_WORKERS,
+        max_in_flight_bytes: int | None = None,
+        budget_wait_s: float = _BUDGET_WAIT_S,
+        read_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
     ) -> None:
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
         self.max_workers = max_workers
+        self.max_in_flight_bytes = in_flight_limit(max_body_bytes, max_in_flight_bytes)
+        self.budget_wait_s = budget_wait_s
+        self.read_timeout_s = read_timeout_s
+        self.in_flight_bytes = 0  # reserved now; and the most ever reserved at once
+        self.peak_in_flight_bytes = 0
+        self._budget = threading.Condition()
         # bytes_received counts messages after decompression; rejected_requests is keyed by
         # gRPC status code (GRPC_CODE_NAMES), not HTTP status.
         self.stats = ReceiverStats()
@@ -173,8 +198,10 @@ class GrpcReceiver:
             "logs": on_logs,
             "metrics": on_metrics,
         }
-        self._expected_auth = f"Bearer {auth_token}".encode() if auth_token else None
-        # One lock for the counters and the callbacks: callbacks never run concurrently.
+        self._expected_token = auth_token.encode() if auth_token else None
+        # The callbacks never run concurrently; the counters have their own lock, so that
+        # refusing a call never waits for a callback.
+        self._deliver_lock = threading.Lock()
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
         self._executor: Any = None
@@ -199,7 +226,8 @@ class GrpcReceiver:
             grpc.method_handlers_generic_handler(
                 service.name,
                 {
-                    "Export": grpc.unary_unary_rpc_method_handler(
+                    # stream-unary: admitted before the message is read (module docstring)
+                    "Export": grpc.stream_unary_rpc_method_handler(
                         self._export_behaviour(signal, service),
                         request_deserializer=None,  # raw bytes: decoded in _export
                         response_serializer=None,
@@ -263,11 +291,76 @@ class GrpcReceiver:
 
     # -- one call ------------------------------------------------------------------------------
 
-    def _export_behaviour(self, signal: str, service: _Service) -> Callable[[bytes, Any], bytes]:
-        def export(raw: bytes, context: grpc.ServicerContext) -> bytes:
-            return self._export(signal, service, raw, context)
+    def _export_behaviour(
+        self, signal: str, service: _Service
+    ) -> Callable[[Iterator[bytes], Any], bytes]:
+        def export(messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+            if self._expected_token is not None and not self._authorized(context):
+                self._fail(context, 16, "missing or wrong bearer token", early=True)
+            if not self._reserve(self.max_body_bytes):
+                self._fail(
+                    context,
+                    14,
+                    f"the receiver is busy ({self.in_flight_bytes} message bytes in flight, "
+                    f"budget {self.max_in_flight_bytes}): retry later",
+                    early=True,
+                )
+            held = self.max_body_bytes
+            try:
+                raw = self._read_one(messages, context)
+                self._release(held - len(raw))  # from the worst case to what arrived
+                held = len(raw)
+                return self._export(signal, service, raw, context)
+            finally:
+                self._release(held)
 
         return export
+
+    def _read_one(self, messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+        """The call's one message, or the call cancelled when it is not there in time."""
+        import grpc
+
+        stalled = threading.Event()
+
+        def expire() -> None:
+            stalled.set()
+            context.cancel()
+
+        timer = threading.Timer(self.read_timeout_s, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            return next(messages)
+        except (StopIteration, grpc.RpcError) as exc:
+            # a cancelled call ends its messages either way
+            if stalled.is_set():
+                message = f"no request message within {self.read_timeout_s:g} s"
+                self._fail(context, 4, message, early=True)
+            if isinstance(exc, StopIteration):
+                self._fail(context, 3, "no request message", early=True)
+            # The client gave up, or gRPC refused the message (over the limit: the client
+            # got RESOURCE_EXHAUSTED): nothing of it reached this receiver, nothing to count.
+            context.abort(grpc.StatusCode.CANCELLED, "no request message")
+            raise AssertionError("unreachable: abort raises") from None
+        finally:
+            timer.cancel()
+
+    def _reserve(self, size: int) -> bool:
+        deadline = time.monotonic() + self.budget_wait_s
+        with self._budget:
+            while self.in_flight_bytes + size > self.max_in_flight_bytes:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._budget.wait(remaining)
+            self.in_flight_bytes += size
+            self.peak_in_flight_bytes = max(self.peak_in_flight_bytes, self.in_flight_bytes)
+            return True
+
+    def _release(self, size: int) -> None:
+        with self._budget:
+            self.in_flight_bytes -= size
+            self._budget.notify_all()
 
     def _export(
         self, signal: str, service: _Service, raw: bytes, context: grpc.ServicerContext
@@ -276,23 +369,24 @@ class GrpcReceiver:
         with self._lock:
             stats.requests += 1
             stats.bytes_received += len(raw)
-        if self._expected_auth is not None and not self._authorized(context):
-            self._fail(context, 16, "missing or wrong bearer token")
         try:
             request = service.request_type.FromString(raw)
         except Exception as exc:  # DecodeError (or RuntimeError from some backends)
             self._fail(context, 3, f"invalid protobuf {service.request_type.__name__}: {exc}")
+        del raw
         callback = self._callbacks[signal]
+        count = service.count(request)
         with self._lock:
             if signal == "traces":
                 stats.trace_requests += 1
-                stats.spans += service.count(request)
+                stats.spans += count
             elif signal == "logs":
                 stats.log_requests += 1
-                stats.log_records += service.count(request)
+                stats.log_records += count
             else:
                 stats.metric_requests += 1
-                stats.data_points += service.count(request)
+                stats.data_points += count
+        with self._deliver_lock:
             try:
                 partial = callback(request) if callback is not None else None
             except ConsumerUnavailable as exc:  # the client retries UNAVAILABLE
@@ -305,17 +399,22 @@ class GrpcReceiver:
         self._fail(context, code, failure)
 
     def _authorized(self, context: grpc.ServicerContext) -> bool:
-        assert self._expected_auth is not None
+        assert self._expected_token is not None
         for key, value in context.invocation_metadata():
             if key == "authorization":
                 given = value.encode() if isinstance(value, str) else bytes(value)
-                return hmac.compare_digest(given, self._expected_auth)
+                return bearer_matches(given, self._expected_token)
         return False
 
-    def _fail(self, context: grpc.ServicerContext, code: int, message: str) -> NoReturn:
+    def _fail(
+        self, context: grpc.ServicerContext, code: int, message: str, *, early: bool = False
+    ) -> NoReturn:
+        """Count and abort; `early`: before the message was read (so not yet a request)."""
         import grpc
 
         with self._lock:
+            if early:
+                self.stats.requests += 1
             rejected = self.stats.rejected_requests
             rejected[code] = rejected.get(code, 0) + 1
             self.stats.recent_errors.append(f"gRPC {GRPC_CODE_NAMES[code]}: {message[:300]}")

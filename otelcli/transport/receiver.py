@@ -10,19 +10,34 @@ What it does, per the OTLP/HTTP spec:
   (application/json) chosen by Content-Type, anything else 415; Content-Encoding gzip (the
   spec's), deflate (the Python SDK offers it) or none.
 - The body is limited (64 MiB by default) on the wire *and* after decompression: over the
-  limit is 413, so a gzip bomb costs at most the limit.
+  limit is 413, so a gzip bomb costs at most the limit. Decompression is linear in the body
+  and takes at most MAX_GZIP_MEMBERS gzip members (real senders write one); more, or an empty
+  member in a body of several, is 400.
+- Memory is bounded receiver-wide too: all requests together hold at most
+  max_in_flight_bytes of body (4 x max_body_bytes by default), counting a gzip body on the
+  wire and after decompression. A request's Content-Length is reserved before its body is
+  read, a chunked body as it arrives; past the budget the answer is 503 with Retry-After
+  (the OTLP spec's "server busy", which senders retry) and the body is discarded unread.
 - Success is 200 with an Export*ServiceResponse in the request's content type; a callback may
   ask for a partial success. Bad payloads get 400 with a google.rpc.Status body; the server
   keeps serving.
 - An optional bearer token (401 without it).
+- Slow or stalled clients (slowloris): a connection that has not finished a request's headers
+  header_timeout_s (10 s) after connecting, or after the request's first byte, is closed,
+  however it trickles; a body with no new bytes for body_timeout_s (10 s) gets 408 and the
+  connection is closed; an idle keep-alive connection closes after 5 s (uvicorn's).
 
-Delivery: each callback runs on the server's thread, in arrival order, before the client gets
-its 200, so an acknowledged batch has always been handed over. Keep the callbacks quick (put
-the batch on a queue); while one runs, the server waits rather than drop anything.
+Delivery: decompression, decoding and the callbacks run on worker threads, never on the
+event loop, so one costly request does not stall the other connections. The callbacks run
+one at a time (under a lock) and each before its client gets its 200, so an acknowledged
+batch has always been handed over; requests on one connection are delivered in order, those
+on different connections in the order their decoding finishes. Keep the callbacks quick (put
+the batch on a queue); while one runs, the others wait rather than drop anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import socket
@@ -63,12 +78,15 @@ JSON = "application/json"
 _CONTENT_TYPES = {"application/x-protobuf": PROTOBUF, "application/protobuf": PROTOBUF, JSON: JSON}
 _RECENT_ERRORS = 20
 _START_TIMEOUT_S = 10.0
+DEFAULT_HEADER_TIMEOUT_S = 10.0  # from connecting (or the first byte of a request) to its headers
+DEFAULT_BODY_TIMEOUT_S = 10.0  # the longest wait for the next piece of a body
 
 # google.rpc.Code values for the Status bodies of failures.
-_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13, 503: 14}
+_RPC_CODE = {400: 3, 401: 16, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 500: 13, 503: 14}
 RETRY_AFTER_S = 1  # what a 503 asks the client to wait
 
 Message = MutableMapping[str, Any]
+Body = bytes | bytearray
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
@@ -88,7 +106,8 @@ MetricsCallback = Callable[[ExportMetricsServiceRequest], PartialSuccess | None]
 
 @dataclass
 class ReceiverStats:
-    """Counters, updated on the server thread; read them from anywhere."""
+    """Counters, updated by the server's threads (HTTP: the event loop and, under the delivery
+    lock, the decoding workers); read them from anywhere."""
 
     requests: int = 0
     trace_requests: int = 0
@@ -120,6 +139,18 @@ class ReceiverStats:
         }
 
 
+def in_flight_limit(max_body_bytes: int, max_in_flight_bytes: int | None) -> int:
+    """The receiver-wide budget: 4 bodies by default, never less than one."""
+    if max_in_flight_bytes is None:
+        return 4 * max_body_bytes
+    if max_in_flight_bytes < max_body_bytes:
+        raise UsageError(
+            f"an in-flight budget of {max_in_flight_bytes} bytes is below the body limit "
+            f"({max_body_bytes}): the largest batches could never be received"
+        )
+    return max_in_flight_bytes
+
+
 def client_host(host: str) -> str:
     """How a local client reaches a server bound to `host` (wildcards become loopback)."""
     if host in ("", "0.0.0.0"):
@@ -129,10 +160,65 @@ def client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def bearer_matches(authorization: bytes, token: bytes) -> bool:
+    """Whether an Authorization value is `Bearer <token>`: the scheme in any case (RFC 7235),
+    the token compared in constant time."""
+    scheme, _, given = authorization.strip().partition(b" ")
+    # compare_digest runs for every value, so a wrong scheme takes as long as a wrong token
+    matches = hmac.compare_digest(given.strip(), token)
+    return scheme.lower() == b"bearer" and matches
+
+
 class ConsumerUnavailable(Exception):
     """Raised by a callback that cannot keep the batch right now (the save file failed, a
     budget is spent): the client gets 503 (gRPC UNAVAILABLE) and retries, so nothing that
     was acknowledged is ever lost."""
+
+
+class InFlightBudget:
+    """The body bytes held by all requests at once (on the wire and after decompression).
+
+    Thread-safe: the event loop reserves wire bytes, the worker threads decompressed ones.
+    `in_flight` and `peak` are there to be read (tests, benchmarks)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.in_flight + size > self.limit:
+                return False
+            self.in_flight += size
+            self.peak = max(self.peak, self.in_flight)
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.in_flight -= size
+
+
+class _Hold:
+    """What one request holds of the budget; released once, when the request ends."""
+
+    def __init__(self, budget: InFlightBudget) -> None:
+        self.budget = budget
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        if not self.budget.take(size):
+            raise _Reject(
+                503,
+                f"the receiver is busy ({self.budget.in_flight} body bytes in flight, "
+                f"budget {self.budget.limit}): retry later",
+            )
+        self.held += size
+
+    def release(self) -> None:
+        self.budget.give(self.held)
+        self.held = 0
 
 
 class _Reject(Exception):
@@ -213,26 +299,63 @@ def _bind(host: str, port: int) -> socket.socket:
 _WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"x-gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
 
 
-def decompress_bounded(data: bytes, limit: int, encoding: bytes = b"gzip") -> bytes:
+MAX_GZIP_MEMBERS = 1000  # real senders write one member; many tiny ones are an attack
+_FIRST_WINDOW = 1 << 10
+_MAX_WINDOW = 1 << 18
+
+
+def decompress_bounded(
+    data: Body,
+    limit: int,
+    encoding: bytes = b"gzip",
+    *,
+    max_members: int = MAX_GZIP_MEMBERS,
+    reserve: Callable[[int], None] | None = None,
+) -> bytearray:
     """Inflate gzip (one or more members) or deflate, never holding more than `limit` bytes.
 
+    Linear in the size of `data`: the input is fed through a window that starts small for
+    every member and doubles while the member goes on, so the bytes zlib copies past a
+    member's end (unused_data) are bounded by that member's own size, never the rest of the
+    body. `reserve(n)` is called before n more output bytes are kept (a memory budget may
+    refuse by raising).
+
     Raises _Reject: 413 past the limit (so a compression bomb costs at most `limit`), 400 for
-    corrupt or truncated data.
+    corrupt or truncated data, more than `max_members` gzip members, or an empty member that
+    is not the whole body (padding that decompresses to nothing).
     """
+    wbits = _WBITS[encoding]
+    name = encoding.decode()
+    view = memoryview(data)
     out = bytearray()
-    rest = data
-    while rest:
-        decompressor = zlib.decompressobj(_WBITS[encoding])
-        try:
-            out += decompressor.decompress(rest, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise _Reject(400, f"invalid {encoding.decode()} body: {exc}") from None
-        if len(out) > limit or decompressor.unconsumed_tail:
-            raise _Reject(413, f"body larger than {limit} bytes after decompression")
-        if not decompressor.eof:
-            raise _Reject(400, f"truncated {encoding.decode()} body")
-        rest = decompressor.unused_data if encoding != b"deflate" else b""
-    return bytes(out)
+    pos, members = 0, 0
+    while pos < len(view):
+        members += 1
+        if members > max_members:
+            raise _Reject(400, f"{name} body of more than {max_members} members")
+        decompressor = zlib.decompressobj(wbits)
+        member_start, window = len(out), _FIRST_WINDOW
+        while not decompressor.eof:
+            if pos >= len(view):
+                raise _Reject(400, f"truncated {name} body")
+            chunk = view[pos : pos + window]
+            try:
+                piece = decompressor.decompress(chunk, limit + 1 - len(out))
+            except zlib.error as exc:
+                raise _Reject(400, f"invalid {name} body: {exc}") from None
+            if len(out) + len(piece) > limit:
+                raise _Reject(413, f"body larger than {limit} bytes after decompression")
+            if reserve is not None and piece:
+                reserve(len(piece))
+            out += piece
+            # What zlib did not take stays in the view: re-read from there, never copied.
+            pos += len(chunk) - len(decompressor.unconsumed_tail) - len(decompressor.unused_data)
+            window = min(window * 2, _MAX_WINDOW)
+        if encoding == b"deflate":
+            break  # one stream; trailing bytes are ignored, as zlib does
+        if len(out) == member_start and (pos < len(view) or members > 1):
+            raise _Reject(400, f"empty {name} member in a body of several")
+    return out  # not copied into bytes: both decoders take any buffer
 
 
 def _hex_ids_to_base64(value: Any) -> None:
@@ -253,10 +376,11 @@ def _hex_ids_to_base64(value: Any) -> None:
             _hex_ids_to_base64(item)
 
 
-def _decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
+def _decode_traces(body: Body, content_type: str) -> ExportTraceServiceRequest:
     if content_type == PROTOBUF:
         try:
-            return ExportTraceServiceRequest.FromString(body)
+            # type: ignore: upb (and the others) parse any buffer, the stubs say bytes
+            return ExportTraceServiceRequest.FromString(body)  # type: ignore[arg-type]
         except Exception as exc:  # DecodeError (or RuntimeError from some backends)
             raise _Reject(400, f"invalid protobuf ExportTraceServiceRequest: {exc}") from None
     from otelcli.otlp.jsoncodec import dict_to_request
@@ -267,7 +391,7 @@ def _decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         raise _Reject(400, exc.message) from None
 
 
-def _json(body: bytes) -> Any:
+def _json(body: Body) -> Any:
     if not body.strip():
         return {}
     try:
@@ -276,7 +400,7 @@ def _json(body: bytes) -> Any:
         raise _Reject(400, f"invalid JSON: {exc}") from None
 
 
-def _decode_other(body: bytes, content_type: str, message_type: Any) -> Any:
+def _decode_other(body: Body, content_type: str, message_type: Any) -> Any:
     if content_type == PROTOBUF:
         try:
             return message_type.FromString(body)
@@ -375,13 +499,18 @@ class OtlpApp:
         on_metrics: MetricsCallback | None = None,
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+        max_in_flight_bytes: int | None = None,
     ) -> None:
         self.on_traces = on_traces
         self.on_logs = on_logs
         self.on_metrics = on_metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
+        self.budget = InFlightBudget(in_flight_limit(max_body_bytes, max_in_flight_bytes))
         self.stats = ReceiverStats()
-        self._expected_auth = f"Bearer {auth_token}".encode() if auth_token else None
+        self._expected_token = auth_token.encode() if auth_token else None
+        self._deliver_lock = threading.Lock()
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -393,16 +522,27 @@ class OtlpApp:
         )
         # Failures before we know the encoding are answered as protobuf Status bodies.
         reply_type = content_type or PROTOBUF
+        hold = _Hold(self.budget)
         try:
             signal = self._check(scope, headers, content_type)
             assert content_type is not None
-            body = await self._read_body(receive, headers)
+            given = headers.get(b"content-length", b"")
+            length = int(given) if given.isdigit() else None
+            if length is not None:
+                hold.take(length)  # before reading: a refused body is never buffered
+            body = await self._read_body(receive, hold, length)
             if body is None:
                 return  # the client went away
-            partial = self._deliver(signal, body, content_type)
+            encoding = headers.get(b"content-encoding", b"").strip().lower()
+            # Off the event loop, so a costly body never stalls the other connections.
+            partial = await asyncio.to_thread(
+                self._deliver, signal, body, encoding, content_type, hold
+            )
         except _Reject as reject:
             await self._fail(send, reject, reply_type)
             return
+        finally:
+            hold.release()
         await _respond(send, 200, _success_body(signal, partial, content_type), content_type)
 
     def _check(self, scope: Message, headers: dict[bytes, bytes], content_type: str | None) -> str:
@@ -411,8 +551,8 @@ class OtlpApp:
             raise _Reject(404, f"no OTLP endpoint at {scope['path']}: use /v1/traces")
         if scope["method"] != "POST":
             raise _Reject(405, f"{scope['method']} is not allowed: OTLP/HTTP uses POST")
-        if self._expected_auth is not None and not hmac.compare_digest(
-            headers.get(b"authorization", b""), self._expected_auth
+        if self._expected_token is not None and not bearer_matches(
+            headers.get(b"authorization", b""), self._expected_token
         ):
             raise _Reject(401, "missing or wrong bearer token")
         if content_type is None:
@@ -432,55 +572,74 @@ class OtlpApp:
             raise _Reject(413, f"body of {int(length)} bytes is over {self.max_body_bytes}")
         return signal
 
-    async def _read_body(self, receive: Receive, headers: dict[bytes, bytes]) -> bytes | None:
+    async def _read_body(self, receive: Receive, hold: _Hold, length: int | None) -> Body | None:
+        """The whole body; with a Content-Length (already reserved) read into one buffer, so
+        it is never held twice (chunks and their join)."""
         limit = self.max_body_bytes
         chunks: list[bytes] = []
+        buffer = bytearray(length) if length is not None else None
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except TimeoutError:
+                raise _Reject(
+                    408, f"no body bytes for {self.body_timeout_s:g} s (after {size})"
+                ) from None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
+            if buffer is not None and size + len(chunk) <= len(buffer):
+                buffer[size : size + len(chunk)] = chunk
+            else:  # chunked: reserved as it arrives
+                if size + len(chunk) > limit:
+                    raise _Reject(413, f"body larger than {limit} bytes")
+                hold.take(len(chunk))
+                chunks.append(chunk)
             size += len(chunk)
-            if size > limit:
-                raise _Reject(413, f"body larger than {limit} bytes")
-            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         self.stats.bytes_received += size
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = headers.get(b"content-encoding", b"").strip().lower()
-        if encoding in _WBITS:
-            body = decompress_bounded(body, limit, encoding)
-        return body
+        if buffer is not None and not chunks:
+            return buffer if size == len(buffer) else buffer[:size]
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _deliver(self, signal: str, body: bytes, content_type: str) -> PartialSuccess | None:
+    def _deliver(
+        self, signal: str, body: Body, encoding: bytes, content_type: str, hold: _Hold
+    ) -> PartialSuccess | None:
+        """Decompress and decode (on a worker thread), then hand over under the lock."""
+        if encoding in _WBITS:
+            body = decompress_bounded(body, self.max_body_bytes, encoding, reserve=hold.take)
+        request: Any
+        if signal == "traces":
+            request = _decode_traces(body, content_type)
+        elif signal == "logs":
+            request = _decode_other(body, content_type, ExportLogsServiceRequest)
+        else:
+            request = _decode_other(body, content_type, ExportMetricsServiceRequest)
+        del body
         stats = self.stats
-        try:
-            if signal == "traces":
-                traces = _decode_traces(body, content_type)
-                stats.trace_requests += 1
-                stats.spans += sum(
-                    len(ss.spans) for rs in traces.resource_spans for ss in rs.scope_spans
-                )
-                return self.on_traces(traces) if self.on_traces else None
-            if signal == "logs":
-                logs = _decode_other(body, content_type, ExportLogsServiceRequest)
-                stats.log_requests += 1
-                stats.log_records += count_log_records(logs)
-                return self.on_logs(logs) if self.on_logs else None
-            metrics = _decode_other(body, content_type, ExportMetricsServiceRequest)
-            stats.metric_requests += 1
-            stats.data_points += count_data_points(metrics)
-            return self.on_metrics(metrics) if self.on_metrics else None
-        except _Reject:
-            raise
-        except ConsumerUnavailable as exc:
-            raise _Reject(503, str(exc)) from None
-        except Exception as exc:  # a failing consumer must not take the server down
-            raise _Reject(
-                500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
-            ) from None
+        with self._deliver_lock:  # callbacks one at a time, as the module docstring promises
+            try:
+                if signal == "traces":
+                    stats.trace_requests += 1
+                    stats.spans += sum(
+                        len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans
+                    )
+                    return self.on_traces(request) if self.on_traces else None
+                if signal == "logs":
+                    stats.log_requests += 1
+                    stats.log_records += count_log_records(request)
+                    return self.on_logs(request) if self.on_logs else None
+                stats.metric_requests += 1
+                stats.data_points += count_data_points(request)
+                return self.on_metrics(request) if self.on_metrics else None
+            except ConsumerUnavailable as exc:
+                raise _Reject(503, str(exc)) from None
+            except Exception as exc:  # a failing consumer must not take the server down
+                raise _Reject(
+                    500, f"the receiver's consumer failed: {type(exc).__name__}: {exc}"
+                ) from None
 
     async def _fail(self, send: Send, reject: _Reject, content_type: str) -> None:
         stats = self.stats
@@ -493,9 +652,11 @@ class OtlpApp:
             extra.append((b"allow", b"POST"))
         elif reject.status == 503:
             extra.append((b"retry-after", str(RETRY_AFTER_S).encode()))
-        elif reject.status == 413:
-            # The rest of an oversized body is not read: end the connection after answering.
-            extra.append((b"connection", b"close"))
+        elif reject.status == 408:
+            extra.append((b"connection", b"close"))  # the client stalled: no use waiting
+        # A 413 or 503 keeps the connection: uvicorn discards the rest of the body unbuffered
+        # (the drain deadline bounds it). Closing instead would reset a client still sending
+        # its body, and it would see a dropped connection rather than the answer.
         body = _status_body(reject.status, reject.message[:1000], content_type)
         await _respond(send, reject.status, body, content_type, extra)
 
@@ -514,6 +675,68 @@ async def _respond(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# -- the connection protocol ------------------------------------------------------------------
+
+
+def _timed_protocol(header_timeout_s: float, drain_timeout_s: float) -> Any:
+    """uvicorn's h11 protocol with the deadlines it lacks (uvicorn has only a keep-alive one).
+
+    - Headers: a connection must complete a request's headers within header_timeout_s of
+      connecting, or of the first byte of a later request; trickling bytes does not extend it
+      (slowloris). Past it the connection is closed.
+    - A body being discarded after an early answer (413, 503): closed when no byte comes for
+      drain_timeout_s. While the app reads a body, its own body timeout applies (408).
+
+    This leans on H11Protocol's conn/transport/loop and on_response_complete, the same from
+    uvicorn 0.30 on; h11 is explicit (never httptools) so those are the internals in use.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    hooks = ("connection_made", "data_received", "on_response_complete", "connection_lost")
+    if not all(callable(getattr(H11Protocol, name, None)) for name in hooks):
+        return "h11"  # an uvicorn we do not know: its own protocol, without the deadlines
+
+    class TimedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[arg-type]
+            self._deadline = self.loop.call_later(header_timeout_s, self._expire)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            conn = self.conn
+            if conn.their_state is h11.IDLE:  # between requests or inside headers
+                if self._deadline is None:  # set once per request: bytes do not extend it
+                    self._deadline = self.loop.call_later(header_timeout_s, self._expire)
+            elif conn.their_state is h11.SEND_BODY and conn.our_state in (h11.DONE, h11.MUST_CLOSE):
+                self._cancel()  # answered early, the rest is discarded: an idle limit
+                self._deadline = self.loop.call_later(drain_timeout_s, self._expire)
+            else:
+                self._cancel()  # the app has the request (and its body timeout)
+
+        def on_response_complete(self) -> None:
+            self._cancel()  # uvicorn's keep-alive timeout takes over until the next bytes
+            super().on_response_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel()
+            super().connection_lost(exc)
+
+        def _cancel(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expire(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return TimedH11Protocol
 
 
 # -- the server --------------------------------------------------------------------------------
@@ -535,15 +758,21 @@ class Receiver:
         on_metrics: MetricsCallback | None = None,
         auth_token: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+        max_in_flight_bytes: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.header_timeout_s = header_timeout_s
         self.app = OtlpApp(
             on_traces=on_traces,
             on_logs=on_logs,
             on_metrics=on_metrics,
             auth_token=auth_token,
             max_body_bytes=max_body_bytes,
+            body_timeout_s=body_timeout_s,
+            max_in_flight_bytes=max_in_flight_bytes,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -569,6 +798,7 @@ class Receiver:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
+            http=_timed_protocol(self.header_timeout_s, self.app.body_timeout_s),
             log_config=None,
             log_level="error",
             access_log=False,

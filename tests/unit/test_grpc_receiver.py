@@ -231,6 +231,22 @@ def test_bearer_token() -> None:
     assert "s3cret" not in str(receiver.stats.to_dict())
 
 
+def test_bearer_scheme_is_case_insensitive() -> None:
+    # RFC 7235: the auth scheme is case-insensitive; the token itself is not
+    got: list[ExportTraceServiceRequest] = []
+    with GrpcReceiver("127.0.0.1", 0, on_traces=got.append, auth_token="s3cret") as receiver:
+        client = RawClient(receiver.target)
+        body = make_request(2).SerializeToString()
+        for value in ("bearer s3cret", "BEARER s3cret"):
+            client.call(TRACES, body, metadata=[("authorization", value)])
+        wrong = client.failure(TRACES, body, metadata=[("authorization", "bearer S3CRET")])
+        other = client.failure(TRACES, body, metadata=[("authorization", "basic s3cret")])
+        client.close()
+    assert wrong.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert other.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert len(got) == 2
+
+
 @pytest.mark.parametrize(
     "payload",
     [b"\xff" * 50, make_request(3).SerializeToString()[:-7], b"\x0a\x05abc"],
@@ -315,6 +331,116 @@ def test_many_concurrent_clients_lose_nothing(receiver: GrpcReceiver, sink: Sink
     assert len(sink.traces) == clients * per_client
     assert sum(count_spans(b) for b in sink.traces) == clients * per_client * 3
     assert receiver.stats.rejected_requests == {3: 2 * per_client}
+
+
+def _wait_for(condition: Any, what: str, limit_s: float = 30.0) -> None:
+    """Wait for a condition the server reaches on its own threads (a generous bound)."""
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {limit_s} s: {what}"
+        time.sleep(0.01)
+
+
+def test_in_flight_budget_is_unavailable_past_it_and_the_sdk_retries(sink: Sink) -> None:
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.grpc")
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    entered, release = threading.Event(), threading.Event()
+
+    def held_first(request: ExportTraceServiceRequest) -> None:
+        entered.set()
+        assert release.wait(60)
+        sink.on_traces(request)
+
+    big = make_request(1)
+    big.resource_spans[0].scope_spans[0].spans[0].name = "x" * (50 << 10)
+    payload = big.SerializeToString()  # two held fit the 128 KiB budget; a third call does not
+    with GrpcReceiver(
+        "127.0.0.1",
+        0,
+        on_traces=held_first,
+        max_body_bytes=64 << 10,
+        max_in_flight_bytes=128 << 10,
+        budget_wait_s=0.2,
+    ) as receiver:
+        client = RawClient(receiver.target)
+        answers: list[bytes] = []
+        holders = [
+            threading.Thread(target=lambda: answers.append(client.call(TRACES, payload)))
+            for _ in range(2)
+        ]
+        for thread in holders:
+            thread.start()
+        try:
+            _wait_for(
+                lambda: entered.is_set() and receiver.in_flight_bytes == 2 * len(payload),
+                "two messages held",
+            )
+            refused = client.failure(TRACES, payload)
+            # The SDK's exporter is refused too, and retries UNAVAILABLE.
+            memory = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(memory))
+            with provider.get_tracer("tests").start_as_current_span("big") as span:
+                span.set_attribute("payload", "y" * (50 << 10))
+            provider.shutdown()
+            exporter = OTLPSpanExporter(endpoint=receiver.url, insecure=True)
+            result: list[SpanExportResult] = []
+            sdk = threading.Thread(
+                target=lambda: result.append(exporter.export(memory.get_finished_spans()))
+            )
+            sdk.start()
+            _wait_for(
+                lambda: receiver.stats.rejected_requests.get(14, 0) >= 2,
+                f"SDK refused {receiver.stats.to_dict()} {receiver.in_flight_bytes}",
+            )
+        finally:
+            release.set()
+            for thread in holders:
+                thread.join()
+        sdk.join()
+        exporter.shutdown()
+        client.close()
+    assert refused.code() is grpc.StatusCode.UNAVAILABLE and "busy" in refused.details()
+    assert answers == [b"", b""] and result == [SpanExportResult.SUCCESS]
+    assert sorted(s.name for s in iter_spans_of(sink)) == ["big"] + ["x" * (50 << 10)] * 2
+    assert receiver.in_flight_bytes == 0 and receiver.peak_in_flight_bytes <= 128 << 10
+
+
+def iter_spans_of(sink: Sink) -> list[Any]:
+    return [span for batch in sink.traces for span in iter_spans(batch)]
+
+
+def test_stalled_calls_are_cancelled_and_do_not_pin_the_workers(sink: Sink) -> None:
+    gate = threading.Event()
+
+    def never_sends() -> Iterator[bytes]:
+        gate.wait(60)  # headers are out, the message never comes (until the test ends)
+        yield b""
+
+    with GrpcReceiver(
+        "127.0.0.1", 0, on_traces=sink.on_traces, max_workers=2, read_timeout_s=0.5
+    ) as receiver:
+        client = RawClient(receiver.target)
+        stalled = [
+            client.channel.stream_unary(TRACES).future(never_sends(), timeout=60) for _ in range(3)
+        ]
+        try:
+            # with both workers pinned, this call used to wait for its deadline
+            client.call(TRACES, make_request(2).SerializeToString())
+            errors = [call.exception(timeout=30) for call in stalled]
+        finally:
+            gate.set()
+        client.close()
+    assert all(isinstance(error, grpc.RpcError) for error in errors)
+    assert len(sink.spans) == 2
+    assert receiver.stats.rejected_requests == {4: 3}
+    assert receiver.in_flight_bytes == 0
 
 
 # -- lifecycle ---------------------------------------------------------------------------------

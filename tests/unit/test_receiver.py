@@ -257,6 +257,23 @@ def test_bearer_token() -> None:
     assert "s3cret" not in str(receiver.stats.to_dict())
 
 
+def test_bearer_scheme_is_case_insensitive() -> None:
+    # RFC 7235: the auth scheme is case-insensitive; the token itself is not
+    got: list[ExportTraceServiceRequest] = []
+    with Receiver("127.0.0.1", 0, on_traces=got.append, auth_token="s3cret") as receiver:
+        body = make_request(2).SerializeToString()
+
+        def status(authorization: str) -> int:
+            headers = {**PB, "authorization": authorization}
+            return httpx.post(receiver.traces_url, content=body, headers=headers).status_code
+
+        accepted = [status(v) for v in ("bearer s3cret", "BEARER s3cret", "bEaReR  s3cret")]
+        refused = [status(v) for v in ("bearer S3CRET", "basic s3cret", "bearers3cret", "s3cret")]
+    assert accepted == [200, 200, 200]
+    assert refused == [401, 401, 401, 401]
+    assert len(got) == 3
+
+
 def test_paths_and_methods(receiver: Receiver) -> None:
     assert httpx.post(receiver.url + "/v1/nope", content=b"", headers=PB).status_code == 404
     get = httpx.get(receiver.traces_url)
@@ -318,6 +335,35 @@ def test_oversized_body_gets_413(receiver: Receiver, sink: Sink) -> None:
     _still_serving(receiver, sink)
 
 
+def test_oversized_bodies_always_get_their_413(receiver: Receiver, sink: Sink) -> None:
+    # Closing right after an early 413 reset clients still sending (a few in a hundred saw
+    # "server disconnected"); the body is now discarded and the connection kept.
+    big = b"\x0a" + b"\x00" * (2 << 20)
+    with httpx.Client(timeout=30) as client:
+        for _ in range(100):
+            assert client.post(receiver.traces_url, content=big, headers=PB).status_code == 413
+    _still_serving(receiver, sink)
+
+
+def test_a_body_stalled_after_its_early_answer_is_closed(sink: Sink) -> None:
+    with Receiver(
+        "127.0.0.1", 0, max_body_bytes=1 << 20, header_timeout_s=0.5, body_timeout_s=0.5
+    ) as receiver:
+        with socket.create_connection(("127.0.0.1", receiver.port)) as stalled:
+            stalled.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nhost: x\r\n"
+                b"content-type: application/x-protobuf\r\ncontent-length: 2000000\r\n\r\n"
+            )
+            stalled.settimeout(30)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += stalled.recv(1)
+            # More body bytes stop uvicorn's keep-alive timer; then they stop coming.
+            stalled.sendall(b"\x0a" * 1000)
+            answer += _read_until_closed(stalled)  # the 413's Status body, then the close
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
 def _bomb(expanded: int, encoding: str = "gzip") -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
     zeros = b"\x00" * (1 << 20)
@@ -355,6 +401,89 @@ def test_gzip_members_and_corruption() -> None:
     assert over.value.status == 413
 
 
+def test_gzip_member_count_is_capped_and_empty_members_are_refused() -> None:
+    member = gzip.compress(b"x", mtime=0)
+    assert decompress_bounded(member * 1000, 10_000) == b"x" * 1000
+    with pytest.raises(_Reject) as too_many:
+        decompress_bounded(member * 1001, 10_000)
+    assert too_many.value.status == 400 and "1000 members" in too_many.value.message
+    empty = gzip.compress(b"", mtime=0)
+    assert decompress_bounded(empty, 100) == b""  # an empty export, gzipped: fine
+    for padded in (empty * 3, empty + member, member + empty):
+        with pytest.raises(_Reject) as refused:
+            decompress_bounded(padded, 100)
+        assert refused.value.status == 400 and "empty gzip member" in refused.value.message
+
+
+def test_many_member_body_is_refused_at_once_and_others_are_served(sink: Sink) -> None:
+    # ~200k empty gzip members in 4 MiB: it used to take seconds of event-loop time, and answer 200
+    hostile = gzip.compress(b"", mtime=0) * 200_000
+    assert len(hostile) <= 4 << 20
+    with Receiver("127.0.0.1", 0, on_traces=sink.on_traces, max_body_bytes=8 << 20) as big:
+        answers: dict[str, httpx.Response] = {}
+
+        def send_hostile() -> None:
+            answers["hostile"] = httpx.post(
+                big.traces_url,
+                content=hostile,
+                headers={**PB, "content-encoding": "gzip"},
+                timeout=60,
+            )
+
+        thread = threading.Thread(target=send_hostile)
+        thread.start()
+        good = httpx.post(
+            big.traces_url, content=make_request(2).SerializeToString(), headers=PB, timeout=60
+        )
+        thread.join()
+    assert good.status_code == 200 and len(sink.spans) == 2
+    assert answers["hostile"].status_code == 400
+    assert "gzip member" in status_message(answers["hostile"].content)
+
+
+def test_a_slow_consumer_does_not_stall_other_connections() -> None:
+    entered, release = threading.Event(), threading.Event()
+    got: list[ExportTraceServiceRequest] = []
+
+    def slow(request: ExportTraceServiceRequest) -> None:
+        entered.set()
+        assert release.wait(60)
+        got.append(request)
+
+    with Receiver("127.0.0.1", 0, on_traces=slow, max_body_bytes=1 << 20) as receiver:
+        held: list[httpx.Response] = []
+        thread = threading.Thread(
+            target=lambda: held.append(
+                httpx.post(
+                    receiver.traces_url,
+                    content=make_request(2).SerializeToString(),
+                    headers=PB,
+                    timeout=60,
+                )
+            )
+        )
+        thread.start()
+        try:
+            assert entered.wait(30)
+            # While the callback holds one batch, the server still reads, decodes and answers
+            # the others (they used to wait for the event loop, i.e. for the callback).
+            # A long client timeout: on a stalled server this fails by timing out, not flakily.
+            garbage = httpx.post(receiver.traces_url, content=b"\xff" * 64, headers=PB, timeout=30)
+            bomb = httpx.post(
+                receiver.traces_url,
+                content=_bomb(8 << 20),
+                headers={**PB, "content-encoding": "gzip"},
+                timeout=30,
+            )
+            get = httpx.get(receiver.traces_url, timeout=30)
+            assert not held  # the first batch is still being handed over
+        finally:
+            release.set()
+            thread.join()
+    assert (garbage.status_code, bomb.status_code, get.status_code) == (400, 413, 405)
+    assert held[0].status_code == 200 and len(got) == 1
+
+
 def test_not_http_at_all(receiver: Receiver, sink: Sink) -> None:
     with socket.create_connection(("127.0.0.1", receiver.port)) as raw:
         raw.sendall(b"\x16\x03\x01 this is not HTTP\r\n\r\n")
@@ -364,6 +493,130 @@ def test_not_http_at_all(receiver: Receiver, sink: Sink) -> None:
         except OSError:
             pass
     _still_serving(receiver, sink)
+
+
+def _read_until_closed(sock: socket.socket, limit_s: float = 30.0) -> bytes:
+    """Everything the server sends until it closes the connection; fails past limit_s (the
+    server's own timeouts in these tests are 0.5 s, so this is only a generous bound)."""
+    sock.settimeout(limit_s)
+    received = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        except TimeoutError:
+            raise AssertionError(f"still open after {limit_s} s; got {received[:80]!r}") from None
+        if not data:
+            return received
+        received += data
+
+
+@pytest.fixture
+def impatient(sink: Sink) -> Iterator[Receiver]:
+    with Receiver(
+        "127.0.0.1", 0, on_traces=sink.on_traces, header_timeout_s=0.5, body_timeout_s=0.5
+    ) as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b"POST /v1/tr", b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: appl"],
+    ids=["nothing", "part-of-request-line", "part-of-headers"],
+)
+def test_a_connection_stalled_in_its_headers_is_closed(
+    impatient: Receiver, sink: Sink, sent: bytes
+) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.port)) as stalled:
+        stalled.sendall(sent)
+        assert _read_until_closed(stalled) == b""
+    _still_serving(impatient, sink)
+
+
+def test_trickled_headers_do_not_extend_the_deadline(impatient: Receiver) -> None:
+    # One byte at a time, never finishing the headers: the deadline counts from the first byte.
+    import select
+
+    with socket.create_connection(("127.0.0.1", impatient.port)) as slow:
+        # 600 bytes at 50 ms: half a minute, while the server's deadline is 0.5 s
+        for byte in b"POST /v1/traces HTTP/1.1\r\n" + b"x-pad: " + b"a" * 570:
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                break  # closed by the server
+            readable, _, _ = select.select([slow], [], [], 0.05)  # pacing, not a check
+            if readable:
+                break
+        else:
+            raise AssertionError("the server kept a trickling connection open")
+        assert _read_until_closed(slow) == b""
+
+
+def test_a_stalled_body_gets_408_and_the_connection_closed(impatient: Receiver, sink: Sink) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.port)) as stalled:
+        stalled.sendall(
+            b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\n"
+            b"content-length: 1000\r\n\r\n" + b"\x0a" * 10
+        )
+        answer = _read_until_closed(stalled)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert impatient.stats.rejected_requests == {408: 1} and sink.traces == []
+
+
+def test_a_keep_alive_connection_stalled_in_its_next_request_is_closed(
+    impatient: Receiver, sink: Sink
+) -> None:
+    body = make_request(1).SerializeToString()
+    request = (
+        b"POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\n"
+        b"content-length: %d\r\n\r\n" % len(body)
+    ) + body
+    with socket.create_connection(("127.0.0.1", impatient.port)) as client:
+        client.sendall(request)
+        client.settimeout(30)
+        answer = b""
+        while not answer.endswith(b"\r\n\r\n") or b"content-length: 0" not in answer:
+            answer += client.recv(1)  # the 200 (empty success body): the connection is idle
+        # Bytes of a next request stop uvicorn's keep-alive timer; the header deadline holds.
+        client.sendall(request[:20])
+        assert _read_until_closed(client) == b""
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert len(sink.spans) == 1
+
+
+def test_many_stalled_connections_are_closed_and_do_not_block_a_good_request(
+    impatient: Receiver, sink: Sink
+) -> None:
+    import selectors
+
+    stalled = [socket.create_connection(("127.0.0.1", impatient.port)) for _ in range(300)]
+    try:
+        for index, sock in enumerate(stalled):
+            sock.sendall(b"POST /v1/traces HTTP/1.1\r\n" if index % 2 else b"")
+        _still_serving(impatient, sink)  # while they all hang on
+        with selectors.DefaultSelector() as selector:
+            for sock in stalled:
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ)
+            open_ = set(stalled)
+            while open_:
+                events = selector.select(timeout=30)
+                assert events, f"{len(open_)} stalled connections still open after 30 s"
+                for key, _ in events:
+                    closed = key.fileobj
+                    assert isinstance(closed, socket.socket)
+                    try:
+                        data = closed.recv(1024)
+                    except ConnectionResetError:
+                        data = b""
+                    assert data == b""
+                    selector.unregister(closed)
+                    open_.discard(closed)
+    finally:
+        for sock in stalled:
+            sock.close()
+    _still_serving(impatient, sink)
 
 
 def test_failing_consumer_gets_500_and_server_continues() -> None:
@@ -416,6 +669,150 @@ def test_many_concurrent_clients_lose_nothing(receiver: Receiver, sink: Sink) ->
     assert len(sink.traces) == clients * per_client
     assert sum(count_spans(b) for b in sink.traces) == clients * per_client * 3
     assert receiver.stats.rejected_requests == {400: 4 * per_client, 415: 4 * per_client}
+
+
+def _wait_for(condition: Any, what: str, limit_s: float = 30.0) -> None:
+    """Wait for a condition the server reaches on its own threads (a generous bound)."""
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {limit_s} s: {what}"
+        time.sleep(0.01)
+
+
+def _big_request(size: int, trace_byte: int = 1) -> bytes:
+    request = make_request(1, trace_byte=trace_byte)
+    request.resource_spans[0].scope_spans[0].spans[0].name = "x" * size
+    return request.SerializeToString()
+
+
+def test_in_flight_budget_answers_503_with_retry_after_and_the_sdk_retries(sink: Sink) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    entered, release = threading.Event(), threading.Event()
+
+    def held_first(request: ExportTraceServiceRequest) -> None:
+        entered.set()
+        assert release.wait(60)
+        sink.on_traces(request)
+
+    body = _big_request(700 << 10)  # two fit in the 2 MiB budget, a third does not
+    with Receiver(
+        "127.0.0.1", 0, on_traces=held_first, max_body_bytes=1 << 20, max_in_flight_bytes=2 << 20
+    ) as receiver:
+        budget = receiver.app.budget
+        answers: list[int] = []
+
+        def post() -> None:
+            answers.append(httpx.post(receiver.traces_url, content=body, headers=PB).status_code)
+
+        holders = [threading.Thread(target=post) for _ in range(2)]
+        for thread in holders:
+            thread.start()
+        try:
+            # one in the callback, one decoded and waiting for it: both hold their bodies
+            _wait_for(lambda: entered.is_set() and budget.in_flight >= 2 * len(body), "2 held")
+            refused = httpx.post(receiver.traces_url, content=body, headers=PB)
+            chunked = httpx.post(
+                receiver.traces_url,
+                content=iter([body[i : i + 65536] for i in range(0, len(body), 65536)]),
+                headers=PB,
+            )
+            # The SDK's exporter is refused too, and retries after Retry-After.
+            memory = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(memory))
+            with provider.get_tracer("tests").start_as_current_span("big") as span:
+                span.set_attribute("payload", "y" * (700 << 10))
+            provider.shutdown()
+            exporter = OTLPSpanExporter(endpoint=receiver.traces_url)
+            result: list[SpanExportResult] = []
+            sdk = threading.Thread(
+                target=lambda: result.append(exporter.export(memory.get_finished_spans()))
+            )
+            sdk.start()
+            _wait_for(lambda: receiver.stats.rejected_requests.get(503, 0) >= 3, "SDK refused")
+        finally:
+            release.set()
+            for thread in holders:
+                thread.join()
+        sdk.join()
+        exporter.shutdown()  # type: ignore[no-untyped-call]
+        assert budget.in_flight == 0
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "busy" in status_message(refused.content)
+    assert chunked.status_code == 503 and chunked.headers["retry-after"] == "1"
+    assert answers == [200, 200]
+    assert result == [SpanExportResult.SUCCESS]
+    assert sorted(s.name for s in sink.spans) == ["big"] + ["x" * (700 << 10)] * 2
+    assert budget.peak <= 2 << 20
+
+
+_RETRYING_SENDERS = """
+import sys, threading, httpx
+url, clients = sys.argv[1], int(sys.argv[2])
+body = sys.stdin.buffer.read()
+start, codes = threading.Barrier(clients), []
+def send():
+    with httpx.Client(timeout=60) as client:
+        start.wait()
+        for _ in range(3000):  # retry every 503 (quickly, for the test)
+            status = client.post(
+                url, content=body, headers={"content-type": "application/x-protobuf"}
+            ).status_code
+            if status != 503:
+                break
+            threading.Event().wait(0.01)
+        codes.append(status)
+threads = [threading.Thread(target=send) for _ in range(clients)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(" ".join(map(str, codes)))
+"""
+
+
+def test_concurrent_bodies_stay_within_the_budget(sink: Sink) -> None:
+    import subprocess
+    import sys
+
+    clients, body = 16, _big_request(700 << 10)
+    with Receiver(
+        "127.0.0.1",
+        0,
+        on_traces=sink.on_traces,
+        max_body_bytes=1 << 20,
+        max_in_flight_bytes=2 << 20,
+    ) as receiver:
+        # The senders run in another process, so tracemalloc here sees the receiver's memory.
+        tracemalloc.start()
+        try:
+            senders = subprocess.run(
+                [sys.executable, "-c", _RETRYING_SENDERS, receiver.traces_url, str(clients)],
+                input=body,
+                capture_output=True,
+                check=True,
+                timeout=120,
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        budget = receiver.app.budget
+    assert senders.stdout.split() == [b"200"] * clients and len(sink.traces) == clients
+    # All 16 at once were over 20 MiB here; within the 2 MiB budget, ~6 MiB (uvicorn's buffers)
+    assert peak < 12 << 20, f"peak {peak / (1 << 20):.1f} MiB"
+    assert budget.peak <= 2 << 20 and budget.in_flight == 0
+    assert receiver.stats.rejected_requests.get(503, 0) > 0  # the budget did refuse some
+
+
+def test_in_flight_budget_must_hold_one_body() -> None:
+    with pytest.raises(UsageError, match="budget"):
+        Receiver("127.0.0.1", 0, max_body_bytes=1 << 20, max_in_flight_bytes=1 << 19)
 
 
 # -- lifecycle and helpers ---------------------------------------------------------------------
