@@ -369,6 +369,9 @@ def _stop_on_signals(stop: Any) -> Any:
 
 
 def _make_receiver(plan: SessionPlan, items: Any, on_traces: Any) -> Any:
+    from otelcli.redact import remember_secret
+
+    remember_secret(plan.auth_token)  # masked wherever it would appear
     from otelcli.transport.receiver import DEFAULT_PORT, Receiver, is_loopback, parse_listen
 
     if plan.listen is not None:

@@ -328,7 +328,7 @@ def test_semconv_scenarios_pass_validate_and_are_priced(
 
 @pytest.mark.parametrize("load", [False, True])
 def test_dry_run_to_stdout_is_data_only_and_pipes_into_validate(cli: Cli, load: bool) -> None:
-    """`send --dry-run -o - | otelcli validate -`: the report goes to stderr, never into the data."""
+    """`send --dry-run -o - | otelcli validate -`: the report goes to stderr, not into the data."""
     extra = ["--count", "8"] if load else []
     sent = cli("send", "--dry-run", "-o", "-", "--seed", "3", *extra, "-f", "json")
     assert sent.exit_code == 0, sent.stderr
