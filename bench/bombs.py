@@ -91,26 +91,39 @@ def make_bombs(directory: Path, scale: float = 1.0) -> dict[str, Path]:
     return paths
 
 
-def run(path: Path, command: str = "stats") -> tuple[int, float, float, str]:
-    """(exit code, wall seconds, peak RSS in MiB, first output line) of `otelcli COMMAND`.
+# A small launcher forks the measured command, so its peak RSS starts from the launcher's few
+# MiB: a child forked straight from a big process (pytest) inherits that process's peak.
+_LAUNCH = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
 
-    os.wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the largest so far)."""
+
+def run(path: Path, command: str = "stats") -> tuple[int, float, float, str]:
+    """(exit code, wall seconds, peak RSS in MiB, first output line) of `otelcli COMMAND`."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "rusage"
         started = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "otelcli", command, str(path), "-f", "json"],
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCH, str(report), "-m", "otelcli", command, str(path),
+             "-f", "json"],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
+            check=False,
+        )  # fmt: skip
         wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+        code, max_kib = (int(part) for part in report.read_text().split())
         out.seek(0)
         lines = out.read().decode(errors="replace").strip().splitlines()
-    return child.returncode, wall, usage.ru_maxrss / 1024, lines[0] if lines else ""
+    return code, wall, max_kib / 1024, lines[0] if lines else ""
 
 
 def main() -> None:
