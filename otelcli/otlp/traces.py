@@ -278,6 +278,8 @@ class TraceTotals:
     cached_tokens: int = 0
     cost_usd: Decimal | None = None
     genai_spans: int = 0
+    calls: int = 0  # LLM calls with usage (a call two libraries traced counts once)
+    set_aside: int = 0  # spans that repeat a call already counted
 
     @property
     def duration_ns(self) -> int:
@@ -292,6 +294,8 @@ class TraceTotals:
             "spans": self.spans,
             "errors": self.errors,
             "genai_spans": self.genai_spans,
+            "calls": self.calls,
+            "set_aside": self.set_aside,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cached_tokens": self.cached_tokens,
@@ -317,6 +321,10 @@ def trace_totals(entry: TraceEntry, summarizer: Summarizer | None) -> TraceTotal
     )
     if summarizer is None:
         return totals
+    from otelcli.genai.pricing.calls import CallLedger
+
+    ledger = CallLedger()
+    counted: dict[bytes, GenAISummary] = {}
     for span_id in entry.spans:
         summary = entry.summary(span_id, summarizer)
         if summary is None:
@@ -324,6 +332,12 @@ def trace_totals(entry: TraceEntry, summarizer: Summarizer | None) -> TraceTotal
         totals.genai_spans += 1
         if not summary.counted:
             continue
+        counted[span_id] = summary
+        if summary.call is not None and (aside := ledger.add(summary.call)) is not None:
+            counted.pop(aside.dropped.span_id, None)
+            totals.set_aside += 1
+    totals.calls = len(counted)
+    for summary in counted.values():
         totals.input_tokens += summary.input_tokens or 0
         totals.output_tokens += summary.output_tokens or 0
         totals.cached_tokens += summary.cached_tokens or 0

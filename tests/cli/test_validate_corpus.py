@@ -29,7 +29,8 @@ CAPTURES = sorted(CORPUS.glob("*.jsonl"))
 DIALECTS = {
     "opentelemetry-instrumentation-openai-v2": {},
     "openinference-instrumentation-openai": {"openinference": 4},
-    "opentelemetry-instrumentation-openai": {},
+    # OpenLLMetry 0.62 writes gen_ai.* keys, recognised by its own (gen_ai.is_streaming, ...)
+    "opentelemetry-instrumentation-openai": {"openllmetry": 4},
 }
 # The usage the fake OpenAI API in scripts/build_corpus.py reports: two chat calls of the
 # tool round (1250 + 1290 prompt tokens, 1024 + 1152 of them cached, 18 + 12 completion),

@@ -41,6 +41,7 @@ class Rename:
     rank: int  # lower wins when several sources fill one target
     keep: bool = False  # the source stays even when originals are replaced
     scale: float | None = None
+    value: str | None = None  # a conversion of the value ("url_host": the host of a URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Dialect:
     aggregate_operations: Mapping[str, str]
     duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
     send: Mapping[str, Any] = field(default_factory=dict)  # what writing it needs (otelcli send)
+    namespaces: tuple[str, ...] = ()  # key prefixes the dialect owns (its own naming)
 
     def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
         for rule in (self.operation, self.operation_fallback):
@@ -104,6 +106,8 @@ class DialectTable:
     operation_types: Mapping[str, str]
     provider_names: Mapping[str, str]
     server_addresses: tuple[tuple[str, str], ...]
+    # usage facts beyond the renames: "cache_write_1h" / "cache_write_5m" -> keys
+    usage_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     by_id: dict[str, Dialect] = field(init=False)
     _scope_cache: dict[str, Dialect | None] = field(init=False, default_factory=dict)
     _duplicate_rules: tuple[OperationRule, ...] = field(init=False, default=())
@@ -131,14 +135,17 @@ class DialectTable:
         return found
 
     def detect(self, scope_name: str, keys: Iterable[str], span_name: str = "") -> Dialect:
-        """Scope name first, then marker attributes, then span-name prefixes; else semconv."""
-        dialect = self.dialect_for_scope(scope_name)
-        if dialect is not None:
-            return dialect
+        """By content: a dialect's marker attributes first; then the scope name (a hint: a
+        library may rename its scopes, and scopes are shared); then span-name prefixes;
+        then the semconv markers; else semconv."""
         key_set = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
+        semconv = self.semconv
         for dialect in self.dialects:
-            if not dialect.markers.isdisjoint(key_set):
+            if dialect is not semconv and not dialect.markers.isdisjoint(key_set):
                 return dialect
+        by_scope = self.dialect_for_scope(scope_name)
+        if by_scope is not None:
+            return by_scope
         for dialect in self.dialects:
             if span_name and span_name.startswith(dialect.span_name_prefixes or ("\0",)):
                 return dialect
@@ -263,7 +270,7 @@ class DialectTable:
             }
             out = {k: v for k, v in attributes.items() if k not in dropped}
         for target, rename in best.items():
-            out[target] = _converted(target, attributes[rename.source], rename.scale)
+            out[target] = _converted(target, attributes[rename.source], rename.scale, rename.value)
         provider = out.get(PROVIDER_KEY)
         if isinstance(provider, str):
             out[PROVIDER_KEY] = self.canonical_provider(provider)
@@ -314,7 +321,11 @@ class DialectTable:
 FINISH_REASONS_KEY = "gen_ai.response.finish_reasons"
 
 
-def _converted(target: str, value: Any, scale: float | None) -> Any:
+def _converted(target: str, value: Any, scale: float | None, how: str | None = None) -> Any:
+    if how == "url_host" and isinstance(value, str):
+        from urllib.parse import urlsplit
+
+        return urlsplit(value).hostname or value
     if target == FINISH_REASONS_KEY and isinstance(value, str):
         return [value]  # dialects record one reason; semconv keeps a list
     if target.startswith(USAGE_PREFIX) and isinstance(value, str):
@@ -388,6 +399,7 @@ def _renames(raw: Mapping[str, Any], base_rank: int) -> dict[str, Rename]:
             rank=base_rank + (10_000 if low else 0) + position,
             keep=bool(spec.get("keep", False)),
             scale=spec.get("scale"),
+            value=spec.get("value"),
         )
     return out
 
@@ -409,6 +421,7 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
                 aggregate_operations=dict(d.get("aggregate_operations", {})),
                 duplicates=_rule(d.get("duplicates")),
                 send=dict(d.get("send", {})),
+                namespaces=tuple(d.get("namespaces", ())),
             )
         )
     return DialectTable(
@@ -417,6 +430,11 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
         operation_types=dict(raw["operation_types"]),
         provider_names={k.lower(): v for k, v in raw["provider_names"].items()},
         server_addresses=tuple(raw["server_addresses"].items()),
+        usage_keys={
+            name: tuple(keys)
+            for name, keys in raw.get("usage", {}).items()
+            if name.startswith("cache_write_")
+        },
     )
 
 

@@ -13,11 +13,12 @@ reasoning_usd is non-zero only where a model prices reasoning separately.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from otelcli.errors import UsageError
 from otelcli.genai.dialects.normalize import (
@@ -27,6 +28,7 @@ from otelcli.genai.dialects.normalize import (
     to_number,
     token_count,
 )
+from otelcli.genai.pricing.calls import MAX_RESPONSE_IDS, CallFacts, CallLedger, SetAside
 from otelcli.genai.pricing.table import (
     PriceEntry,
     PriceTable,
@@ -67,6 +69,13 @@ UNKNOWN = "unknown"
 NO_MODEL = "(no model)"
 # Why a span whose token counts are NaN, infinite or above MAX_TOKEN_COUNT is not priced.
 NOT_A_COUNT = "usage value not a finite count"
+# What the spans cannot tell, so the bill is a bound rather than the bill.
+NO_CACHE_READS = (
+    "no cache-read count on the span: all input priced at the full rate (an upper bound)"
+)
+NO_CACHE_WRITE_SPLIT = (
+    "cache writes without the 5-minute/1-hour split: priced at the 5-minute rate (a lower bound)"
+)
 
 # Slots of the per-span scan.
 (
@@ -83,8 +92,19 @@ NOT_A_COUNT = "usage value not a finite count"
     S_SESSION,
     S_SERVICE_TIER,
     S_SERVER,
-) = range(13)
-N_SLOTS = 13
+    S_RESPONSE_ID,
+    S_CACHE_WRITE_1H,
+) = range(15)
+N_SLOTS = 15
+_TOKEN_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ, S_CACHE_WRITE, S_REASONING, S_CACHE_WRITE_1H)
+_SLOT_NAMES = {
+    S_INPUT: "gen_ai.usage.input_tokens",
+    S_OUTPUT: "gen_ai.usage.output_tokens",
+    S_CACHE_READ: "gen_ai.usage.cache_read.input_tokens",
+    S_CACHE_WRITE: "gen_ai.usage.cache_creation.input_tokens",
+    S_REASONING: "gen_ai.usage.reasoning.output_tokens",
+    S_CACHE_WRITE_1H: "cache_write_1h",
+}
 _SLOT_OF_KEY = {
     "gen_ai.usage.input_tokens": S_INPUT,
     "gen_ai.usage.output_tokens": S_OUTPUT,
@@ -99,9 +119,20 @@ _SLOT_OF_KEY = {
     "session.id": S_SESSION,
     "openai.response.service_tier": S_SERVICE_TIER,
     "server.address": S_SERVER,
+    "gen_ai.response.id": S_RESPONSE_ID,
 }
 _NO_RANK = 1 << 30
 _TEXT = frozenset((str, type(None)))
+
+
+class CostParts(NamedTuple):
+    """The parts of one price in 1e-15 USD (input is the uncached input only)."""
+
+    input: int
+    cache_read: int
+    cache_write: int
+    output: int
+    reasoning: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +159,9 @@ class CostBreakdown:
     price_source: str | None = None  # builtin | user:<file> | genai-prices
     provider_guessed: bool = False
     tier_above: int | None = None  # long-context tier applied (input tokens above this)
-    # (input, cache_read, cache_write, output, reasoning) in 1e-15 USD; None when unknown
-    cost_units: tuple[int, int, int, int, int] | None = field(default=None, repr=False)
+    cost_units: CostParts | None = field(default=None, repr=False)  # None when unknown
     notes: tuple[str, ...] = ()  # token-semantics heuristics that fired
+    call: CallFacts | None = field(default=None, repr=False, compare=False)  # its identity
 
     def _usd(self, part: int) -> Decimal | None:
         return None if self.cost_units is None else cost_to_usd(self.cost_units[part])
@@ -255,9 +286,27 @@ class CostTotals:
         for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    def count(self, usage: Usage, parts: CostParts | None, sign: int = 1) -> None:
+        """Add one call (sign -1: take it back out)."""
+        self.spans += sign
+        self.input_tokens += sign * usage.input_tokens
+        self.output_tokens += sign * usage.output_tokens
+        self.cache_read_tokens += sign * usage.cache_read_tokens
+        self.cache_write_tokens += sign * usage.cache_write_tokens
+        self.reasoning_tokens += sign * usage.reasoning_tokens
+        if parts is None:
+            self.unknown_spans += sign
+            return
+        self.priced_spans += sign
+        self.input_cost += sign * parts.input
+        self.cache_read_cost += sign * parts.cache_read
+        self.cache_write_cost += sign * parts.cache_write
+        self.output_cost += sign * parts.output
+        self.reasoning_cost += sign * parts.reasoning
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "spans": self.spans,
+            "spans": self.spans,  # LLM calls: a call recorded by two spans counts once
             "priced_spans": self.priced_spans,
             "unknown_spans": self.unknown_spans,
             "tokens": {
@@ -303,6 +352,28 @@ class SkippedSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageConflict:
+    """One span carrying a count under two keys with different values."""
+
+    trace_id: str
+    span_id: str
+    name: str
+    used: str  # the key whose value was used (see dialects.json "usage" precedence)
+    used_value: Any
+    other: str
+    other_value: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "name": self.name,
+            "used": {"key": self.used, "value": self.used_value},
+            "ignored": {"key": self.other, "value": self.other_value},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CostDisagreement:
     """A cost attribute already on the span that differs from ours."""
 
@@ -338,8 +409,26 @@ class CostReport:
     disagreement_count: int = 0
     agreements: int = 0  # spans whose reported cost matched ours
     heuristics: dict[str, int] = field(default_factory=dict)  # note -> spans
+    # spans that are a call already counted (double instrumentation): reason -> spans
+    set_aside: dict[str, int] = field(default_factory=dict)
+    set_aside_examples: list[SetAside] = field(default_factory=list)
+    conflicts: list[UsageConflict] = field(default_factory=list)
+    conflict_count: int = 0
+    unknowable: dict[str, int] = field(default_factory=dict)  # what spans cannot tell -> calls
+    # calls without any cache count, per scope; a scope that reports cache counts on some
+    # spans leaves them out when they are 0, so only the other scopes' calls are bounds
+    no_cache_reads: dict[str, int] = field(default_factory=dict)
+    cache_scopes: set[str] = field(default_factory=set)
     spans_seen: int = 0
     price_source: str = "builtin"
+
+    def cannot_tell(self) -> dict[str, int]:
+        """What the spans cannot tell -> the calls it concerns (their price is a bound)."""
+        out = {k: v for k, v in self.unknowable.items() if v}
+        unread = sum(n for s, n in self.no_cache_reads.items() if s not in self.cache_scopes)
+        if unread:
+            out[NO_CACHE_READS] = unread
+        return dict(sorted(out.items()))
 
     def top(self, n: int | None = None) -> list[tuple[tuple[str, ...], CostTotals]]:
         """Groups by cost, highest first (ties by tokens, then key)."""
@@ -371,6 +460,26 @@ class CostReport:
                 "examples": [d.to_dict() for d in self.disagreements],
             },
             "heuristics": dict(sorted(self.heuristics.items())),
+            "set_aside": {
+                "count": sum(self.set_aside.values()),
+                "reasons": dict(sorted(self.set_aside.items())),
+                "examples": [
+                    {
+                        "trace_id": a.dropped.trace_id.hex(),
+                        "span_id": a.dropped.span_id.hex(),
+                        "name": a.dropped.name,
+                        "same_call_as": a.kept.span_id.hex(),
+                        "kept_name": a.kept.name,
+                        "reason": a.reason,
+                    }
+                    for a in self.set_aside_examples
+                ],
+            },
+            "conflicts": {
+                "count": self.conflict_count,
+                "examples": [c.to_dict() for c in self.conflicts],
+            },
+            "cannot_tell": self.cannot_tell(),
             "price_source": self.price_source,
         }
 
@@ -379,28 +488,33 @@ class CostReport:
 # Arithmetic
 
 
-def _component_costs(usage: Usage, rates: Rates) -> tuple[int, int, int, int, int]:
-    """(input, cache_read, cache_write, output, reasoning) in 1e-15 USD; usage is inclusive."""
-    return _costs(
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_tokens,
-        usage.cache_write_tokens,
-        usage.cache_write_1h_tokens,
-        usage.reasoning_tokens,
-        rates,
-    )
+def _price(
+    resolution: Resolution | None,
+    fixed: tuple[PriceEntry, Rates] | None,
+    at: int,
+    usage: Usage,
+    service_tier: str | None,
+) -> tuple[PriceEntry | None, int | None, CostParts | None, Rates | None]:
+    """The one pricing path: (entry, tier applied, parts, rates) of an inclusive usage record."""
+    if fixed is not None:
+        return fixed[0], None, _costs(usage, fixed[1]), fixed[1]
+    if resolution is not None:
+        for entry in resolution.entries:
+            found = entry.rates_at(at, usage.input_tokens, service_tier)
+            if found is not None:
+                rates, above = found
+                return entry, above, _costs(usage, rates), rates
+    return None, None, None, None
 
 
-def _costs(
-    input_tokens: int,
-    output_tokens: int,
-    cache_read: int,
-    cache_write: int,
-    cache_write_1h: int,
-    reasoning: int,
-    rates: Rates,
-) -> tuple[int, int, int, int, int]:
+def _costs(usage: Usage, rates: Rates) -> CostParts:
+    """The parts of the price of an inclusive usage record."""
+    input_tokens = usage.input_tokens
+    output_tokens = usage.output_tokens
+    cache_read = usage.cache_read_tokens
+    cache_write = usage.cache_write_tokens
+    cache_write_1h = usage.cache_write_1h_tokens
+    reasoning = usage.reasoning_tokens
     uncached = input_tokens - cache_read - cache_write
     if uncached < 0:
         uncached = 0
@@ -417,7 +531,7 @@ def _costs(
         reasoning_cost = 0
         output_cost = output_tokens * rates.output
     # rate units are 1e-9 USD per 1e6 tokens -> tokens x rate is in 1e-15 USD
-    return (
+    return CostParts(
         uncached * input_rate,
         cache_read * read_rate,
         (cache_write - write_1h) * write_rate + write_1h * write_1h_rate,
@@ -514,25 +628,35 @@ def cost_of(
 ) -> CostBreakdown:
     """Price one (already inclusive) usage record against a resolution."""
     at = now_ns() if not ts_ns else ts_ns
-    if resolution is not None:
-        for entry in resolution.entries:
-            found = entry.rates_at(at, usage.input_tokens, service_tier)
-            if found is None:
-                continue
-            rates, above = found
-            return CostBreakdown(
-                model=model,
-                provider=provider,
-                usage=usage,
-                price_id=entry.entry_id,
-                matched_name=resolution.matched_name,
-                price_source=entry.source,
-                provider_guessed=resolution.provider_guessed,
-                tier_above=above,
-                cost_units=_component_costs(usage, rates),
-                notes=notes,
-            )
-    return CostBreakdown(model=model, provider=provider, usage=usage, notes=notes)
+    entry, above, parts, _ = _price(resolution, None, at, usage, service_tier)
+    return _breakdown(model, provider, usage, resolution, entry, above, parts, notes)
+
+
+def _breakdown(
+    model: str,
+    provider: str | None,
+    usage: Usage,
+    resolution: Resolution | None,
+    entry: PriceEntry | None,
+    above: int | None,
+    parts: CostParts | None,
+    notes: tuple[str, ...],
+    call: CallFacts | None = None,
+) -> CostBreakdown:
+    priced = resolution is not None and entry is not None
+    return CostBreakdown(
+        model=model,
+        provider=provider,
+        usage=usage,
+        price_id=entry.entry_id if entry else None,
+        matched_name=resolution.matched_name if resolution and priced else None,
+        price_source=entry.source if entry else None,
+        provider_guessed=bool(resolution and priced and resolution.provider_guessed),
+        tier_above=above,
+        cost_units=parts,
+        notes=notes,
+        call=call,
+    )
 
 
 def price_call(
@@ -618,7 +742,12 @@ class CostCalculator:
         tolerance_ratio: Decimal = Decimal("0.01"),
         max_examples: int = 100,
         dialects: DialectTable | None = None,
+        identity: bool = True,
+        on_set_aside: Callable[[SetAside], None] | None = None,
+        on_conflict: Callable[[UsageConflict], None] | None = None,
     ) -> None:
+        """identity=False prices every span on its own (tail's per-span view does; its trace
+        totals then count calls with a CallLedger of their own)."""
         unknown = [d for d in by if d not in GROUP_DIMENSIONS]
         if unknown:
             raise UsageError(
@@ -643,6 +772,8 @@ class CostCalculator:
                 index[source] = (slot, rank, source in markers, source)
         for key in _SLOT_OF_KEY:
             index.setdefault(key, (_SLOT_OF_KEY[key], 0, key in markers, key))
+        for rank, key in enumerate(self.dialects.usage_keys.get("cache_write_1h", ())):
+            index.setdefault(key, (S_CACHE_WRITE_1H, rank, key in markers, key))
         for key in markers:
             index.setdefault(key, (-1, _NO_RANK, True, key))
         for key, (slot, _, is_marker, _) in list(index.items()):
@@ -655,6 +786,22 @@ class CostCalculator:
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
         self._contexts: dict[tuple[Any, ...], _Context] = {}
+        self._ledger = CallLedger() if identity else None
+        self.on_set_aside = on_set_aside
+        self.on_conflict = on_conflict
+        # what each counted call added, to take it back when a richer span of it arrives
+        self._counted: OrderedDict[
+            bytes,
+            tuple[
+                list[CostTotals],
+                Usage,
+                CostParts | None,
+                tuple[str, str],
+                tuple[str, ...],
+                tuple[str, ...],
+                str,
+            ],
+        ] = OrderedDict()
 
     # -- one span ---------------------------------------------------------------------------
 
@@ -675,7 +822,8 @@ class CostCalculator:
         report.spans_seen += 1
         values: list[Any] = [None] * N_SLOTS
         ranks = [_NO_RANK] * N_SLOTS
-        cost_key = ""
+        keys: list[str] = [""] * N_SLOTS
+        conflicts: list[tuple[int, str, Any, str, Any]] | None = None
         marker_kvs: list[tuple[str, Any]] | None = None
         index_get = self._index.get
         for kv in span.attributes:
@@ -688,17 +836,23 @@ class CostCalculator:
                     marker_kvs = [(key, kv)]
                 else:
                     marker_kvs.append((key, kv))
-            if slot >= 0 and rank < ranks[slot]:  # lower rank wins, then the first
-                any_value = kv.value
-                # a non-default int (or text) can only be the oneof's value; else ask
-                if slot <= S_REASONING:
-                    value: Any = any_value.int_value or to_python(any_value)
-                else:
-                    value = any_value.string_value or to_python(any_value)
+            if slot < 0:
+                continue
+            any_value = kv.value
+            # a non-default int (or text) can only be the oneof's value; else ask
+            if slot <= S_REASONING or slot == S_CACHE_WRITE_1H:
+                value: Any = any_value.int_value or to_python(any_value)
+                if ranks[slot] != _NO_RANK and value != values[slot]:
+                    # two keys, two counts: the precedence decides, the report says so
+                    if conflicts is None:
+                        conflicts = []
+                    conflicts.append((slot, keys[slot], values[slot], key, value))
+            else:
+                value = any_value.string_value or to_python(any_value)
+            if rank < ranks[slot]:  # lower rank wins, then the first
                 values[slot] = value
                 ranks[slot] = rank
-                if slot == S_COST:
-                    cost_key = key
+                keys[slot] = key
         raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
         cache_read = values[S_CACHE_READ]
         if raw_input is None and raw_output is None and cache_read is None:
@@ -713,9 +867,12 @@ class CostCalculator:
         if context.reason is not None:
             self._skip(span, context.reason)
             return None
+        if conflicts is not None:
+            self._conflicts(span, conflicts, keys, values)
         provider = context.provider
         resolution = context.resolution
         cache_write, reasoning = values[S_CACHE_WRITE], values[S_REASONING]
+        cache_write_1h = values[S_CACHE_WRITE_1H]
         # the common case inline: a positive int count (None: not a finite count)
         if not (type(raw_input) is int and 0 < raw_input <= MAX_TOKEN_COUNT):
             raw_input = _int(raw_input)
@@ -723,12 +880,14 @@ class CostCalculator:
             raw_output = _int(raw_output)
         cache_read = _int(cache_read) if cache_read is not None else 0
         cache_write = _int(cache_write) if cache_write is not None else 0
+        cache_write_1h = _int(cache_write_1h) if cache_write_1h is not None else 0
         reasoning = _int(reasoning) if reasoning is not None else 0
         if (
             raw_input is None
             or raw_output is None
             or cache_read is None
             or cache_write is None
+            or cache_write_1h is None
             or reasoning is None
         ):
             self._skip(span, NOT_A_COUNT)
@@ -742,27 +901,19 @@ class CostCalculator:
             context.usage_counts,
             self.input_includes_cache,
         )
-        units = None
-        entry = None
-        above = None
-        if context.fixed is not None:
-            entry, rates = context.fixed
-            units = _costs(
-                input_tokens, output_tokens, cache_read, cache_write, 0, reasoning, rates
-            )
-        elif resolution is not None:
-            at = span.start_time_unix_nano or now_ns()
-            for candidate in resolution.entries:
-                found_rates = candidate.rates_at(at, input_tokens, context.service_tier)
-                if found_rates is not None:
-                    rates, above = found_rates
-                    entry = candidate
-                    units = _costs(
-                        input_tokens, output_tokens, cache_read, cache_write, 0, reasoning, rates
-                    )
-                    break
-        for note in notes:
-            report.heuristics[note] = report.heuristics.get(note, 0) + 1
+        usage = Usage(
+            input_tokens,
+            output_tokens,
+            cache_read,
+            cache_write,
+            min(cache_write_1h, cache_write),
+            reasoning,
+        )
+        at = span.start_time_unix_nano or now_ns() if context.fixed is None else 0
+        entry, above, units, rates = _price(
+            resolution, context.fixed, at, usage, context.service_tier
+        )
+        call = self._facts(span, scope.name, values, usage)
         model_name = context.model
         if view is None and (self.by or enrich or want or values[S_COST] is not None):
             from otelcli.otlp.spans import SpanView
@@ -778,48 +929,134 @@ class CostCalculator:
             if group is None:
                 group = report.groups[group_key] = CostTotals()
             targets.append(group)
+        unknown_key = (model_name, provider or UNKNOWN)
+        if self._ledger is not None:
+            aside = self._ledger.add(call)
+            if aside is not None:
+                self._set_aside(aside)
+                if aside.dropped is call:
+                    return None
+                self._take_back(aside.dropped)
+        bounds = _bounds(values, usage, rates) if rates is not None else _NO_BOUNDS
+        if values[S_CACHE_READ] is not None or values[S_CACHE_WRITE] is not None:
+            report.cache_scopes.add(scope.name)
+        for note in notes:
+            report.heuristics[note] = report.heuristics.get(note, 0) + 1
+        for bound in bounds:
+            if bound is NO_CACHE_READS:
+                table = report.no_cache_reads
+                table[scope.name] = table.get(scope.name, 0) + 1
+            else:
+                report.unknowable[bound] = report.unknowable.get(bound, 0) + 1
         for t in targets:
-            t.spans += 1
-            t.input_tokens += input_tokens
-            t.output_tokens += output_tokens
-            t.cache_read_tokens += cache_read
-            t.cache_write_tokens += cache_write
-            t.reasoning_tokens += reasoning
-            if units is None:
-                t.unknown_spans += 1
-                continue
-            t.priced_spans += 1
-            t.input_cost += units[0]
-            t.cache_read_cost += units[1]
-            t.cache_write_cost += units[2]
-            t.output_cost += units[3]
-            t.reasoning_cost += units[4]
+            t.count(usage, units)
         if units is None:
-            unknown_key = (model_name, provider or UNKNOWN)
             report.unknown_models[unknown_key] = report.unknown_models.get(unknown_key, 0) + 1
+        if self._ledger is not None:
+            self._counted[call.trace_id + call.span_id] = (
+                targets,
+                usage,
+                units,
+                unknown_key,
+                notes,
+                tuple(bounds),
+                scope.name,
+            )
+            if len(self._counted) > MAX_RESPONSE_IDS:
+                self._counted.popitem(last=False)
         reported = values[S_COST]
         if not (want or enrich or reported is not None):
             return None
         assert view is not None
-        breakdown = CostBreakdown(
-            model=model_name,
-            provider=provider,
-            usage=Usage(input_tokens, output_tokens, cache_read, cache_write, 0, reasoning),
-            price_id=entry.entry_id if entry else None,
-            matched_name=resolution.matched_name if resolution and entry else None,
-            price_source=entry.source if entry else None,
-            provider_guessed=bool(resolution and entry and resolution.provider_guessed),
-            tier_above=above,
-            cost_units=units,
-            notes=notes,
+        breakdown = _breakdown(
+            model_name, provider, usage, resolution, entry, above, units, notes, call
         )
         if units is None:
             return breakdown
         if reported is not None:
-            self._compare(view, breakdown, reported, cost_key)
+            self._compare(view, breakdown, reported, keys[S_COST])
         if enrich:
             write_cost(view, breakdown)
         return breakdown
+
+    def _facts(self, span: Span, scope: str, values: list[Any], usage: Usage) -> CallFacts:
+        models = frozenset(
+            m for m in (values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]) if isinstance(m, str)
+        )
+        response_id = values[S_RESPONSE_ID]
+        richness = sum(
+            1
+            for slot in (S_CACHE_READ, S_CACHE_WRITE, S_CACHE_WRITE_1H, S_REASONING)
+            if values[slot] is not None
+        )
+        return CallFacts(
+            trace_id=span.trace_id,
+            span_id=span.span_id,
+            parent_id=span.parent_span_id,
+            scope=scope,
+            name=span.name,
+            start_ns=span.start_time_unix_nano,
+            end_ns=span.end_time_unix_nano,
+            models=models,
+            usage=(usage.input_tokens, usage.output_tokens),
+            response_id=response_id if isinstance(response_id, str) and response_id else None,
+            richness=richness,
+        )
+
+    def _set_aside(self, aside: SetAside) -> None:
+        report = self.report
+        report.set_aside[aside.reason] = report.set_aside.get(aside.reason, 0) + 1
+        if len(report.set_aside_examples) < self.max_examples:
+            report.set_aside_examples.append(aside)
+        if self.on_set_aside is not None:
+            self.on_set_aside(aside)
+
+    def _take_back(self, facts: CallFacts) -> None:
+        """Take a counted span back out of the sums: the same call came in a richer span."""
+        counted = self._counted.pop(facts.trace_id + facts.span_id, None)
+        if counted is None:
+            return
+        targets, usage, units, unknown_key, notes, bounds, scope = counted
+        report = self.report
+        for t in targets:
+            t.count(usage, units, -1)
+        if units is None:
+            report.unknown_models[unknown_key] -= 1
+            if not report.unknown_models[unknown_key]:
+                del report.unknown_models[unknown_key]
+        if NO_CACHE_READS in bounds:
+            report.no_cache_reads[scope] -= 1
+            bounds = tuple(b for b in bounds if b is not NO_CACHE_READS)
+        for table, names in ((report.heuristics, notes), (report.unknowable, bounds)):
+            for name in names:
+                table[name] -= 1
+                if not table[name]:
+                    del table[name]
+
+    def _conflicts(
+        self,
+        span: Span,
+        found: list[tuple[int, str, Any, str, Any]],
+        keys: list[str],
+        values: list[Any],
+    ) -> None:
+        report = self.report
+        for slot, key_a, value_a, key_b, value_b in found:
+            other, other_value = (key_b, value_b) if key_a == keys[slot] else (key_a, value_a)
+            report.conflict_count += 1
+            conflict = UsageConflict(
+                span.trace_id.hex(),
+                span.span_id.hex(),
+                span.name,
+                keys[slot],
+                values[slot],
+                other,
+                other_value,
+            )
+            if len(report.conflicts) < self.max_examples:
+                report.conflicts.append(conflict)
+            if self.on_conflict is not None:
+                self.on_conflict(conflict)
 
     def _skip(self, span: Span, reason: str) -> None:
         report = self.report
@@ -978,6 +1215,30 @@ class CostCalculator:
                 scope = scope_spans.scope
                 for span in scope_spans.spans:
                     add(span, scope, resource_attributes, None, enrich, False)
+
+
+_NO_BOUNDS: list[str] = []
+
+
+def _bounds(values: list[Any], usage: Usage, rates: Rates) -> list[str]:
+    """What this span cannot tell about its own price (the bill is then a bound)."""
+    out = []
+    if (
+        values[S_CACHE_READ] is None
+        and values[S_CACHE_WRITE] is None
+        and usage.input_tokens
+        and rates.cache_read is not None
+        and rates.cache_read < rates.input
+    ):
+        out.append(NO_CACHE_READS)
+    if (
+        usage.cache_write_tokens
+        and values[S_CACHE_WRITE_1H] is None
+        and rates.cache_write_1h is not None
+        and rates.cache_write_1h != rates.cache_write
+    ):
+        out.append(NO_CACHE_WRITE_SPLIT)
+    return out
 
 
 def _finite(number: int | float) -> bool:

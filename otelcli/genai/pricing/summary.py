@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, DialectTable, load_dialects, to_number
 
 if TYPE_CHECKING:
+    from otelcli.genai.pricing.calls import CallFacts
     from otelcli.genai.pricing.cost import CostCalculator
     from otelcli.genai.pricing.table import PriceTable
     from otelcli.otlp.spans import SpanView
@@ -34,6 +35,7 @@ class GenAISummary:
     error_type: str | None
     cost_usd: Decimal | None  # None: not priced (no usage, or unknown model)
     counted: bool  # usage counts towards trace totals (False for aggregates and no usage)
+    call: CallFacts | None = None  # what identifies its LLM call (one call, two spans: once)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,16 +77,23 @@ class Summarizer:
     """Summarises spans; `table=None` leaves cost out (no pricing)."""
 
     def __init__(self, table: PriceTable | None = None, dialects: DialectTable | None = None):
-        self.dialects = dialects or load_dialects()
-        self._calculator: CostCalculator | None = None
-        if table is not None:
-            from otelcli.genai.pricing.cost import CostCalculator
+        from otelcli.genai.pricing.cost import CostCalculator
+        from otelcli.genai.pricing.table import load_builtin_table
 
-            self._calculator = CostCalculator(table, dialects=self.dialects)
+        self.dialects = dialects or load_dialects()
+        self._prices = table is not None
+        # Without pricing the calculator still reads usage the way cost does (which spans
+        # count, call identity); its dollars are not shown. Identity is applied per trace
+        # (trace_totals), as spans of one trace arrive in any order.
+        self._calculator: CostCalculator = CostCalculator(
+            table if table is not None else load_builtin_table(),
+            dialects=self.dialects,
+            identity=False,
+        )
 
     @property
     def prices(self) -> bool:
-        return self._calculator is not None
+        return self._prices
 
     def summarize(self, view: SpanView) -> GenAISummary | None:
         """The span's GenAI summary, or None when it is not a GenAI span."""
@@ -102,16 +111,15 @@ class Summarizer:
         cached = _count(attributes.get("gen_ai.usage.cache_read.input_tokens"))
         cost: Decimal | None = None
         counted = False
-        if self._calculator is not None:
-            breakdown = self._calculator.add_span(view)
-            if breakdown is not None:
-                counted = True
-                cost = breakdown.total_usd
-                # The calculator's reading is inclusive (cache in input), as semconv says.
-                input_tokens = breakdown.usage.input_tokens
-                output_tokens = breakdown.usage.output_tokens
-        elif normalized.aggregate_reason is None and (input_tokens or output_tokens):
+        call = None
+        breakdown = self._calculator.add_span(view)
+        if breakdown is not None:
             counted = True
+            call = breakdown.call
+            cost = breakdown.total_usd if self._prices else None
+            # The calculator's reading is inclusive (cache in input), as semconv says.
+            input_tokens = breakdown.usage.input_tokens
+            output_tokens = breakdown.usage.output_tokens
         return GenAISummary(
             operation=normalized.operation,
             span_type=normalized.span_type,
@@ -125,6 +133,7 @@ class Summarizer:
             error_type=_text(attributes.get("error.type")),
             cost_usd=cost,
             counted=counted,
+            call=call,
         )
 
 
