@@ -76,11 +76,9 @@ def capture(
     Format.parse(to_format)  # a clear usage error now, not after the command has run
     result = flow.run(
         flow.ReceiveRequest(
-            listen=listen,
-            auth_token=auth_token,
-            max_body_bytes=max_body_mib << 20,
-            grpc=grpc,
-            grpc_listen=grpc_listen,
+            receiver=flow.ReceiverOptions(
+                listen, auth_token, max_body_mib << 20, grpc, grpc_listen
+            ),
             save=output,
             save_format=to_format,
             command=command_after_dashes(ctx) or (),

@@ -233,11 +233,9 @@ def tail(
     )
     result = flow.run(
         flow.ReceiveRequest(
-            listen=listen,
-            auth_token=auth_token,
-            max_body_bytes=max_body_mib << 20,
-            grpc=grpc,
-            grpc_listen=grpc_listen,
+            receiver=flow.ReceiverOptions(
+                listen, auth_token, max_body_mib << 20, grpc, grpc_listen
+            ),
             file=file,
             follow=follow,
             save=save,

@@ -60,12 +60,17 @@ class Subscriber:
 
 
 @dataclass(frozen=True)
-class ReceiveRequest:
+class ReceiverOptions:
     listen: str | None = None  # default 127.0.0.1:4318, or a free port with a command
     auth_token: str | None = None
     max_body_bytes: int = 64 << 20
     grpc: bool | None = None  # None: on when grpcio is installed
     grpc_listen: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveRequest:
+    receiver: ReceiverOptions = field(default_factory=ReceiverOptions)
     file: str | None = None  # read a capture file instead of receiving
     follow: bool = False
     save: str | None = None
@@ -232,7 +237,9 @@ def run(request: ReceiveRequest) -> ReceiveResult:
 
             assert receiver is not None
             grpc_env = {"OTELCLI_GRPC_ENDPOINT": result.grpc_listen} if result.grpc_listen else {}
-            child = start_command(request.command, receiver.url, request.auth_token, grpc_env)
+            child = start_command(
+                request.command, receiver.url, request.receiver.auth_token, grpc_env
+            )
         reading_done = threading.Event()
         if request.file is not None:
             _start_reader(request, items, stop_reading, reading_done)
@@ -489,14 +496,14 @@ Notify = Callable[..., None]
 def _make_receiver(request: ReceiveRequest, items: Any, on_traces: Any, note: Notify) -> Any:
     from otelcli.redact import remember_secret
 
-    remember_secret(request.auth_token)  # masked wherever it would appear
+    remember_secret(request.receiver.auth_token)  # masked wherever it would appear
     from otelcli.transport.receiver import DEFAULT_PORT, Receiver, is_loopback, parse_listen
 
-    if request.listen is not None:
-        host, port = parse_listen(request.listen)
+    if request.receiver.listen is not None:
+        host, port = parse_listen(request.receiver.listen)
     else:
         host, port = "127.0.0.1", 0 if request.command else DEFAULT_PORT
-    if not is_loopback(host) and not request.auth_token:
+    if not is_loopback(host) and not request.receiver.auth_token:
         note(
             "warning",
             f"listening on {host} without --auth-token: anyone who can reach the port can send",
@@ -505,9 +512,9 @@ def _make_receiver(request: ReceiveRequest, items: Any, on_traces: Any, note: No
 
 
 def _check_grpc_options(request: ReceiveRequest) -> None:
-    if request.grpc is False and request.grpc_listen is not None:
+    if request.receiver.grpc is False and request.receiver.grpc_listen is not None:
         raise UsageError("--grpc-listen and --no-grpc contradict each other")
-    explicit = request.grpc is True or request.grpc_listen is not None
+    explicit = request.receiver.grpc is True or request.receiver.grpc_listen is not None
     if request.file is not None and explicit:
         raise UsageError("--grpc and --grpc-listen apply to the receiver, not to --file")
     if explicit:
@@ -522,13 +529,13 @@ def _make_grpc_receiver(
     """The OTLP/gRPC receiver beside the HTTP one, or None when it is off or unavailable."""
     from otelcli.transport.grpc_receiver import DEFAULT_GRPC_PORT, GrpcReceiver, grpc_available
 
-    if request.grpc is False or (request.grpc is None and not grpc_available()):
+    if request.receiver.grpc is False or (request.receiver.grpc is None and not grpc_available()):
         return None
-    if request.grpc_listen is not None:
+    if request.receiver.grpc_listen is not None:
         from otelcli.transport.receiver import parse_listen
 
         try:
-            host, port = parse_listen(request.grpc_listen, DEFAULT_GRPC_PORT)
+            host, port = parse_listen(request.receiver.grpc_listen, DEFAULT_GRPC_PORT)
         except UsageError as exc:
             raise UsageError(exc.message.replace("--listen", "--grpc-listen", 1)) from None
     else:
@@ -553,8 +560,8 @@ def _receiving(
         port,
         on_traces=on_traces,
         on_logs=on_logs,
-        auth_token=request.auth_token,
-        max_body_bytes=request.max_body_bytes,
+        auth_token=request.receiver.auth_token,
+        max_body_bytes=request.receiver.max_body_bytes,
     )
 
 
@@ -563,7 +570,7 @@ def _start_grpc(request: ReceiveRequest, grpc_receiver: Any, note: Notify) -> An
     try:
         return grpc_receiver.start()
     except UsageError as exc:
-        if request.grpc is True or request.grpc_listen is not None:
+        if request.receiver.grpc is True or request.receiver.grpc_listen is not None:
             raise
         note("warning", f"OTLP/gRPC is off: {exc.message} (--grpc-listen picks another port)")
         return None
