@@ -44,6 +44,7 @@ def report_document(
             "by_level": report.level_counts(),
             "span_types": dict(report.span_types.most_common()),
             "dialects": dict(report.dialects.most_common()),
+            "not_evaluated": sum(report.not_evaluated.values()),
         },
         "rules": [
             {

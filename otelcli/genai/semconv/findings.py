@@ -74,12 +74,16 @@ _RULES = (
          "use a registry operation name when one applies"),
     Rule("required_attribute_missing", "violation", "span",
          "required attribute {attribute} is missing on {span_type}", None),
-    Rule("conditionally_required_attribute_missing", "information", "span",
-         "conditionally required attribute {attribute} is missing on {span_type}", None),
+    Rule("conditionally_required_attribute_missing", "violation", "span",
+         "conditionally required attribute {attribute} is missing on {span_type}, and its "
+         "condition holds", None),
     Rule("recommended_attribute_missing", "improvement", "span",
          "recommended attribute {attribute} is missing on {span_type}", None),
     Rule("opt_in_attribute_missing", "information", "span",
          "opt-in attribute {attribute} is missing on {span_type}", None),
+    Rule("condition_not_evaluated", "information", "condition",
+         "{attribute} is missing on {span_type}, and the span cannot tell whether it applies",
+         "listed with --explain only: the requirement's condition is not visible in the span"),
     Rule("policy_required_attribute_missing", "violation", "policy",
          "attribute {attribute} required by the policy is missing on {span_type}", None),
     Rule("span_kind", "improvement", "span", "span kind does not match the span type",
@@ -219,6 +223,8 @@ class ValidationReport:
     traces: int = 0
     span_types: Counter[str] = field(default_factory=Counter)
     dialects: Counter[str] = field(default_factory=Counter)
+    # requirements whose condition a span could not tell, by attribute (not findings)
+    not_evaluated: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     _signatures: dict[tuple[str | None, tuple[Raw, ...]], _Signature] = field(default_factory=dict)
     _summaries: dict[tuple[str, str], RuleSummary] | None = None

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT
+from otelcli.genai.semconv.conditions import SpanFacts, load_conditions
 from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
 from otelcli.genai.semconv.rules import RuleTable, SpanType
 from otelcli.otlp.spans import (
@@ -113,6 +114,7 @@ class Options:
     normalized: bool = False  # check dialect spans after mapping them to semconv
     content: bool = True  # check content attributes against their JSON schemas
     require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # policy extras
+    explain: bool = False  # list the requirements whose condition a span cannot tell
 
 
 class Validator:
@@ -134,6 +136,7 @@ class Validator:
         self._content = _ContentChecker(rules.schemas) if self.options.content else None
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
+        self._conditions = load_conditions()
         if self.options.dialects or self.options.normalized:
             from otelcli.genai.dialects.normalize import load_dialects
 
@@ -427,11 +430,16 @@ class Validator:
         if templates:
             missing -= templates
         if missing:
+            conditional = missing & span_type.when.keys()
+            if conditional:
+                missing -= conditional
             cache_key = (name, frozenset(missing))
             found = self._missing.get(cache_key)
             if found is None:
                 found = self._missing[cache_key] = _missing_raws(span_type, missing)
             raws.extend(found)
+            if conditional:
+                self._conditional(span_type, conditional, attributes, span.status.code, raws)
         if self.options.require:
             extra = self._required_extra.get((name, operation))
             if extra is None:
@@ -461,6 +469,32 @@ class Validator:
         if status == STATUS_OK:
             raws.append(("status_ok_set", None, None, None))
         return span_type
+
+    def _conditional(
+        self,
+        span_type: SpanType,
+        keys: Set[str],
+        attributes: Mapping[str, Any],
+        status: int,
+        raws: list[Raw],
+    ) -> None:
+        """Missing attributes whose requirement holds only under a condition: a finding when
+        it holds, nothing when it does not, counted apart (listed with --explain) when the
+        span cannot tell."""
+        facts = SpanFacts(attributes, status, self._conditions)
+        for level, rule in _MISSING_RULES:
+            for key in getattr(span_type, level):
+                if key not in keys:
+                    continue
+                condition = span_type.when[key]
+                verdict = condition.test(facts)
+                if verdict:
+                    raws.append((rule, key, None, span_type.conditions.get(key)))
+                elif verdict is None:
+                    self.report.not_evaluated[key] += 1
+                    if self.options.explain:
+                        what = f"{level.replace('_', ' ')} when {condition.text}"
+                        raws.append(("condition_not_evaluated", key, what, None))
 
     def _extra_keys(self, span_type: SpanType, operation: Any) -> tuple[str, ...]:
         keys: list[str] = []
