@@ -158,7 +158,7 @@ def evaluate(run_dir: Path, table: Any) -> RunResult:
     result.unknown_models = sorted(f"{m} ({p})" for m, p in cost.unknown_models)
     result.tail_calls = tail_calls(traces, table)
     report = validate_report(traces)
-    result.validate_calls = getattr(report, "llm_calls", -1)  # -1: validate does not count
+    result.validate_calls = report.llm_calls
     for summary in report.summaries():
         rest = summary.count
         for attribute, count in summary.attributes.items():

@@ -118,6 +118,12 @@ _RULES = (
          "set the status through the SDK's span.set_status, which only takes these codes"),
     Rule("orphan_span", "improvement", "sanity", "span's parent is not in the capture",
          "the parent may not have been exported or flushed before the capture ended"),
+    Rule("double_instrumentation", "improvement", "sanity",
+         "span records an LLM call another span already records",
+         "two libraries trace the same call (backends count its tokens twice): keep one; "
+         "otelcli cost counts it once, from the richer span"),
+    Rule("usage_conflict", "violation", "sanity",
+         "span carries two different counts for {attribute}", None),
     Rule("duplicate_span_id", "violation", "sanity", "span id appears more than once in its trace",
          "span ids must be unique within a trace"),
 )  # fmt: skip
@@ -223,6 +229,7 @@ class ValidationReport:
     traces: int = 0
     span_types: Counter[str] = field(default_factory=Counter)
     dialects: Counter[str] = field(default_factory=Counter)
+    llm_calls: int = 0  # each call once (the call identity cost and tail use)
     # requirements whose condition a span could not tell, by attribute (not findings)
     not_evaluated: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)

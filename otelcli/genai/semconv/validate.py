@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     )
 
     from otelcli.genai.dialects.normalize import DialectTable
+    from otelcli.genai.pricing.calls import SetAside
+    from otelcli.genai.pricing.cost import CostCalculator, UsageConflict
 
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
@@ -137,6 +139,9 @@ class Validator:
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
         self._conditions = load_conditions()
+        self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
+        self._call_raws: list[Raw] = []  # where the call findings of the current span go
+        self._current = b""
         if self.options.dialects or self.options.normalized:
             from otelcli.genai.dialects.normalize import load_dialects
 
@@ -158,12 +163,39 @@ class Validator:
         for view in iter_spans(batch):
             self.check_span(view)
 
+    def _calculator(self) -> CostCalculator:
+        """The cost path's call identity: same spans set aside, same usage precedence."""
+        from otelcli.genai.pricing.cost import CostCalculator
+        from otelcli.genai.pricing.table import load_table
+
+        self._calls = CostCalculator(
+            load_table(None, use_fallback=False),
+            max_examples=0,
+            dialects=self._dialects,
+            on_set_aside=self._double,
+            on_conflict=self._conflict,
+        )
+        return self._calls
+
+    def _double(self, aside: SetAside) -> None:
+        other = aside.kept if aside.dropped.span_id == self._current else aside.dropped
+        detail = f"span {other.span_id.hex()} ({other.scope or 'no scope'}): {aside.reason}"
+        self._call_raws.append(("double_instrumentation", None, detail, None))
+
+    def _conflict(self, conflict: UsageConflict) -> None:
+        detail = (
+            f"{conflict.used} = {conflict.used_value}, {conflict.other} = {conflict.other_value}"
+        )
+        hint = f"cost uses {conflict.used} (the documented precedence); send one count"
+        self._call_raws.append(("usage_conflict", conflict.used, detail, hint))
+
     def finish(self) -> ValidationReport:
         for children in self._waiting.values():
             for child in children:
                 self.report.add([("orphan_span", None, None, None)], child)
         self._waiting.clear()
         self.report.traces = len(self._traces)
+        self.report.llm_calls = self._calls.report.total.spans if self._calls else 0
         return self.report
 
     # -- one span ---------------------------------------------------------------------------
@@ -198,6 +230,10 @@ class Validator:
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
+        # one LLM call, two spans; two counts on one span: as cost sees them
+        self._current = span.span_id
+        self._call_raws = raws
+        (self._calls or self._calculator()).add_span(view)
         if span.end_time_unix_nano < span.start_time_unix_nano:
             raws.append(("end_before_start", None, None, None))
         status = span.status.code
