@@ -13,11 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from otelcli.genai.dialects.normalize import NOT_SENT, parameters, request_parameter
 from otelcli.otlp.spans import STATUS_ERROR
 
+if TYPE_CHECKING:
+    from otelcli.genai.dialects.normalize import DialectTable
+
 PROVIDER = "gen_ai.provider.name"
+STREAM = "gen_ai.request.stream"
 ERROR_TYPE = "error.type"
 
 
@@ -35,9 +40,9 @@ class ConditionTable:
     notes: Mapping[str, str]
     streaming_flags: tuple[str, ...]
     streaming_evidence: tuple[str, ...]
-    streaming_request: tuple[str, ...]
     streaming_default: bool
-    request_sources: tuple[str, ...]
+    request_sources: tuple[str, ...]  # attributes holding a request's parameters
+    request_parameters: Mapping[str, tuple[str, ...]]  # request attribute -> parameter names
 
 
 class SpanFacts:
@@ -60,7 +65,7 @@ class SpanFacts:
         if self._request is False:
             self._request = None
             for key in self._table.request_sources:
-                parsed = _parameters(self.attributes.get(key))
+                parsed = parameters(self.attributes.get(key))
                 if parsed is not None:
                     self._request = parsed
                     break
@@ -78,44 +83,14 @@ class SpanFacts:
             return True
         request = self.request()
         if request is not None:
-            for name in table.streaming_request:
-                value = _lookup(request, name)
+            for name in table.request_parameters.get(STREAM, ()):
+                value = request_parameter(request, name)
                 if isinstance(value, bool):
                     return value
         return table.streaming_default
 
 
-def _parameters(value: Any) -> Mapping[str, Any] | None:
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, str) and value.startswith("{"):
-        return _parsed(value)
-    return None
-
-
-@cache
-def _parsed(text: str) -> Mapping[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-_MISSING = object()
-
-
-def _lookup(parameters: Mapping[str, Any], name: str) -> Any:
-    """A request parameter by name; dotted names reach into objects (reasoning.effort)."""
-    value: Any = parameters
-    for part in name.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
-
-def compile_condition(raw: Any) -> Condition:
+def compile_condition(raw: Any, names: Mapping[str, tuple[str, ...]]) -> Condition:
     """A condition from its JSON form (see the "about" of conditions.json)."""
     if raw == "response":
         return Condition(lambda s: not s.failed, "the call got a response")
@@ -123,7 +98,7 @@ def compile_condition(raw: Any) -> Condition:
         raise ValueError(f"not a condition: {raw!r}")
     if "all" in raw or "any" in raw:
         every = "all" in raw
-        parts = tuple(compile_condition(p) for p in raw["all" if every else "any"])
+        parts = tuple(compile_condition(p, names) for p in raw["all" if every else "any"])
         joiner = " and " if every else " or "
         return Condition(_combine(parts, every), joiner.join(p.text for p in parts))
     if "streaming" in raw:
@@ -147,17 +122,18 @@ def compile_condition(raw: Any) -> Condition:
 
         return Condition(provider, "the provider is " + " or ".join(sorted(providers)))
     if "request" in raw:
-        names = tuple(raw["request"])
+        attribute = str(raw["request"])
+        sent_as = names.get(attribute, ())
         excluded = tuple(raw.get("except", ()))
 
         def sent(s: SpanFacts) -> bool | None:
             request = s.request()
             if request is None:
                 return None
-            values = [v for n in names if (v := _lookup(request, n)) is not _MISSING]
-            return any(v is not None and v not in excluded for v in values)
+            values = [request_parameter(request, n) for n in sent_as]
+            return any(v is not NOT_SENT and v is not None and v not in excluded for v in values)
 
-        text = f"the request sets {' or '.join(names)}"
+        text = f"the request sets {' or '.join(sent_as) or attribute}"
         if excluded:
             text += " (not " + ", ".join(map(str, excluded)) + ")"
         return Condition(sent, text)
@@ -185,22 +161,24 @@ def unknown_condition(text: str) -> Condition:
     return Condition(lambda s: None, text.rstrip("."))
 
 
-def parse_conditions(raw: Mapping[str, Any]) -> ConditionTable:
+def parse_conditions(raw: Mapping[str, Any], dialects: DialectTable) -> ConditionTable:
     streaming = raw.get("streaming", {})
+    names = dialects.request_parameters
+    attributes = raw.get("attributes", {})
     return ConditionTable(
-        by_key={
-            key: compile_condition(spec["when"]) for key, spec in raw.get("attributes", {}).items()
-        },
-        notes={k: s["note"] for k, s in raw.get("attributes", {}).items() if s.get("note")},
+        by_key={key: compile_condition(spec["when"], names) for key, spec in attributes.items()},
+        notes={k: s["note"] for k, s in attributes.items() if s.get("note")},
         streaming_flags=tuple(streaming.get("flags", ())),
         streaming_evidence=tuple(streaming.get("evidence", ())),
-        streaming_request=tuple(streaming.get("request", ())),
         streaming_default=bool(streaming.get("absent_means", False)),
-        request_sources=tuple(raw.get("request_sources", ())),
+        request_sources=dialects.request_sources(),
+        request_parameters=names,
     )
 
 
 @cache
 def load_conditions() -> ConditionTable:
+    from otelcli.genai.dialects.normalize import load_dialects
+
     text = resources.files("otelcli.data").joinpath("conditions.json").read_text("utf-8")
-    return parse_conditions(json.loads(text))
+    return parse_conditions(json.loads(text), load_dialects())

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
+    from otelcli.genai.dialects.capture import CaptureNormalizer
     from otelcli.genai.dialects.normalize import DialectTable
     from otelcli.genai.pricing.calls import SetAside
     from otelcli.genai.pricing.cost import CostCalculator, UsageConflict
@@ -135,6 +136,7 @@ class Validator:
         self._dialect_keys: dict[str, tuple[str, int]] = {}
         self._markers: frozenset[str] = frozenset()
         self._prefixes: tuple[str, ...] = ()
+        self._dialect_namespaces: tuple[str, ...] = ()
         self._content = _ContentChecker(rules.schemas) if self.options.content else None
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
@@ -142,6 +144,11 @@ class Validator:
         self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
+        self._normalizer: CaptureNormalizer | None = None
+        if self.options.normalized:
+            from otelcli.genai.dialects.capture import CaptureNormalizer
+
+            self._normalizer = CaptureNormalizer(replace=True)
         if self.options.dialects or self.options.normalized:
             from otelcli.genai.dialects.normalize import load_dialects
 
@@ -151,6 +158,8 @@ class Validator:
             # Most spans speak semconv: rule that out with one set operation per span.
             self._markers = frozenset().union(*(d.markers for d in others))
             self._prefixes = tuple(p for d in others for p in d.span_name_prefixes)
+            # keys a dialect owns follow its naming (Vercel's camelCase ai.*), not Weaver's
+            self._dialect_namespaces = tuple(p for d in others for p in d.namespaces)
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -203,12 +212,22 @@ class Validator:
     def check_span(self, view: SpanView) -> None:
         report = self.report
         report.spans += 1
+        dialects = self._dialects
+        mapped_from = None
+        if self._normalizer is not None:
+            # exactly what `normalize --replace` writes, checked as a file of it would be
+            span = type(view.span)()
+            span.CopyFrom(view.span)
+            mapped_from = self._normalizer.normalize_view(
+                SpanView(view.resource_attributes, view.scope, span)
+            ).dialect
+            view = SpanView(view.resource_attributes, view.scope, span)
         span = view.span
         name = span.name
         attributes = view.attributes
         raws: list[Raw] = []
-        as_semconv = False  # a dialect span checked after mapping (--normalized)
-        dialects = self._dialects
+        if mapped_from is not None and mapped_from != "semconv":
+            report.dialects[mapped_from] += 1
         if dialects is not None and not (
             self._markers.isdisjoint(attributes)
             and not (self._prefixes and name.startswith(self._prefixes))
@@ -216,16 +235,12 @@ class Validator:
         ):
             found = dialects.detect(view.scope.name, attributes, name)
             if found.id != "semconv":
-                report.dialects[found.id] += 1
+                if mapped_from is None:
+                    report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
-                if self.options.normalized:
-                    as_semconv = True
-                    attributes = dialects.normalize(
-                        attributes, span_name=name, dialect=found.id, keep_originals=False
-                    ).attributes
         owned, templates = self._check_attributes(attributes, raws)
         span_type = None
-        if owned or as_semconv:
+        if owned:
             report.genai_spans += 1
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
@@ -395,6 +410,8 @@ class Validator:
 
     def _naming(self, key: str, template: str | None) -> list[Raw]:
         out: list[Raw] = []
+        if self._dialect_namespaces and key.startswith(self._dialect_namespaces):
+            return out
         if "." not in key:
             out.append(("missing_namespace", key, None, None))
         if template is None and not _NAME.match(key):
