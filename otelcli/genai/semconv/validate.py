@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT
 from otelcli.genai.semconv.conditions import SpanFacts, load_conditions
 from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
+from otelcli.genai.semconv.hints import class_repr, load_hints
 from otelcli.genai.semconv.rules import RuleTable, SpanType
 from otelcli.otlp.spans import (
     STATUS_ERROR,
@@ -60,7 +61,9 @@ CACHE_READ, CACHE_WRITE = (
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_creation.input_tokens",
 )
+CACHE_WRITE_NEW = "gen_ai.usage.cache_write.input_tokens"  # the name after the snapshot
 REASONING = "gen_ai.usage.reasoning.output_tokens"
+REQUEST_MODEL, RESPONSE_MODEL = "gen_ai.request.model", "gen_ai.response.model"
 _USAGE = "gen_ai.usage."
 
 
@@ -141,6 +144,8 @@ class Validator:
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
         self._conditions = load_conditions()
+        self._hints = load_hints()
+        self._own_keys = _enrichment_keys()
         self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
@@ -249,6 +254,8 @@ class Validator:
         self._current = span.span_id
         self._call_raws = raws
         (self._calls or self._calculator()).add_span(view)
+        if not attributes and span.status.code == STATUS_ERROR:
+            raws.append(("error_span_without_attributes", None, None, None))
         if span.end_time_unix_nano < span.start_time_unix_nano:
             raws.append(("end_before_start", None, None, None))
         status = span.status.code
@@ -356,14 +363,20 @@ class Validator:
                 else (deprecation.note or "remove it")
             )
             static.append(("deprecated_attribute", key, deprecation.reason, hint))
+        accept = element = members = None
+        expected = None
+        schema = None
+        if rule is None and key in self._own_keys:
+            static.append(("otelcli_attribute", key, None, None))
+        elif rule is None and (upcoming := self._hints.upcoming.get(key)) is not None:
+            static.append(("upcoming_attribute", key, upcoming.note, None))
+            expected = upcoming.type
+            accept = _TYPES.get(expected)
         elif rule is None:
             static.extend(self._unknown_key(key, owned))
         if rule is not None and rule.stability != "stable" and rule.deprecated is None:
             raws.append(("not_stable", key, f"stability {rule.stability}", None))
         static.extend(self._naming(key, template))
-        accept = element = members = None
-        expected = None
-        schema = None
         if rule is not None and rule.deprecated is None:
             expected = rule.value_type
             accept = _TYPES.get(expected)
@@ -401,6 +414,9 @@ class Validator:
         return []
 
     def _unknown_hint(self, key: str) -> str | None:
+        known = self._hints.hint(key)
+        if known is not None:
+            return known
         mapped = self._dialect_keys.get(key)
         if mapped is not None and mapped[0] != key:
             return f"a dialect key: the semconv equivalent is {mapped[0]}"
@@ -521,7 +537,21 @@ class Validator:
             )
         if status == STATUS_OK:
             raws.append(("status_ok_set", None, None, None))
+        if (name_in_repr := class_repr(error_type)) is not None:
+            raws.append(("error_type_repr", "error.type", f"{error_type}", f"use {name_in_repr!r}"))
+        requested = attributes.get(REQUEST_MODEL)
+        if (
+            self._hints.is_dated(requested)
+            and requested == attributes.get(RESPONSE_MODEL)
+            and requested != self._recorded_model(attributes)
+        ):
+            raws.append(("dated_request_model", REQUEST_MODEL, f"{requested}", None))
         return span_type
+
+    def _recorded_model(self, attributes: Mapping[str, Any]) -> Any:
+        """The model the recorded request parameters name (OpenInference's), if any."""
+        request = SpanFacts(attributes, STATUS_UNSET, self._conditions).request()
+        return request.get("model") if request is not None else None
 
     def _conditional(
         self,
@@ -576,6 +606,20 @@ _MISSING_RULES = (
 )
 
 
+def _enrichment_keys() -> frozenset[str]:
+    """The keys `otelcli cost --enrich` writes (its output passes otelcli's own validate)."""
+    from otelcli.genai.pricing import cost
+
+    return frozenset(
+        (
+            cost.COST_ATTRIBUTE,
+            *cost.COST_BREAKDOWN_ATTRIBUTES.values(),
+            cost.COST_PRICE_ATTRIBUTE,
+            cost.REPORTED_COST_ATTRIBUTE,
+        )
+    )
+
+
 def _missing_raws(span_type: SpanType, missing: frozenset[str] | set[str]) -> tuple[Raw, ...]:
     out: list[Raw] = []
     for level, rule in _MISSING_RULES:
@@ -616,9 +660,8 @@ def _check_tokens(attributes: Mapping[str, Any], keys: tuple[str, ...], raws: li
             raws.append(("invalid_token_count", key, f"{value}", None))
     input_tokens = attributes.get(INPUT)
     if type(input_tokens) is int:
-        cached = sum(
-            v for v in (attributes.get(CACHE_READ), attributes.get(CACHE_WRITE)) if type(v) is int
-        )
+        write = attributes.get(CACHE_WRITE, attributes.get(CACHE_WRITE_NEW))
+        cached = sum(v for v in (attributes.get(CACHE_READ), write) if type(v) is int)
         if cached > input_tokens:
             raws.append(
                 ("cache_exceeds_input", INPUT, f"cache {cached} > input {input_tokens}", None)
