@@ -109,6 +109,7 @@ class _Shape:
     tokens: tuple[str, ...]  # gen_ai.usage.* counts present
     owned: bool
     templates: frozenset[str]
+    usage: bool = False  # a token count cost reads (only such spans can be LLM calls)
 
 
 _MAX_SHAPES = 20_000
@@ -144,8 +145,11 @@ class Validator:
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
         self._conditions = load_conditions()
+        # (span type, conditional keys missing, span signature) -> verdicts
+        self._verdicts: dict[Any, tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]] = {}
         self._hints = load_hints()
         self._own_keys = _enrichment_keys()
+        self._usage_keys = _usage_keys()
         self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
@@ -243,17 +247,17 @@ class Validator:
                 if mapped_from is None:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
-        owned, templates = self._check_attributes(attributes, raws)
+        owned, templates, usage = self._check_attributes(attributes, raws)
         span_type = None
         if owned:
             report.genai_spans += 1
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
-        # one LLM call, two spans; two counts on one span: as cost sees them
-        self._current = span.span_id
-        self._call_raws = raws
-        (self._calls or self._calculator()).add_span(view)
+        if usage:  # one LLM call, two spans; two counts on one span: as cost sees them
+            self._current = span.span_id
+            self._call_raws = raws
+            (self._calls or self._calculator()).add_span(view)
         if not attributes and span.status.code == STATUS_ERROR:
             raws.append(("error_span_without_attributes", None, None, None))
         if span.end_time_unix_nano < span.start_time_unix_nano:
@@ -285,8 +289,9 @@ class Validator:
 
     def _check_attributes(
         self, attributes: Mapping[str, Any], raws: list[Raw]
-    ) -> tuple[bool, frozenset[str]]:
-        """Attribute-level checks; returns (span has registry-namespace keys, templates present)."""
+    ) -> tuple[bool, frozenset[str], bool]:
+        """Attribute-level checks; returns (span has registry-namespace keys, templates present,
+        span has token counts)."""
         names = tuple(attributes)
         shape = self._shapes.get(names)
         if shape is None:
@@ -311,7 +316,7 @@ class Validator:
                     raws.append(problem)
         if shape.tokens:
             _check_tokens(attributes, shape.tokens, raws)
-        return shape.owned, shape.templates
+        return shape.owned, shape.templates, shape.usage
 
     def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
         """What a set of keys needs checked (cached: spans of one kind share their keys)."""
@@ -336,7 +341,13 @@ class Validator:
             if info.token:
                 tokens.append(key)
         shape = _Shape(
-            tuple(static), tuple(scalars), tuple(others), tuple(tokens), owned, frozenset(templates)
+            tuple(static),
+            tuple(scalars),
+            tuple(others),
+            tuple(tokens),
+            owned,
+            frozenset(templates),
+            not self._usage_keys.isdisjoint(names),
         )
         if len(self._shapes) < _MAX_SHAPES:
             self._shapes[names] = shape
@@ -565,6 +576,26 @@ class Validator:
         it holds, nothing when it does not, counted apart (listed with --explain) when the
         span cannot tell."""
         facts = SpanFacts(attributes, status, self._conditions)
+        signature = facts.signature()
+        cache_key = (span_type.name, frozenset(keys), signature) if signature else None
+        found = self._verdicts.get(cache_key) if cache_key else None
+        if found is None:
+            found = self._verdicts_of(span_type, keys, facts)
+            if cache_key is not None and len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[cache_key] = found
+        missing, unknown = found
+        raws.extend(missing)
+        for key, what in unknown:
+            self.report.not_evaluated[key] += 1
+            if self.options.explain:
+                raws.append(("condition_not_evaluated", key, what, None))
+
+    def _verdicts_of(
+        self, span_type: SpanType, keys: Set[str], facts: SpanFacts
+    ) -> tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]:
+        """(findings for conditions that hold, (key, what) for conditions the span cannot tell)."""
+        missing: list[Raw] = []
+        unknown: list[tuple[str, str]] = []
         for level, rule in _MISSING_RULES:
             for key in getattr(span_type, level):
                 if key not in keys:
@@ -572,12 +603,10 @@ class Validator:
                 condition = span_type.when[key]
                 verdict = condition.test(facts)
                 if verdict:
-                    raws.append((rule, key, None, span_type.conditions.get(key)))
+                    missing.append((rule, key, None, span_type.conditions.get(key)))
                 elif verdict is None:
-                    self.report.not_evaluated[key] += 1
-                    if self.options.explain:
-                        what = f"{level.replace('_', ' ')} when {condition.text}"
-                        raws.append(("condition_not_evaluated", key, what, None))
+                    unknown.append((key, f"{level.replace('_', ' ')} when {condition.text}"))
+        return tuple(missing), tuple(unknown)
 
     def _extra_keys(self, span_type: SpanType, operation: Any) -> tuple[str, ...]:
         keys: list[str] = []
@@ -604,6 +633,15 @@ _MISSING_RULES = (
     ("recommended", "recommended_attribute_missing"),
     ("opt_in", "opt_in_attribute_missing"),
 )
+
+
+def _usage_keys() -> frozenset[str]:
+    """Every key cost reads an input, output or cache-read count from (any dialect's)."""
+    from otelcli.genai.dialects.normalize import load_dialects
+
+    counts = (INPUT, OUTPUT, CACHE_READ)
+    index = load_dialects().key_index()
+    return frozenset((*counts, *(key for key, (target, _) in index.items() if target in counts)))
 
 
 def _enrichment_keys() -> frozenset[str]:
