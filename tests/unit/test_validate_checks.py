@@ -530,3 +530,15 @@ def test_cached_verdicts_still_follow_each_span() -> None:
     assert "gen_ai.response.id" not in by_span.get("2", set())
     assert "gen_ai.request.max_tokens" in by_span["3"]  # every Anthropic request sets it
     assert "gen_ai.request.max_tokens" not in by_span["1"]
+
+
+def test_compacted_is_never_sent_as_false() -> None:
+    false = check(SpanSpec({**CHAT, "gen_ai.conversation.compacted": False}))
+    assert [f.level for f in false.rule("discouraged_value")] == ["improvement"]
+    assert not check(SpanSpec({**CHAT, "gen_ai.conversation.compacted": True})).rule(
+        "discouraged_value"
+    )
+    # what the conventions say about compaction is no finding when it is absent
+    assert "gen_ai.conversation.compacted" not in check(SpanSpec(CHAT)).keys(
+        "recommended_attribute_missing"
+    )

@@ -550,6 +550,10 @@ class Validator:
             raws.append(("status_ok_set", None, None, None))
         if (name_in_repr := class_repr(error_type)) is not None:
             raws.append(("error_type_repr", "error.type", f"{error_type}", f"use {name_in_repr!r}"))
+        for key in self._hints.discouraged.keys() & attributes.keys():
+            why = self._hints.discouraged_value(key, attributes[key])
+            if why is not None:
+                raws.append(("discouraged_value", key, f"{attributes[key]!r}", why))
         requested = attributes.get(REQUEST_MODEL)
         if (
             self._hints.is_dated(requested)
