@@ -1,15 +1,19 @@
 """Check spans against a GenAI semantic-conventions rule table.
 
-Per attribute: unknown keys in the registry's namespaces, deprecated keys (with their
-replacement), types, enum values, template keys, naming rules. Per span: its type (from
-gen_ai.operation.name, the span kind for invoke_agent, mcp.method.name for MCP, and the
-provider refinement), then required / conditionally required / recommended / opt-in
-attributes, span kind, span name, error.type against the status, content attributes against
-their JSON schemas and token-count sanity. Per capture: duplicate span ids and orphans.
+Per attribute: unknown keys in the registry's namespaces (with hints from a table of renames
+and aliases), keys newer than the table, otelcli's own enrichment keys, deprecated keys (with
+their replacement), types, enum values, template keys, naming rules (a dialect's own keys
+follow its naming). Per span: its type (from gen_ai.operation.name, the span kind for
+invoke_agent, mcp.method.name for MCP, and the provider refinement), then required /
+recommended / opt-in attributes, conditional ones only when their condition holds on the span
+(conditions.py), span kind, span name, error.type against the status, known-wrong values,
+content attributes against their JSON schemas and token-count sanity. Spans with token counts
+go through cost's call identity: LLM calls counted once, double instrumentation and
+conflicting counts reported. Per capture: duplicate span ids and orphans.
 
 Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
-in rules.py, and findings are counted by set (findings.py), so a span costs little beyond
-reading its attributes.
+in rules.py, verdicts of conditions cached per what they read of a span, and findings are
+counted by set (findings.py), so a span costs little beyond reading its attributes.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ _MAX_SHAPES = 20_000
 @dataclass
 class Options:
     dialects: bool = True  # detect and report instrumentation dialects
-    normalized: bool = False  # check dialect spans after mapping them to semconv
+    normalized: bool = False  # check each span as `normalize --replace` rewrites it
     content: bool = True  # check content attributes against their JSON schemas
     require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # policy extras
     explain: bool = False  # list the requirements whose condition a span cannot tell
