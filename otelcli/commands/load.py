@@ -60,9 +60,7 @@ def load(
                 inputs,
                 into,
                 table,
-                on_progress=lambda done, total, spans: bar.update(
-                    done, total, f"{spans:,} spans"
-                ),
+                on_progress=lambda done, total, spans: bar.update(done, total, f"{spans:,} spans"),
             )
         )
     finish(out, result, load_view)

@@ -164,8 +164,14 @@ def _looks_unreachable(text: str) -> bool:
     lowered = text.lower()
     return any(
         s in lowered
-        for s in ("connection refused", "name or service not known", "failed to establish",
-                  "no route to host", "nodename nor servname", "connection reset")
+        for s in (
+            "connection refused",
+            "name or service not known",
+            "failed to establish",
+            "no route to host",
+            "nodename nor servname",
+            "connection reset",
+        )
     )
 
 
@@ -185,7 +191,8 @@ class ChdbStore:
         self.limits = limits
         if not create and not os.path.isdir(url.path):
             raise StoreUnavailable(
-                f"no store at {url.path}", "create one with: otelcli load FILE --into " + url.display
+                f"no store at {url.path}",
+                f"create one with: otelcli load FILE --into {url.display}",
             )
         try:
             from chdb import session
@@ -194,7 +201,8 @@ class ChdbStore:
         if create:
             os.makedirs(url.path, exist_ok=True)
         try:
-            self._session = session.Session(url.path)
+            factory: Any = session.Session  # chdb ships no type hints
+            self._session: Any = factory(url.path)
         except Exception as exc:  # the engine refuses a second directory, a locked one...
             raise store_error(url, str(exc)) from None
 
@@ -281,8 +289,9 @@ class ServerStore:
             raise store_error(self.url, str(exc)) from None
 
     def insert(self, table: str, rows: bytes) -> None:
-        log.debug("%s: INSERT INTO %s FORMAT JSONEachRow (%d bytes)", self.url.display, table,
-                  len(rows))
+        log.debug(
+            "%s: INSERT INTO %s FORMAT JSONEachRow (%d bytes)", self.url.display, table, len(rows)
+        )
         try:
             self._client.raw_insert(
                 table,
@@ -306,8 +315,8 @@ def open_store(
 ) -> Iterator[Store]:
     """The store behind `url`, closed on exit. `create`: a chDB directory may be new."""
     limits = limits or QueryLimits.from_env()
-    store: Store = ChdbStore(url, limits, create=create) if url.kind == "chdb" else ServerStore(
-        url, limits
+    store: Store = (
+        ChdbStore(url, limits, create=create) if url.kind == "chdb" else ServerStore(url, limits)
     )
     try:
         yield store
