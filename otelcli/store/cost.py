@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, OPERATION_KEY
 from otelcli.genai.pricing.calls import (
     OVERLAPPING,
     PARENT_CHILD,
@@ -36,12 +38,12 @@ from otelcli.genai.pricing.calls import (
 from otelcli.genai.pricing.cost import (
     _TOKEN_SLOTS,
     N_SLOTS,
-    NO_CACHE_READS,
     NO_CACHE_WRITE_SPLIT,
     NOT_A_COUNT,
     S_CACHE_READ,
     S_CACHE_WRITE,
     S_CACHE_WRITE_1H,
+    S_COST,
     S_INPUT,
     S_OUTPUT,
     S_PROVIDER,
@@ -55,6 +57,7 @@ from otelcli.genai.pricing.cost import (
     S_USER,
     UNKNOWN,
     CostCalculator,
+    CostDisagreement,
     CostParts,
     CostReport,
     CostTotals,
@@ -64,8 +67,7 @@ from otelcli.genai.pricing.cost import (
     _costs,
     _price,
 )
-from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, OPERATION_KEY
-from otelcli.genai.pricing.table import PriceEntry, PriceTable, now_ns
+from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
 from otelcli.store.connection import Store
 from otelcli.store.query import StoreSource, int_array, quote, string_array
 
@@ -96,6 +98,7 @@ _SUMS = (
     f"countIf(s{S_CACHE_READ} IS NOT NULL OR s{S_CACHE_WRITE} IS NOT NULL) AS cache_keys_",
 )
 _TAKEN_BACK = 11  # the sums above are the ones identity takes back
+_RATE_KEYS = 10  # the group keys that decide a span's reading and rates (no --by dimensions)
 
 
 @dataclass
@@ -104,6 +107,7 @@ class _Group:
     sums: list[int]
     conflicts: int
     examples: list[list[str]]
+    rate_key: int = 0
 
 
 class StoreCost:
@@ -142,6 +146,11 @@ class StoreCost:
         self.marker_keys = sorted(markers)
         self.contexts: dict[int, _Context] = {}
         self.scopes: dict[int, str] = {}
+        self.reported = 0  # spans that carry a cost of their own
+        # rate-key hash -> (adds cache, adds reasoning, rates: input, cache read, cache write,
+        # 1-hour write, output, reasoning or -1), context
+        self.priced: dict[int, tuple[int, ...]] = {}
+        self.priced_context: dict[int, _Context] = {}
 
     # -- SQL -------------------------------------------------------------------------------
 
@@ -165,10 +174,14 @@ class StoreCost:
                 f"if(mapContains(SpanAttributes, {quote(k)}), SpanAttributes[{quote(k)}], NULL)"
                 for k in keys
             )
-            parts.append(
-                f"greatest(length(arrayDistinct(arrayFilter(x -> isNotNull(x), [{values}]))) - 1, 0)"
-            )
+            distinct = f"length(arrayDistinct(arrayFilter(x -> isNotNull(x), [{values}])))"
+            parts.append(f"greatest({distinct} - 1, 0)")
         return " + ".join(parts) or "0"
+
+    def _cost_key_sql(self) -> str:
+        keys = self.slot_keys.get(S_COST, [])
+        arms = "".join(f"mapContains(SpanAttributes, {quote(k)}), {quote(k)}, " for k in keys)
+        return f",\n  multiIf({arms}'') AS cost_key"
 
     @staticmethod
     def _count_sql(column: str) -> str:
@@ -180,8 +193,9 @@ class StoreCost:
             f"if({number} > {MAX_TOKEN_COUNT}, -1, greatest(toInt64({number}), 0)))"
         )
 
-    def spans_sql(self) -> str:
-        """One row per span with usage: the slots, the context hash and the counts."""
+    def spans_sql(self, *, cost_key: bool = False) -> str:
+        """One row per span with usage: the slots, the context hash and the counts (and the
+        key the span's own cost was read from, for the comparison)."""
         usage_keys = sorted(
             {k for s in (S_INPUT, S_OUTPUT, S_CACHE_READ) for k in self.slot_keys.get(s, [])}
         )
@@ -224,7 +238,7 @@ class StoreCost:
   {count_sql},
   ({nac}) AS nac,
   t_cr + t_cw AS t_c,
-  {self._conflicts()} AS conflicts
+  {self._conflicts()} AS conflicts{self._cost_key_sql() if cost_key else ""}
 FROM {self.source.table}
 WHERE ({self.source.predicate()})
   AND hasAny(mapKeys(SpanAttributes), {string_array(usage_keys)})
@@ -240,7 +254,10 @@ WHERE ({self.source.predicate()})
                 *(f"any(s{s})" for s in _CONTEXT_SLOTS),
             ]
         )
-        return f"SELECT ctx, {fields}, count()\nFROM ({self.spans_sql()})\nGROUP BY ctx"
+        return (
+            f"SELECT ctx, {fields}, count(), countIf(s{S_COST} IS NOT NULL)\n"
+            f"FROM ({self.spans_sql()})\nGROUP BY ctx"
+        )
 
     def _keys(self, buckets: tuple[list[int], list[int], list[int]]) -> list[str]:
         times, daily, tiers = buckets
@@ -264,11 +281,48 @@ WHERE ({self.source.predicate()})
         named = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
         group = ", ".join(f"k{i}" for i in range(len(keys)))
         sums = ", ".join(_SUMS)
+        rate_keys = ", ".join(f"k{i}" for i in range(_RATE_KEYS))
         return (
-            f"SELECT {named}, {sums}, sum(conflicts),\n"
+            f"SELECT {named}, {sums}, sum(conflicts), cityHash64({rate_keys}),\n"
             f"  groupArray({MAX_EXAMPLES})(tuple(tid, sid, name))\n"
             f"FROM ({self.spans_sql()})\nGROUP BY {group}"
         )
+
+    def compare_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
+        """Spans that carry a cost of their own, checked against ours per span: counts of
+        agreements and disagreements, and the first disagreeing spans."""
+        keys = self._keys(buckets)[:_RATE_KEYS]
+        named = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+        rate_keys = ", ".join(f"k{i}" for i in range(_RATE_KEYS))
+        priced = list(self.priced.items())
+        hashes = _u64([h for h, _ in priced])
+
+        def column(index: int) -> str:
+            return "[" + ", ".join(str(p[index]) for _, p in priced) + "]::Array(Int64)"
+
+        add_cache, add_reasoning, r_in, r_read, r_write, r_1h, r_out, r_reason = (
+            column(i) for i in range(8)
+        )
+        tolerance_usd = float(self.calculator.tolerance_usd)
+        ratio = float(self.calculator.tolerance_ratio)
+        return f"""SELECT countIf(agrees), countIf(NOT agrees),
+  groupArrayIf({MAX_EXAMPLES})(tuple(tid, sid, name, ctx, reported_text, t_in, t_out, t_cr,
+    t_cw, t_w1h, t_r, rk, cost_key), NOT agrees)
+FROM (
+  SELECT *, {named}, cityHash64({rate_keys}) AS rk, indexOf({hashes}, rk) AS g,
+    s{S_COST} AS reported_text, toFloat64OrNull(trimBoth(s{S_COST})) AS reported,
+    t_in + {add_cache}[g] * t_c AS u_in, t_out + {add_reasoning}[g] * t_r AS u_out,
+    least(t_w1h, t_cw) AS u_1h,
+    if({r_reason}[g] >= 0, least(t_r, u_out), 0) AS u_reason,
+    (toFloat64(greatest(u_in - t_c, 0)) * {r_in}[g] + toFloat64(t_cr) * {r_read}[g]
+      + toFloat64(t_cw - u_1h) * {r_write}[g] + toFloat64(u_1h) * {r_1h}[g]
+      + toFloat64(u_out - u_reason) * {r_out}[g]
+      + toFloat64(u_reason) * greatest({r_reason}[g], 0)) / 1e15 AS computed,
+    abs(reported - computed) <= greatest({tolerance_usd}, abs(computed) * {ratio}) AS agrees
+  FROM ({self.spans_sql(cost_key=True)})
+  WHERE s{S_COST} IS NOT NULL AND NOT nac AND g > 0 AND isNotNull(reported)
+    AND isFinite(reported)
+)"""
 
     def identity_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
         """The spans that are a call already counted, summed by the groups of sums_sql."""
@@ -349,12 +403,49 @@ GROUP BY {group}, reason"""
         for row in self.store.query(self.sums_sql(buckets)):
             key = tuple(row[:width])
             sums = [int(v) for v in row[width : width + len(_SUMS)]]
-            groups[key] = _Group(key, sums, int(row[width + len(_SUMS)]), row[-1])
+            conflicts, rate_key = int(row[width + len(_SUMS)]), int(row[width + len(_SUMS) + 1])
+            groups[key] = _Group(key, sums, conflicts, row[-1], rate_key)
         if self.contexts and any(c.reason is None for c in self.contexts.values()):
             self._identity(buckets, groups, width)
         for group in groups.values():
             self._count(group, buckets)
+        if self.reported and self.priced:
+            self._compare(buckets)
         return report
+
+    def _compare(self, buckets: tuple[list[int], list[int], list[int]]) -> None:
+        report = self.calculator.report
+        rows = self.store.query(self.compare_sql(buckets))
+        if not rows:
+            return
+        agreements, disagreements, examples = rows[0]
+        report.agreements += int(agreements)
+        report.disagreement_count += int(disagreements)
+        for tid, sid, name, ctx, text, t_in, t_out, cr, cw, w1h, r, rate_key, key in examples:
+            if len(report.disagreements) >= self.calculator.max_examples:
+                break
+            add_cache, add_reasoning, *rates = self.priced[int(rate_key)]
+            c = int(cr) + int(cw)
+            usage = Usage(
+                int(t_in) + (c if add_cache else 0),
+                int(t_out) + (int(r) if add_reasoning else 0),
+                int(cr),
+                int(cw),
+                min(int(w1h), int(cw)),
+                int(r),
+            )
+            computed = cost_to_usd(sum(_costs(usage, _rates(rates))))
+            report.disagreements.append(
+                CostDisagreement(
+                    trace_id=tid,
+                    span_id=sid,
+                    name=name,
+                    model=self.contexts[int(ctx)].model,
+                    attribute=key,
+                    reported_usd=Decimal(str(float(text))),
+                    computed_usd=computed,
+                )
+            )
 
     def _spans_seen(self) -> int:
         rows = self.store.query(
@@ -374,6 +465,7 @@ GROUP BY {group}, reason"""
             values[slot] = value
         self.contexts[ctx] = self.calculator._context(scope, name, markers, values)
         self.scopes[ctx] = scope
+        self.reported += int(row[-1])
 
     def _entries(self) -> Iterable[PriceEntry]:
         for context in self.contexts.values():
@@ -433,6 +525,8 @@ GROUP BY {group}, reason"""
         if nac:
             self._skipped(NOT_A_COUNT, n, group.examples)
             return
+        if self.by:  # the file path lists a group a span opened, even if set aside
+            self._group_totals(context, dims)
         if n <= 0:
             return
         in_, out_, cr, cw, w1h, r, at, no_cache, no_split, cache_keys = group.sums[1:11]
@@ -475,18 +569,20 @@ GROUP BY {group}, reason"""
         # one reading and one set of rates per group: the price of the sums is the sum of
         # the prices (a negative uncached input clamps the same way for all its spans)
         parts = _costs(usage, rates) if rates is not None else None
+        if rates is not None:
+            self.priced[group.rate_key] = (
+                int(add_cache),
+                int(add_reasoning),
+                rates.input,
+                rates.cache_read if rates.cache_read is not None else rates.input,
+                rates.cache_write if rates.cache_write is not None else rates.input,
+                _write_1h(rates),
+                rates.output,
+                rates.reasoning if rates.reasoning is not None else -1,
+            )
         targets = [report.total]
         if self.by:
-            values = iter(dims)
-            key = tuple(
-                context.model
-                if d == "model"
-                else (context.provider or UNKNOWN)
-                if d == "provider"
-                else str(next(values))
-                for d in self.by
-            )
-            targets.append(report.groups.setdefault(key, CostTotals()))
+            targets.append(self._group_totals(context, dims))
         for target in targets:
             _add(target, n, usage, parts)
         scope = self.scopes[int(ctx)]
@@ -509,6 +605,18 @@ GROUP BY {group}, reason"""
             unknown = (context.model, context.provider or UNKNOWN)
             report.unknown_models[unknown] = report.unknown_models.get(unknown, 0) + n
 
+    def _group_totals(self, context: _Context, dims: tuple[Any, ...]) -> CostTotals:
+        values = iter(dims)
+        key = tuple(
+            context.model
+            if d == "model"
+            else (context.provider or UNKNOWN)
+            if d == "provider"
+            else str(next(values))
+            for d in self.by
+        )
+        return self.calculator.report.groups.setdefault(key, CostTotals())
+
     def _skipped(self, reason: str, n: int, examples: list[list[str]]) -> None:
         report = self.calculator.report
         report.skipped[reason] = report.skipped.get(reason, 0) + n
@@ -525,6 +633,17 @@ def _excludes(context: _Context, what: str) -> bool:
     if context.usage_counts != "provider" or info is None:
         return False
     return not (info.input_includes_cache if what == "cache" else info.output_includes_reasoning)
+
+
+def _write_1h(rates: Rates) -> int:
+    write = rates.cache_write if rates.cache_write is not None else rates.input
+    return rates.cache_write_1h if rates.cache_write_1h is not None else write
+
+
+def _rates(values: list[int]) -> Rates:
+    """Effective rates (fallbacks applied) back as Rates, for one span's exact price."""
+    r_in, r_read, r_write, r_1h, r_out, r_reason = values
+    return Rates(r_in, r_out, r_read, r_write, r_1h, r_reason if r_reason >= 0 else None)
 
 
 def _u64(values: list[int]) -> str:
