@@ -70,7 +70,11 @@ def parse_time(text: str | None, option: str, now: datetime) -> int | None:
     relative = _RELATIVE.match(text)
     if relative:
         seconds = float(relative.group(1)) * _UNITS[relative.group(2)]
-        return int((now - timedelta(seconds=seconds)).timestamp() * 10**9)
+        try:
+            moment = now - timedelta(seconds=seconds)
+        except OverflowError:
+            return 0
+        return _clamp(int(moment.timestamp() * 10**9))
     raw = text.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
@@ -80,7 +84,12 @@ def parse_time(text: str | None, option: str, now: datetime) -> int | None:
         raise UsageError(f"{option} {text!r} is not a time", TIME_HINT) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+    return _clamp(int(moment.timestamp()) * 10**9 + moment.microsecond * 1000)
+
+
+def _clamp(ns: int) -> int:
+    """Within what DateTime64(9) holds (1970 to 2262): beyond it, its edge."""
+    return min(max(ns, 0), (1 << 63) - 1)
 
 
 def quote(text: str) -> str:

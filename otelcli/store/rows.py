@@ -114,7 +114,8 @@ def attribute_map(attributes: Iterable[KeyValue]) -> dict[str, str]:
 
 def _timestamp(ns: int) -> str:
     """DateTime64(9) in JSONEachRow: seconds and nanoseconds, exact (no float)."""
-    return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
+    # ten digits of seconds: shorter numbers would be read as a date
+    return f"{ns // 1_000_000_000:010d}.{ns % 1_000_000_000:09d}"
 
 
 def span_rows(batch: ExportTraceServiceRequest) -> Iterator[dict[str, Any]]:
