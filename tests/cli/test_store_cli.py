@@ -12,6 +12,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelcli.otlp.values import make_attributes
 from otelcli.store.rows import format_double
@@ -155,10 +156,10 @@ def _rich_request() -> ExportTraceServiceRequest:
     span.parent_span_id = bytes(8)
     span.trace_state = "a=1"
     span.name = "chat gpt-4o"
-    span.kind = 3  # CLIENT
+    span.kind = Span.SPAN_KIND_CLIENT
     span.start_time_unix_nano = 1_700_000_000_123_456_789
     span.end_time_unix_nano = 1_700_000_001_000_000_000
-    span.status.code = 2
+    span.status.code = Status.STATUS_CODE_ERROR
     span.status.message = "boom"
     span.attributes.extend(
         make_attributes(
