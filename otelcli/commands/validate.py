@@ -12,8 +12,6 @@ from otelcli.commands._shared import command_app, finish, guarded, make_output
 
 app = command_app()
 
-VALIDATE_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
-
 
 class _CommandAfterDashes(TyperCommand):
     """Keeps what follows `--` as the command to run (click would merge it into the inputs)."""
@@ -45,7 +43,8 @@ def validate(
             "-f",
             envvar="OTELCLI_FORMAT",
             help="auto (table on a terminal, JSON when piped), table, json, ndjson (every "
-            "finding as it is found, then a summary), junit, sarif or github (annotations).",
+            "finding as it is found, then a summary), csv (a row per finding), junit, sarif or "
+            "github (annotations).",
         ),
     ] = "auto",
     output: Annotated[
@@ -135,13 +134,14 @@ def validate(
     from otelcli.flows import validate as flow
     from otelcli.otlp.outfile import write_output
     from otelcli.render import reports
+    from otelcli.render.output import FORMATS
 
     command: list[str] | None = ctx.meta.get("otelcli.command")
-    if fmt not in VALIDATE_FORMATS:
+    if fmt not in reports.REPORT_FORMATS:
         from otelcli.errors import UsageError
 
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(VALIDATE_FORMATS)}")
-    out = make_output(fmt if fmt in ("auto", "table", "json", "ndjson") else "json")
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(reports.REPORT_FORMATS)}")
+    out = make_output(fmt if fmt in FORMATS else "json")
     if list_rules:
         finish(out, flow.list_rules(), reports.rules_view)
         return

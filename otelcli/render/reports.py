@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from otelcli.genai.semconv.findings import LEVEL_RANK, RULES
-from otelcli.render.output import to_json
+from otelcli.render.output import flat, to_csv, to_json, uniform
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-REPORT_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
+REPORT_FORMATS = ("auto", "table", "json", "ndjson", "csv", "junit", "sarif", "github")
 _SARIF_LEVELS = {"violation": "error", "improvement": "warning", "information": "note"}
 _GITHUB_COMMANDS = {"violation": "error", "improvement": "warning", "information": "notice"}
 
@@ -312,6 +312,8 @@ def render_report(document: Mapping[str, Any], fmt: str, to_file: bool) -> str |
     if fmt == "ndjson":
         records = [*document["findings"], {"summary": summary_record(document)}]
         return "".join(to_json(record).decode() + "\n" for record in records)
+    if fmt == "csv":  # the findings' rows (the verdict is the exit status)
+        return to_csv(uniform([flat(finding) for finding in document["findings"]]))
     if to_file and fmt in ("json", "auto"):
         return to_json(document, pretty=True).decode() + "\n"
     return None

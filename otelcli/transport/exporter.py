@@ -333,7 +333,7 @@ class OtlpExporter:
                 delay = self._backoff(attempt)
                 refusal = self._refusal(attempt, delay, deadline, asked=False)
                 if refusal is None and _is_transient(exc):
-                    log.debug("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
+                    log.info("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
                     self._sleep(delay)
                     if not self.stopping:  # a cut-off during the wait: no new attempt
                         continue
@@ -344,10 +344,10 @@ class OtlpExporter:
                 self._read_partial_success(result, content_type, response_body)
                 return result
             message = _error_message(content_type, response_body)
-            if message:
+            if message and message not in result.messages:  # retries: said once
                 result.messages.append(message)
             if status == 413 and spans > 1:
-                log.debug("413 for %d spans: splitting the batch", spans)
+                log.info("413 for %d spans: splitting the batch", spans)
                 halves = self._split(batch, data, deadline)
                 halves.requests += 1  # count this request and its attempts too
                 halves.attempts += attempt
@@ -357,7 +357,7 @@ class OtlpExporter:
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
                 refusal = self._refusal(attempt, delay, deadline, asked=asked)
                 if refusal is None:
-                    log.debug("HTTP %d; retrying in %.2fs", status, delay)
+                    log.info("HTTP %d; retrying in %.2fs", status, delay)
                     self._sleep(delay)
                     if not self.stopping:
                         continue
