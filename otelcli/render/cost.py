@@ -163,23 +163,43 @@ def prices_view(payload: dict[str, Any]) -> RenderableType:
             title=f"{payload['models']} models ({payload['source']})", title_justify="left"
         )
         for column in columns:
+            # an id longer than the terminal folds onto the next line rather than losing its end
             table.add_column(
-                column, justify="left" if column in ("id", "from") else "right", no_wrap=True
+                column,
+                justify="left" if column in ("id", "from") else "right",
+                no_wrap=column != "id",
+                overflow="fold",
             )
+        previous = None
         for row in payload["prices"]:
             cells = {
                 "id": row["id"],
                 "from": row["from"] or "",
-                "above": f">{row['above_input_tokens']:,}" if row["above_input_tokens"] else "",
+                "above": _above(row["above_input_tokens"]),
                 "input": row.get("input", ""),
                 "output": row.get("output", ""),
                 "cache read": row.get("cache_read", ""),
                 "cache write": row.get("cache_write", ""),
             }
+            if row["id"] == previous:  # another period or tier of the same model: say which
+                gone = [
+                    f"{c} {cells[c]}".replace("above >", ">")
+                    for c in ("from", "above")
+                    if c not in columns and cells[c]
+                ]
+                cells["id"] = "  └ " + " ".join(gone) if gone else "  └"
+            previous = row["id"]
             table.add_row(*(cells[c] for c in columns))
         return table
 
-    return Fitted(build, PRICE_VIEW, ("above", "from", "cache write", "cache read"))
+    return Fitted(build, PRICE_VIEW, ("cache write", "cache read", "from", "above"))
+
+
+def _above(tokens: int | None) -> str:
+    """A tier's threshold, short: >200k."""
+    if not tokens:
+        return ""
+    return f">{tokens // 1000:,}k" if tokens % 1000 == 0 else f">{tokens:,}"
 
 
 def cost_charts(result: dict[str, Any]) -> list[RenderableType]:
