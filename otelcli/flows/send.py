@@ -26,7 +26,6 @@ from otelcli.otlp.values import AttrValue
 from otelcli.transport.delivery import Outgoing, Stop
 from otelcli.transport.sink import SinkReport, SinkTarget, drain
 
-
 PACE_S = 0.1  # at a given --rate, a request carries at most this many seconds of spans
 
 
