@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from otelcli.errors import ExitCode, OtelcliError, UsageError
+from otelcli.errors import ExitCode, Interrupted, OtelcliError, UsageError
+from otelcli.flows import receive
+from otelcli.flows.receive import Subscriber
 from otelcli.genai.semconv.document import report_document
 from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
 from otelcli.genai.semconv.policy import load_policy
@@ -81,13 +83,8 @@ def run(request: ValidateRequest) -> ValidateResult:
     validator = Validator(rules, report, options)
     command_info = None
     if request.command is not None:
-        from otelcli.transport.run_capture import run_with_receiver
-
-        run = run_with_receiver(request.command, validator.check_batch, grace_s=request.grace_s)
+        command_info = _run_command(request.command, request.grace_s, validator)
         sources = [f"command: {' '.join(request.command)}"]
-        command_info = run.to_dict()
-        if run.spans == 0:
-            command_info["problem"] = "the command sent no spans"
     else:
         from otelcli.otlp.reader import read_batches
 
@@ -110,6 +107,40 @@ def run(request: ValidateRequest) -> ValidateResult:
         report.fails(threshold),
         int(command_info["exit_code"]) if command_info else 0,
     )
+
+
+class _Checking(Subscriber):
+    """Validates each trace batch as the command sends it."""
+
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
+
+    def batch(self, signal: str, request: Any) -> None:
+        self.validator.check_batch(request)
+
+
+def _run_command(command: Sequence[str], grace_s: float, validator: Validator) -> dict[str, Any]:
+    """Run the command under a loopback receiver, validating what it sends."""
+    session = receive.run(
+        receive.ReceiveRequest(
+            command=tuple(command), grace_s=grace_s, subscriber=_Checking(validator)
+        )
+    )
+    if session.interrupted:
+        raise Interrupted(f"interrupted: validated {session.spans:,} spans")
+    info: dict[str, Any] = {
+        "argv": list(command),
+        "exit_code": session.command_exit_code or 0,
+        "batches": session.batches,
+        "spans": session.spans,
+        "endpoint": session.listen,
+        "receiver": session.receiver,
+        "grpc_endpoint": session.grpc_listen,
+        "grpc_receiver": session.grpc_receiver,
+    }
+    if session.spans == 0:
+        info["problem"] = "the command sent no spans"
+    return info
 
 
 def rule_table(semconv: str | None, registry: str | None) -> RuleTable:

@@ -22,7 +22,7 @@ _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 _ID_LENGTHS = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 
 
-def _id_to_base64(key: str, value: object, where: str) -> str:
+def id_to_base64(key: str, value: object, where: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: {key} must be a hex string, got {value!r}")
     if not value:
@@ -51,11 +51,24 @@ def _ids_hex_to_base64(data: dict[str, Any], where: str) -> None:
             for span in scope_spans.get("spans") or ():
                 for key in _ID_KEYS:
                     if key in span:
-                        span[key] = _id_to_base64(key, span[key], where)
+                        span[key] = id_to_base64(key, span[key], where)
                 for link in span.get("links") or ():
                     for key in ("traceId", "spanId"):
                         if key in link:
-                            link[key] = _id_to_base64(key, link[key], where)
+                            link[key] = id_to_base64(key, link[key], where)
+
+
+def hex_ids_to_base64(value: Any, where: str) -> None:
+    """The ids of any OTLP/JSON object (logs, metric exemplars), wherever they appear."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _ID_LENGTHS:
+                value[key] = id_to_base64(key, item, where)
+            elif isinstance(item, (dict, list)):
+                hex_ids_to_base64(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            hex_ids_to_base64(item, where)
 
 
 def dict_to_request(data: object, where: str) -> ExportTraceServiceRequest:
