@@ -80,7 +80,7 @@ class LiveScreen:
             return
         self._next = now + self.refresh_s
         self.redraws += 1
-        screen = self.view.renderable(self.status(), self.console.height, final)
+        screen = self.view.renderable(self.status(), self.console, final)
         self._live.update(screen, refresh=True)
 
     def close(self) -> None:
@@ -300,11 +300,27 @@ def status_line(options: ViewOptions, session: Receiving, board: TraceBoard) -> 
     if options.save:
         text.append(f" · saving to {options.save}")
     if options.forward is not None:
-        text.append(f" · forwarding to {options.forward}")
+        _forwarding(text, options.forward, session.forwarder)
     if options.span_filter is not None and options.span_filter.active:
         text.append(" · filtered")
     text.append(" · Ctrl-C to stop")
     return text
+
+
+def _forwarding(text: Text, endpoint: str, forwarder: Any) -> None:
+    """Where forwarding stands: what was accepted, and when spans fail, how many and why."""
+    delivery = getattr(forwarder, "live", None)
+    overflow = getattr(forwarder, "overflow", 0)
+    text.append(f" · forwarding to {endpoint}")
+    if delivery is None and not overflow:
+        return
+    accepted = delivery.accepted if delivery is not None else 0
+    lost = overflow + (delivery.failed + delivery.unknown if delivery is not None else 0)
+    text.append(f": {accepted:,} accepted")
+    if lost or (delivery is not None and delivery.errors):
+        last = delivery.errors[-1].message if delivery is not None and delivery.errors else ""
+        reason = f" (last: {last})" if last else " (backlog full)"
+        text.append(f", FAILING: {lost:,} not delivered{reason}", style="bold red")
 
 
 def summary_lines(result: ReceiveResult) -> list[str]:
