@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 app = command_app()
 
-TAIL_FORMATS = ("auto", "live", "tree", "ndjson")
+TAIL_FORMATS = ("auto", "live", "tree", "ndjson", "table", "json")
+# the names every command takes, as tail streams them: a table is the live view (trees when
+# piped), JSON is one document per span
+ALIASES = {"json": "ndjson"}
 
 
 @app.command(cls=CommandAfterDashes)
@@ -162,8 +165,8 @@ def tail(
         typer.Option(
             "--format",
             "-f",
-            help="auto (live view on a terminal, NDJSON spans when piped), live, "
-            "tree (each trace as text once complete) or ndjson.",
+            help="auto (live view on a terminal, NDJSON spans when piped), live (or table), "
+            "tree (each trace as text once complete) or ndjson (or json: a line per span).",
         ),
     ] = "auto",
 ) -> None:
@@ -196,7 +199,11 @@ def tail(
     from otelcli.render.live import SessionView, ViewOptions, summary_lines
 
     if fmt not in TAIL_FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}")
+        raise UsageError(
+            f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}",
+            hint="spans stream as NDJSON (-f ndjson); `otelcli convert` writes other files",
+        )
+    fmt = ALIASES.get(fmt, fmt)
     out = make_output("ndjson" if fmt == "ndjson" else "auto")
     command = command_after_dashes(ctx) or ()
     if file is not None and command:
@@ -215,6 +222,8 @@ def tail(
     mode = fmt
     if mode == "auto":
         mode = "live" if out.is_terminal else "ndjson"
+    if mode == "table":
+        mode = "live" if out.is_terminal else "tree"
     if mode == "live" and file is not None and not follow:
         mode = "tree"  # a finished file has nothing to watch
     span_filter = build_filter(service, genai_only, errors, min_duration, grep)

@@ -152,3 +152,13 @@ def test_verbose_tells_of_retries(cli: Cli, scripted_receiver: Callable[..., Any
     told = cli("send", "-e", scripted_receiver(once_busy).base_url, "-f", "json", "--verbose")
     assert told.exit_code == 0, told.stderr
     assert "otelcli: HTTP 503; retrying in 0.00s" in told.stderr
+
+
+def test_tail_takes_the_same_format_names(cli: Cli) -> None:
+    as_json = cli("tail", "--file", OPENLIT, "-f", "json")
+    assert as_json.exit_code == 0, as_json.stderr
+    spans = ndjson(as_json.stdout)
+    assert len(spans) == 31 and all("span_id" in span for span in spans)  # a line per span
+    as_table = cli("tail", "--file", OPENLIT, "-f", "table")  # piped: trees as text
+    assert as_table.exit_code == 0 and as_table.stdout.count(" trace ") >= 2
+    assert cli("tail", "--file", OPENLIT, "-f", "csv").exit_code == 2
