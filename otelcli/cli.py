@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "capture": "otelcli.commands.capture",
     "validate": "otelcli.commands.validate",
     "normalize": "otelcli.commands.normalize",
+    "show": "otelcli.commands.show",
+    "diff": "otelcli.commands.diff",
 }
 
 

@@ -230,7 +230,7 @@ class SessionView(SessionNotes):
         board = TraceBoard(max_traces=options.max_traces)
         if options.mode == "tree":
             self.view = TreePrinter(
-                _text_console(out),
+                text_console(out),
                 board,
                 summarizer,
                 style=TreeStyle(attrs=options.attrs, max_nodes=1 << 30),
@@ -265,7 +265,7 @@ class SessionView(SessionNotes):
             self.view.close()
 
 
-def _text_console(out: Output) -> Console:
+def text_console(out: Output) -> Console:
     """The terminal's console, or for pipes and files a wide one: trees wrap badly."""
     if out.is_terminal:
         return out.console
