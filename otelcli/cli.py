@@ -83,11 +83,21 @@ def _usage_errors(argv: list[str]) -> Iterator[None]:
 
 
 def _add_verbosity(command: click.Command) -> None:
-    """Every command (and its subcommands) takes --quiet and --verbose."""
+    """Every command (and its subcommands) takes --quiet and --verbose; --signal completes.
+    (File names need nothing: where no value is offered, the shell scripts offer files.)"""
     known = {name for param in command.params for name in param.opts}
     command.params.extend(o for o in verbosity_options() if o.opts[0] not in known)
+    for param in command.params:
+        if param._custom_shell_complete is None and "--signal" in param.opts:
+            param._custom_shell_complete = _signals
     for sub in getattr(command, "commands", {}).values():
         _add_verbosity(sub)
+
+
+def _signals(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from otelcli.choices import SIGNALS
+
+    return [name for name in SIGNALS if name.startswith(incomplete)]
 
 
 app = typer.Typer(

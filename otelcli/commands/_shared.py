@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from typer.core import TyperCommand
 
+from otelcli.choices import OUTPUT_FORMATS, complete
 from otelcli.errors import ExitCode, OtelcliError
 from otelcli.global_options import global_options
 
@@ -260,6 +261,12 @@ def _silence_stdout() -> None:
         pass
 
 
+def _preset_names() -> list[str]:
+    from otelcli.transport.presets import PRESETS
+
+    return list(PRESETS)
+
+
 # -- option types shared by commands -----------------------------------------------------------
 
 FormatOption = Annotated[
@@ -270,6 +277,7 @@ FormatOption = Annotated[
         envvar="OTELCLI_FORMAT",
         help="Output: auto (a table on a terminal, JSON when piped), table, json, ndjson "
         "(one table row per line) or csv (the same rows).",
+        autocompletion=complete(OUTPUT_FORMATS),
     ),
 ]
 
@@ -305,6 +313,7 @@ PresetOption = Annotated[
         "--to",
         help="Backend preset: local, collector, portkey, langfuse, openobserve, langsmith, phoenix "
         "(endpoint and auth from its usual variables; see `otelcli presets`).",
+        autocompletion=complete(_preset_names),
         rich_help_panel="Endpoint",
     ),
 ]

@@ -19,6 +19,8 @@ from otelcli.errors import UsageError
 if TYPE_CHECKING:
     from otelcli.render.output import Output
 
+from otelcli.choices import complete
+
 app = command_app()
 
 DIMENSIONS = (
@@ -124,6 +126,7 @@ def cost(
             help="Output: auto (a table on a terminal, JSON when piped), table, json, ndjson "
             "(one table row per line), csv (the same rows) or html (a self-contained report "
             "with a chart, on stdout).",
+            autocompletion=complete(COST_FORMATS),
         ),
     ] = "auto",
 ) -> None:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from otelcli.genai.pricing.summary import Summarizer
     from otelcli.otlp.traces import TraceEntry
 
+from otelcli.choices import complete
+
 app = command_app()
 
 SHOW_FORMATS = ("auto", "table", "tree", "json", "ndjson")
@@ -48,6 +50,7 @@ def show(
             envvar="OTELCLI_FORMAT",
             help="auto (trees; coloured on a terminal), table or tree (the trees), json or "
             "ndjson (a line per span of the traces shown).",
+            autocompletion=complete(SHOW_FORMATS),
         ),
     ] = "auto",
 ) -> None:

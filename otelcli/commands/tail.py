@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from otelcli.choices import complete
 from otelcli.commands._shared import (
     AuthTokenOption,
     CommandAfterDashes,
@@ -128,6 +129,7 @@ def tail(
             "-f",
             help="auto (live view on a terminal, NDJSON spans when piped), live (or table), "
             "tree (each trace as text once complete) or ndjson (or json: a line per span).",
+            autocompletion=complete(TAIL_FORMATS),
         ),
     ] = "auto",
 ) -> None:

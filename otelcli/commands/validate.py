@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from otelcli.choices import REPORT_FORMATS, complete
 from otelcli.commands._shared import (
     CommandAfterDashes,
     command_after_dashes,
@@ -39,6 +40,7 @@ def validate(
             help="auto (table on a terminal, JSON when piped), table, json, ndjson (every "
             "finding as it is found, then a summary), csv (a row per finding), junit, sarif or "
             "github (annotations).",
+            autocompletion=complete(REPORT_FORMATS),
         ),
     ] = "auto",
     output: Annotated[

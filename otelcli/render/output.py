@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
 
+from otelcli.choices import OUTPUT_FORMATS
 from otelcli.errors import OtelcliError
 from otelcli.redact import redact_text
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.progress import Progress
 
-FORMATS = ("auto", "table", "json", "ndjson", "csv")
+FORMATS = OUTPUT_FORMATS
 
 Rows = Callable[[Any], list[dict[str, Any]]]
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from otelcli.choices import REPORT_FORMATS as REPORT_FORMATS
 from otelcli.genai.semconv.findings import LEVEL_RANK, RULES
 from otelcli.render.output import flat, to_csv, to_json, uniform
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
-REPORT_FORMATS = ("auto", "table", "json", "ndjson", "csv", "junit", "sarif", "github")
 _SARIF_LEVELS = {"violation": "error", "improvement": "warning", "information": "note"}
 _GITHUB_COMMANDS = {"violation": "error", "improvement": "warning", "information": "notice"}
 
