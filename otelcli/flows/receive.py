@@ -354,7 +354,7 @@ def _nothing_exported(result: ReceiveResult) -> str:
     grpc = (
         f"send to OTELCLI_GRPC_ENDPOINT ({result.grpc_listen}) instead"
         if result.grpc_listen
-        else "install otelcli[grpc] to receive gRPC too"
+        else "let otelcli receive gRPC too (drop --no-grpc; the grpc extra)"
     )
     return (
         f"the command exported no spans to {result.listen}: an exporter fixed to OTLP/gRPC "

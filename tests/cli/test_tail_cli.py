@@ -190,7 +190,7 @@ def test_forward_to_itself_is_refused(cli: Cli) -> None:
     ("args", "message"),
     [
         (["--follow"], "--follow needs --file"),
-        (["--format", "table"], "--format"),
+        (["--format", "yaml"], "--format"),  # table and json are the shared names
         (["--min-duration", "soon"], "not a duration"),
         (["--grep", "("], "--grep"),
         (["--file", "x.pb", "--", "true"], "cannot be combined"),
