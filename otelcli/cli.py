@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "normalize": "otelcli.commands.normalize",
     "show": "otelcli.commands.show",
     "diff": "otelcli.commands.diff",
+    "load": "otelcli.commands.load",
 }
 
 

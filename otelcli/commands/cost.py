@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,16 @@ from otelcli.commands._shared import (
     finish,
     guarded,
     make_output,
+)
+from otelcli.commands._store import (
+    FromOption,
+    ServiceOption,
+    SinceOption,
+    TableOption,
+    UntilOption,
+    WhereOption,
+    refuse_store_filters,
+    store_source,
 )
 from otelcli.errors import UsageError
 
@@ -129,6 +139,12 @@ def cost(
             autocompletion=complete(COST_FORMATS),
         ),
     ] = "auto",
+    from_store: FromOption = None,
+    table: TableOption = "otel_traces",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    service: ServiceOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Price LLM calls from token usage, with a maintained pricing table.
 
@@ -145,6 +161,8 @@ def cost(
       otelcli cost run.pb --enrich -o priced.pb
 
       otelcli cost prices 'claude-*'
+
+      otelcli cost --from chdb:./traces.chdb --since 24h --by model --by service
     """
     from otelcli.flows import cost as flow
     from otelcli.render import cost as view
@@ -179,6 +197,25 @@ def cost(
         )
         finish(out, quick, view.quick_view)
         return
+    if from_store is not None:
+        _price_store(
+            from_store,
+            paths,
+            enrich,
+            output,
+            fmt,
+            source,
+            includes,
+            by,
+            top,
+            table,
+            since,
+            until,
+            service,
+            where,
+        )
+        return
+    refuse_store_filters(table=table, since=since, until=until, service=service, where=where)
     if not paths:
         raise UsageError(
             "nothing to price", "pass capture files, - for stdin, or --model with token counts"
@@ -202,13 +239,8 @@ def cost(
         total = (priced.to_dict()["total"]["usd"] or {}).get("total")
         out.notice(f"priced {report.total.priced_spans:,} spans; total ${total}")
         finish(out, priced, None, report=False)
-    elif fmt == "html":
-        from otelcli.render.cost_html import report_html
-
-        out.text(report_html(priced.to_dict()))
-        finish(out, priced, None, report=False)
     else:
-        finish(out, priced, view.report_view, rows=view.cost_rows)
+        _finish_report(out, priced, fmt)
 
 
 def _quick_output_tokens(out: Output, tokens: int | None, output: str | None, enrich: bool) -> int:
@@ -230,6 +262,61 @@ def _quick_output_tokens(out: Output, tokens: int | None, output: str | None, en
         ) from None
     out.warning("-o N for output tokens is deprecated: use --output-tokens N")
     return count
+
+
+def _price_store(
+    store: str,
+    paths: list[str],
+    enrich: bool,
+    output: str | None,
+    fmt: str,
+    pricing: object,
+    includes: bool | None,
+    by: list[str] | None,
+    top: int | None,
+    table: str,
+    since: str | None,
+    until: str | None,
+    service: str | None,
+    where: str | None,
+) -> None:
+    from otelcli.flows import cost as flow
+    from otelcli.flows import store_cost
+
+    if paths:
+        raise UsageError("give either --from STORE or files, not both")
+    over_time = [d for d in by or () if d in ("day", "hour")]
+    if over_time:
+        raise UsageError(
+            f"--by {over_time[0]} is for capture files, not yet --from STORE",
+            "group the store by model, provider, service, trace, user, session or span-name",
+        )
+    if enrich or output is not None:
+        raise UsageError("--enrich and -o write spans: they need files, not --from")
+    assert isinstance(pricing, flow.PricingSource)
+    source = store_source(store, table, since, until, service, where)
+    priced = store_cost.price_store(
+        store_cost.StoreCostRequest(source, by or [], top, includes, pricing)
+    )
+    out = make_output(fmt)
+    report = priced.report
+    if report.unknown_models:
+        names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
+        out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")
+    _finish_report(out, priced, fmt)
+
+
+def _finish_report(out: Output, priced: Any, fmt: str) -> None:
+    """The report of captures or a store: the HTML page, or the table / JSON / rows."""
+    from otelcli.render import cost as view
+
+    if fmt == "html":
+        from otelcli.render.cost_html import report_html
+
+        out.text(report_html(priced.to_dict()))
+        finish(out, priced, None, report=False)
+    else:
+        finish(out, priced, view.report_view, rows=view.cost_rows)
 
 
 def _tristate(value: str) -> bool | None:
