@@ -1063,7 +1063,7 @@ class CostCalculator:
         for note in notes:
             report.heuristics[note] = report.heuristics.get(note, 0) + 1
         for bound in bounds:
-            if bound is NO_CACHE_READS:
+            if bound == NO_CACHE_READS:
                 table = report.no_cache_reads
                 table[scope] = table.get(scope, 0) + 1
             else:
@@ -1117,7 +1117,7 @@ class CostCalculator:
                 del report.unknown_models[unknown_key]
         if NO_CACHE_READS in bounds:
             report.no_cache_reads[scope] -= 1
-            bounds = tuple(b for b in bounds if b is not NO_CACHE_READS)
+            bounds = tuple(b for b in bounds if b != NO_CACHE_READS)
         for table, names in ((report.heuristics, notes), (report.unknowable, bounds)):
             for name in names:
                 table[name] -= 1
