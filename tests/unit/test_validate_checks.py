@@ -173,7 +173,14 @@ def test_required_attributes_follow_the_provider_refinement() -> None:
     assert openai.keys("required_attribute_missing") == {"gen_ai.request.model"}
     generic = check(SpanSpec({**no_model, "gen_ai.provider.name": "cohere"}, name="chat"))
     assert not generic.rule("required_attribute_missing")
-    assert "gen_ai.request.model" in generic.keys("conditionally_required_attribute_missing")
+    # "If available": a span cannot tell, so it is no finding; --explain lists it apart
+    assert "gen_ai.request.model" not in generic.keys("conditionally_required_attribute_missing")
+    assert generic.report.not_evaluated["gen_ai.request.model"] == 1
+    explained = check(
+        SpanSpec({**no_model, "gen_ai.provider.name": "cohere"}, name="chat"),
+        options=Options(explain=True),
+    )
+    assert "gen_ai.request.model" in explained.keys("condition_not_evaluated")
 
 
 def test_bedrock_refinement_requires_the_guardrail_id() -> None:

@@ -60,6 +60,11 @@ _RULES = (
     Rule("illegal_namespace", "violation", "attribute",
          "attribute key {attribute} uses a registry attribute as its namespace",
          "choose a key that does not extend an existing attribute", "illegal_namespace"),
+    Rule("upcoming_attribute", "information", "attribute",
+         "{attribute} is newer than the rule table (a convention change after its snapshot)",
+         "it is checked for its type; a newer rule table (--registry DIR) defines it"),
+    Rule("otelcli_attribute", "information", "attribute",
+         "{attribute} is not a semconv attribute: otelcli cost --enrich writes it", None),
     Rule("extends_namespace", "information", "attribute",
          "attribute key {attribute} adds a key to a registry namespace",
          None, "extends_namespace"),
@@ -69,17 +74,21 @@ _RULES = (
     Rule("operation_missing", "violation", "span",
          "span has gen_ai.* attributes but no gen_ai.operation.name",
          "set gen_ai.operation.name (chat, embeddings, execute_tool, invoke_agent, ...)"),
-    Rule("unknown_operation", "improvement", "span",
+    Rule("unknown_operation", "information", "span",
          "gen_ai.operation.name is not a registry operation, so the span type is unknown",
-         "use a registry operation name when one applies"),
+         "custom operations are allowed; use a registry operation name when one applies"),
     Rule("required_attribute_missing", "violation", "span",
          "required attribute {attribute} is missing on {span_type}", None),
-    Rule("conditionally_required_attribute_missing", "information", "span",
-         "conditionally required attribute {attribute} is missing on {span_type}", None),
+    Rule("conditionally_required_attribute_missing", "violation", "span",
+         "conditionally required attribute {attribute} is missing on {span_type}, and its "
+         "condition holds", None),
     Rule("recommended_attribute_missing", "improvement", "span",
          "recommended attribute {attribute} is missing on {span_type}", None),
     Rule("opt_in_attribute_missing", "information", "span",
          "opt-in attribute {attribute} is missing on {span_type}", None),
+    Rule("condition_not_evaluated", "information", "condition",
+         "{attribute} is missing on {span_type}, and the span cannot tell whether it applies",
+         "listed with --explain only: the requirement's condition is not visible in the span"),
     Rule("policy_required_attribute_missing", "violation", "policy",
          "attribute {attribute} required by the policy is missing on {span_type}", None),
     Rule("span_kind", "improvement", "span", "span kind does not match the span type",
@@ -92,6 +101,15 @@ _RULES = (
     Rule("error_type_without_error_status", "improvement", "span",
          "error.type is set but the span status is not ERROR",
          "set the span status to ERROR when the operation failed"),
+    Rule("error_type_repr", "improvement", "span",
+         "error.type is a Python class repr, not the error's type name",
+         "record the exception's fully-qualified class name"),
+    Rule("dated_request_model", "improvement", "span",
+         "gen_ai.request.model holds the dated model id the response named",
+         "record the model as the request named it; the response's goes in gen_ai.response.model"),
+    Rule("error_span_without_attributes", "violation", "span",
+         "span failed (status ERROR) and carries no attributes",
+         "set error.type and the operation's attributes on failed spans too"),
     Rule("status_ok_set", "improvement", "span", "span status is OK",
          "instrumentation should leave the status UNSET on success (OK is for applications)"),
     Rule("content_schema", "violation", "content",
@@ -114,6 +132,12 @@ _RULES = (
          "set the status through the SDK's span.set_status, which only takes these codes"),
     Rule("orphan_span", "improvement", "sanity", "span's parent is not in the capture",
          "the parent may not have been exported or flushed before the capture ended"),
+    Rule("double_instrumentation", "improvement", "sanity",
+         "span records an LLM call another span already records",
+         "two libraries trace the same call (backends count its tokens twice): keep one; "
+         "otelcli cost counts it once, from the richer span"),
+    Rule("usage_conflict", "violation", "sanity",
+         "span carries two different counts for {attribute}", None),
     Rule("duplicate_span_id", "violation", "sanity", "span id appears more than once in its trace",
          "span ids must be unique within a trace"),
 )  # fmt: skip
@@ -219,6 +243,9 @@ class ValidationReport:
     traces: int = 0
     span_types: Counter[str] = field(default_factory=Counter)
     dialects: Counter[str] = field(default_factory=Counter)
+    llm_calls: int = 0  # each call once (the call identity cost and tail use)
+    # requirements whose condition a span could not tell, by attribute (not findings)
+    not_evaluated: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     _signatures: dict[tuple[str | None, tuple[Raw, ...]], _Signature] = field(default_factory=dict)
     _summaries: dict[tuple[str, str], RuleSummary] | None = None
