@@ -344,7 +344,7 @@ class _Context:
     fixed: tuple[PriceEntry, Rates] | None  # the rates when they cannot vary per span
 
 
-class _Priced(NamedTuple):
+class PricedCall(NamedTuple):
     """One span with usage, read and priced: all of its accounting that needs none of the
     spans before it. Call identity (CostCalculator._account) decides whether it counts."""
 
@@ -368,7 +368,7 @@ class CostSlice(NamedTuple):
     skipped_examples: list[SkippedSpan]
     conflict_count: int
     conflicts: list[UsageConflict]
-    calls: list[_Priced]
+    calls: list[PricedCall]
 
 
 @dataclass(frozen=True, slots=True)
@@ -873,12 +873,25 @@ class CostCalculator:
             write_cost(view, breakdown)
         return breakdown
 
+    def measure_span(
+        self, span: Span, scope: InstrumentationScope, resource_attributes: Mapping[str, Any]
+    ) -> PricedCall | None:
+        """The part of add_span that needs none of the spans before it; count_call() then
+        counts the call (in order), as add_span would have."""
+        self.report.spans_seen += 1
+        measured = self._measure(span, scope, resource_attributes)
+        return None if measured is None else measured[0]
+
+    def count_call(self, priced: PricedCall) -> bool:
+        """Count a measured call; False when call identity sets it aside."""
+        return self._account(priced)
+
     def _measure(
         self,
         span: Span,
         scope_message: InstrumentationScope,
         resource_attributes: Mapping[str, Any],
-    ) -> tuple[_Priced, Resolution | None, PriceEntry | None, int | None] | None:
+    ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
         it. Skips and usage conflicts go to the report; None unless it is a call to count."""
         index_get = self._index.get
@@ -1024,7 +1037,7 @@ class CostCalculator:
             compared = self._compare(
                 span, model_name, cost_to_usd(sum(units)), reported, keys[S_COST]
             )
-        priced = _Priced(
+        priced = PricedCall(
             call,
             model_name,
             provider,
@@ -1038,7 +1051,7 @@ class CostCalculator:
         )
         return priced, resolution, entry, above
 
-    def _account(self, priced: _Priced) -> bool:
+    def _account(self, priced: PricedCall) -> bool:
         """Count a priced call unless call identity says it was counted already."""
         report = self.report
         call = priced.facts
