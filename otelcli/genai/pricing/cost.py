@@ -121,6 +121,9 @@ _SLOT_OF_KEY = {
     "server.address": S_SERVER,
     "gen_ai.response.id": S_RESPONSE_ID,
 }
+_USAGE_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ)  # a span with none of these is no call
+# what an attribute key means to the scan: (slot, rank, is_marker, key, is_count, is_usage)
+_Hit = tuple[int, int, bool, str, bool, bool]
 _NO_RANK = 1 << 30
 _TEXT = frozenset((str, type(None)))
 
@@ -810,8 +813,10 @@ class CostCalculator:
                     index[key] = (-1, _NO_RANK, True, key)
                 else:
                     del index[key]
-        # (slot, rank, is_marker, key, is_count)
-        self._index = {key: (*hit, hit[0] in _TOKEN_SLOTS) for key, hit in index.items()}
+        self._index: dict[str, _Hit] = {
+            key: (*hit, hit[0] in _TOKEN_SLOTS, hit[0] in _USAGE_SLOTS)
+            for key, hit in index.items()
+        }
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
         self._contexts: dict[tuple[Any, ...], _Context] = {}
@@ -874,12 +879,17 @@ class CostCalculator:
         return breakdown
 
     def measure_span(
-        self, span: Span, scope: InstrumentationScope, resource_attributes: Mapping[str, Any]
+        self,
+        span: Span,
+        scope: InstrumentationScope,
+        resource_attributes: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None = None,
     ) -> PricedCall | None:
         """The part of add_span that needs none of the spans before it; count_call() then
-        counts the call (in order), as add_span would have."""
+        counts the call (in order), as add_span would have. `attributes`: the span's
+        attributes already converted, if the caller has them."""
         self.report.spans_seen += 1
-        measured = self._measure(span, scope, resource_attributes)
+        measured = self._measure(span, scope, resource_attributes, attributes)
         return None if measured is None else measured[0]
 
     def count_call(self, priced: PricedCall) -> bool:
@@ -891,44 +901,54 @@ class CostCalculator:
         span: Span,
         scope_message: InstrumentationScope,
         resource_attributes: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None = None,
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
         it. Skips and usage conflicts go to the report; None unless it is a call to count."""
         index_get = self._index.get
-        hits: list[tuple[tuple[int, int, bool, str, bool], Any]] | None = None
-        for kv in span.attributes:
-            hit = index_get(kv.key)
-            if hit is not None:
-                if hits is None:
-                    hits = [(hit, kv)]
-                else:
-                    hits.append((hit, kv))
-        if hits is None:
-            return None
+        hits: list[tuple[_Hit, Any]]
+        if attributes is not None and len(attributes) == len(span.attributes):
+            # the span's attributes already converted (validate has them); no key repeats
+            hits = [(hit, v) for k, v in attributes.items() if (hit := index_get(k)) is not None]
+        else:
+            found: list[tuple[_Hit, Any]] | None = None
+            for kv in span.attributes:
+                hit = index_get(kv.key)
+                if hit is not None:
+                    if found is None:
+                        found = [(hit, kv)]
+                    else:
+                        found.append((hit, kv))
+            if found is None:
+                return None
+            for hit, _ in found:
+                if hit[5]:
+                    break
+            else:
+                return None  # no usage key: nothing to convert
+            # a non-default int (or text) can only be the oneof's value; else ask
+            hits = []
+            for hit, kv in found:
+                v = kv.value
+                hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
         values: list[Any] = [None] * N_SLOTS
         ranks = [_NO_RANK] * N_SLOTS
         keys: list[str] = [""] * N_SLOTS
         conflicts: list[tuple[int, str, Any, str, Any]] | None = None
-        marker_kvs: list[tuple[str, Any]] | None = None
-        for (slot, rank, is_marker, key, is_count), kv in hits:
-            if is_marker:  # read only if the span turns out to have usage
-                if marker_kvs is None:
-                    marker_kvs = [(key, kv)]
+        marker_values: list[tuple[str, Any]] | None = None
+        for (slot, rank, is_marker, key, is_count, _), value in hits:
+            if is_marker:  # kept only if the span turns out to have usage
+                if marker_values is None:
+                    marker_values = [(key, value)]
                 else:
-                    marker_kvs.append((key, kv))
+                    marker_values.append((key, value))
             if slot < 0:
                 continue
-            any_value = kv.value
-            # a non-default int (or text) can only be the oneof's value; else ask
-            if is_count:
-                value: Any = any_value.int_value or to_python(any_value)
-                if ranks[slot] != _NO_RANK and value != values[slot]:
-                    # two keys, two counts: the precedence decides, the report says so
-                    if conflicts is None:
-                        conflicts = []
-                    conflicts.append((slot, keys[slot], values[slot], key, value))
-            else:
-                value = any_value.string_value or to_python(any_value)
+            if is_count and ranks[slot] != _NO_RANK and value != values[slot]:
+                # two keys, two counts: the precedence decides, the report says so
+                if conflicts is None:
+                    conflicts = []
+                conflicts.append((slot, keys[slot], values[slot], key, value))
             if rank < ranks[slot]:  # lower rank wins, then the first
                 values[slot] = value
                 ranks[slot] = rank
@@ -937,12 +957,7 @@ class CostCalculator:
         cache_read = values[S_CACHE_READ]
         if raw_input is None and raw_output is None and cache_read is None:
             return None
-        markers: dict[str, Any] | None = None
-        if marker_kvs is not None:
-            markers = {}
-            for key, kv in marker_kvs:
-                any_value = kv.value
-                markers[key] = any_value.string_value or to_python(any_value)
+        markers = dict(marker_values) if marker_values is not None else None
         name = span.name
         scope = scope_message.name
         context = self._context(scope, name, markers, values)

@@ -298,7 +298,7 @@ class Validator:
         # conflicts now, whether it is a call already counted when it is settled)
         calls = self._calls or self._calculator()
         self._call_raws = raws
-        call = calls.measure_span(span, view.scope, view.resource_attributes)
+        call = calls.measure_span(span, view.scope, view.resource_attributes, attributes)
         after: list[Raw] = []
         if not attributes and span.status.code == STATUS_ERROR:
             after.append(("error_span_without_attributes", None, None, None))
