@@ -189,6 +189,7 @@ class Validator:
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
         self._once: set[tuple[str, str | None]] = set()  # once-per-key findings merged
+        self._dialect_raws: dict[tuple[str, ...], Raw] = {}
         self._normalizer: CaptureNormalizer | None = None
         if self.options.normalized:
             from otelcli.genai.dialects.capture import CaptureNormalizer
@@ -547,6 +548,16 @@ class Validator:
         return out
 
     def _dialect_finding(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+        """Cached per dialect and key sequence: spans of one library repeat theirs."""
+        cache_key = (name, *attributes)
+        found = self._dialect_raws.get(cache_key)
+        if found is None:
+            found = self._dialect_raw(name, attributes)
+            if len(self._dialect_raws) < _MAX_SHAPES:
+                self._dialect_raws[cache_key] = found
+        return found
+
+    def _dialect_raw(self, name: str, attributes: Mapping[str, Any]) -> Raw:
         mapped = []
         for key in attributes:
             target = self._dialect_keys.get(key)
