@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import corpus_truth  # noqa: E402
 
 Cli = Callable[..., CliResult]
+JSON_REPORT = ("-f", "json", "--fail-on", "none", "--max-findings", "100000")
 TRACED = sorted(p.name for p in RUNS.iterdir() if (p / "traces.jsonl").exists())
 
 
@@ -46,17 +47,7 @@ def results() -> dict[str, corpus_truth.RunResult]:
 
 
 def _validate(cli: Cli, run_name: str, *args: str) -> dict[str, Any]:
-    result = cli(
-        "validate",
-        str(RUNS / run_name / "traces.jsonl"),
-        "-f",
-        "json",
-        "--fail-on",
-        "none",
-        "--max-findings",
-        "100000",
-        *args,
-    )
+    result = cli("validate", str(RUNS / run_name / "traces.jsonl"), *JSON_REPORT, *args)
     assert result.exit_code == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document

@@ -43,10 +43,14 @@ class ConditionTable:
     streaming_default: bool
     request_sources: tuple[str, ...]  # attributes holding a request's parameters
     request_parameters: Mapping[str, tuple[str, ...]]  # request attribute -> parameter names
+    referenced: frozenset[str] = frozenset()  # keys whose presence a condition asks about
 
 
 class SpanFacts:
-    """What the conditions ask of one span, computed on first use."""
+    """What the conditions ask of one span, computed on first use.
+
+    `signature()` is everything the conditions can read of the span: spans alike in it get
+    the same verdicts (the validator caches them)."""
 
     __slots__ = ("attributes", "status", "_table", "_request")
 
@@ -70,6 +74,22 @@ class SpanFacts:
                     self._request = parsed
                     break
         return self._request if isinstance(self._request, Mapping) else None
+
+    def signature(self) -> tuple[Any, ...] | None:
+        """None when a value the conditions read cannot be hashed (a structured request)."""
+        table = self._table
+        attributes = self.attributes
+        request = tuple(attributes.get(key) for key in table.request_sources)
+        if not all(v is None or isinstance(v, str) for v in request):
+            return None
+        provider = attributes.get(PROVIDER)
+        return (
+            self.failed,
+            provider if isinstance(provider, str) else None,
+            self.streaming(),
+            request,
+            table.referenced.intersection(attributes),
+        )
 
     def streaming(self) -> bool:
         """Streaming flags first; then evidence only a stream has; then the request; else
@@ -173,7 +193,17 @@ def parse_conditions(raw: Mapping[str, Any], dialects: DialectTable) -> Conditio
         streaming_default=bool(streaming.get("absent_means", False)),
         request_sources=dialects.request_sources(),
         request_parameters=names,
+        referenced=frozenset(_referenced([spec["when"] for spec in attributes.values()])),
     )
+
+
+def _referenced(raw: Any) -> set[str]:
+    if isinstance(raw, list):
+        return set().union(*map(_referenced, raw)) if raw else set()
+    if not isinstance(raw, Mapping):
+        return set()
+    keys = {str(raw[k]) for k in ("present", "absent") if k in raw}
+    return keys.union(*(_referenced(v) for v in raw.values() if isinstance(v, (list, dict))))
 
 
 @cache

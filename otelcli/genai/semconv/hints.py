@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,6 +31,17 @@ class KeyHints:
     exact: Mapping[str, str]
     prefixes: tuple[tuple[str, str], ...]  # longest first
     dated_model: re.Pattern[str]
+    # key -> (values that SHOULD NOT be sent, why); values compared with their type
+    discouraged: Mapping[str, tuple[tuple[Any, ...], str]] = field(default_factory=dict)
+
+    def discouraged_value(self, key: str, value: Any) -> str | None:
+        """Why this value SHOULD NOT be sent, or None."""
+        found = self.discouraged.get(key)
+        if found is None:
+            return None
+        values, note = found
+        hit = any(type(v) is type(value) and v == value for v in values)
+        return note if hit else None
 
     def hint(self, key: str) -> str | None:
         found = self.exact.get(key)
@@ -61,6 +72,10 @@ def parse_hints(raw: Mapping[str, Any]) -> KeyHints:
         exact={k: v for k, v in hints.items() if not k.endswith("*")},
         prefixes=tuple(sorted(prefixes, key=lambda p: -len(p[0]))),
         dated_model=re.compile(raw["dated_model"]),
+        discouraged={
+            key: (tuple(spec["values"]), spec["note"])
+            for key, spec in raw.get("discouraged_values", {}).items()
+        },
     )
 
 

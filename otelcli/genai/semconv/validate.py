@@ -1,15 +1,19 @@
 """Check spans against a GenAI semantic-conventions rule table.
 
-Per attribute: unknown keys in the registry's namespaces, deprecated keys (with their
-replacement), types, enum values, template keys, naming rules. Per span: its type (from
-gen_ai.operation.name, the span kind for invoke_agent, mcp.method.name for MCP, and the
-provider refinement), then required / conditionally required / recommended / opt-in
-attributes, span kind, span name, error.type against the status, content attributes against
-their JSON schemas and token-count sanity. Per capture: duplicate span ids and orphans.
+Per attribute: unknown keys in the registry's namespaces (with hints from a table of renames
+and aliases), keys newer than the table, otelcli's own enrichment keys, deprecated keys (with
+their replacement), types, enum values, template keys, naming rules (a dialect's own keys
+follow its naming). Per span: its type (from gen_ai.operation.name, the span kind for
+invoke_agent, mcp.method.name for MCP, and the provider refinement), then required /
+recommended / opt-in attributes, conditional ones only when their condition holds on the span
+(conditions.py), span kind, span name, error.type against the status, known-wrong values,
+content attributes against their JSON schemas and token-count sanity. Spans with token counts
+go through cost's call identity: LLM calls counted once, double instrumentation and
+conflicting counts reported. Per capture: duplicate span ids and orphans.
 
 Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
-in rules.py, and findings are counted by set (findings.py), so a span costs little beyond
-reading its attributes.
+in rules.py, verdicts of conditions cached per what they read of a span, and findings are
+counted by set (findings.py), so a span costs little beyond reading its attributes.
 """
 
 from __future__ import annotations
@@ -110,6 +114,7 @@ class _Shape:
     tokens: tuple[str, ...]  # gen_ai.usage.* counts present
     owned: bool
     templates: frozenset[str]
+    usage: bool = False  # a token count cost reads (only such spans can be LLM calls)
 
 
 _MAX_SHAPES = 20_000
@@ -156,7 +161,7 @@ def _first_time_only(seen: _Inspected, once: set[tuple[str, str | None]]) -> _In
 @dataclass
 class Options:
     dialects: bool = True  # detect and report instrumentation dialects
-    normalized: bool = False  # check dialect spans after mapping them to semconv
+    normalized: bool = False  # check each span as `normalize --replace` rewrites it
     content: bool = True  # check content attributes against their JSON schemas
     require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # policy extras
     explain: bool = False  # list the requirements whose condition a span cannot tell
@@ -183,8 +188,11 @@ class Validator:
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
         self._conditions = load_conditions()
+        # (span type, conditional keys missing, span signature) -> verdicts
+        self._verdicts: dict[Any, tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]] = {}
         self._hints = load_hints()
         self._own_keys = _enrichment_keys()
+        self._usage_keys = _usage_keys()
         self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
@@ -288,18 +296,19 @@ class Validator:
                 if mapped_from is None:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
-        owned, templates = self._check_attributes(attributes, raws)
+        owned, templates, usage = self._check_attributes(attributes, raws)
         span_type = None
         if owned:
             report.genai_spans += 1
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
-        # one LLM call, two spans; two counts on one span: as cost sees them (the usage
-        # conflicts now, whether it is a call already counted when it is settled)
-        calls = self._calls or self._calculator()
-        self._call_raws = raws
-        call = calls.measure_span(span, view.scope, view.resource_attributes, attributes)
+        call = None
+        if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
+            # usage conflicts now, whether it is a call already counted when it is settled)
+            calls = self._calls or self._calculator()
+            self._call_raws = raws
+            call = calls.measure_span(span, view.scope, view.resource_attributes, attributes)
         after: list[Raw] = []
         if not attributes and span.status.code == STATUS_ERROR:
             after.append(("error_span_without_attributes", None, None, None))
@@ -387,8 +396,9 @@ class Validator:
 
     def _check_attributes(
         self, attributes: Mapping[str, Any], raws: list[Raw]
-    ) -> tuple[bool, frozenset[str]]:
-        """Attribute-level checks; returns (span has registry-namespace keys, templates present)."""
+    ) -> tuple[bool, frozenset[str], bool]:
+        """Attribute-level checks; returns (span has registry-namespace keys, templates present,
+        span has token counts)."""
         names = tuple(attributes)
         shape = self._shapes.get(names)
         if shape is None:
@@ -413,7 +423,7 @@ class Validator:
                     raws.append(problem)
         if shape.tokens:
             _check_tokens(attributes, shape.tokens, raws)
-        return shape.owned, shape.templates
+        return shape.owned, shape.templates, shape.usage
 
     def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
         """What a set of keys needs checked (cached: spans of one kind share their keys)."""
@@ -438,7 +448,13 @@ class Validator:
             if info.token:
                 tokens.append(key)
         shape = _Shape(
-            tuple(static), tuple(scalars), tuple(others), tuple(tokens), owned, frozenset(templates)
+            tuple(static),
+            tuple(scalars),
+            tuple(others),
+            tuple(tokens),
+            owned,
+            frozenset(templates),
+            not self._usage_keys.isdisjoint(names),
         )
         if len(self._shapes) < _MAX_SHAPES:
             self._shapes[names] = shape
@@ -651,6 +667,10 @@ class Validator:
             raws.append(("status_ok_set", None, None, None))
         if (name_in_repr := class_repr(error_type)) is not None:
             raws.append(("error_type_repr", "error.type", f"{error_type}", f"use {name_in_repr!r}"))
+        for key in self._hints.discouraged.keys() & attributes.keys():
+            why = self._hints.discouraged_value(key, attributes[key])
+            if why is not None:
+                raws.append(("discouraged_value", key, f"{attributes[key]!r}", why))
         requested = attributes.get(REQUEST_MODEL)
         if (
             self._hints.is_dated(requested)
@@ -677,6 +697,26 @@ class Validator:
         it holds, nothing when it does not, counted apart (listed with --explain) when the
         span cannot tell."""
         facts = SpanFacts(attributes, status, self._conditions)
+        signature = facts.signature()
+        cache_key = (span_type.name, frozenset(keys), signature) if signature else None
+        found = self._verdicts.get(cache_key) if cache_key else None
+        if found is None:
+            found = self._verdicts_of(span_type, keys, facts)
+            if cache_key is not None and len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[cache_key] = found
+        missing, unknown = found
+        raws.extend(missing)
+        for key, what in unknown:
+            self.report.not_evaluated[key] += 1
+            if self.options.explain:
+                raws.append(("condition_not_evaluated", key, what, None))
+
+    def _verdicts_of(
+        self, span_type: SpanType, keys: Set[str], facts: SpanFacts
+    ) -> tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]:
+        """(findings for conditions that hold, (key, what) for conditions the span cannot tell)."""
+        missing: list[Raw] = []
+        unknown: list[tuple[str, str]] = []
         for level, rule in _MISSING_RULES:
             for key in getattr(span_type, level):
                 if key not in keys:
@@ -684,12 +724,10 @@ class Validator:
                 condition = span_type.when[key]
                 verdict = condition.test(facts)
                 if verdict:
-                    raws.append((rule, key, None, span_type.conditions.get(key)))
+                    missing.append((rule, key, None, span_type.conditions.get(key)))
                 elif verdict is None:
-                    self.report.not_evaluated[key] += 1
-                    if self.options.explain:
-                        what = f"{level.replace('_', ' ')} when {condition.text}"
-                        raws.append(("condition_not_evaluated", key, what, None))
+                    unknown.append((key, f"{level.replace('_', ' ')} when {condition.text}"))
+        return tuple(missing), tuple(unknown)
 
     def _extra_keys(self, span_type: SpanType, operation: Any) -> tuple[str, ...]:
         keys: list[str] = []
@@ -716,6 +754,15 @@ _MISSING_RULES = (
     ("recommended", "recommended_attribute_missing"),
     ("opt_in", "opt_in_attribute_missing"),
 )
+
+
+def _usage_keys() -> frozenset[str]:
+    """Every key cost reads an input, output or cache-read count from (any dialect's)."""
+    from otelcli.genai.dialects.normalize import load_dialects
+
+    counts = (INPUT, OUTPUT, CACHE_READ)
+    index = load_dialects().key_index()
+    return frozenset((*counts, *(key for key, (target, _) in index.items() if target in counts)))
 
 
 def _enrichment_keys() -> frozenset[str]:
