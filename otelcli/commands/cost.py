@@ -127,6 +127,16 @@ def cost(
         bool,
         typer.Option("--enrich", help="Write gen_ai.usage.cost onto each priced span (-o OUT)."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes that read and price the capture (default 1; "
+            "the report is the same with any number). --enrich uses one.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -226,8 +236,12 @@ def cost(
         raise UsageError("--enrich needs -o OUT", "e.g. otelcli cost run.pb --enrich -o out.pb")
     if output is not None and not enrich:
         raise UsageError("-o is the file --enrich writes", "add --enrich, or drop -o")
+    from otelcli.flows.jobs import check_jobs
+
     priced = flow.price_captures(
-        flow.CostRequest(paths, by or [], top, includes, output if enrich else None, source)
+        flow.CostRequest(
+            paths, by or [], top, includes, output if enrich else None, source, check_jobs(jobs)
+        )
     )
     report = priced.report
     # With enriched data on stdout, the report goes to stderr.

@@ -114,6 +114,16 @@ def validate(
         float,
         typer.Option("--grace", min=0, help="With -- COMMAND: seconds to wait for late batches."),
     ] = 3.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes that read and check capture files (default 1; "
+            "the report is the same with any number).",
+            show_default=False,
+        ),
+    ] = None,
     list_rules: Annotated[
         bool,
         typer.Option("--list-rules", help="List the rules with their default levels and exit."),
@@ -139,6 +149,7 @@ def validate(
       otelcli validate -- python app.py
     """
     from otelcli.flows import validate as flow
+    from otelcli.flows.jobs import check_jobs
     from otelcli.otlp.outfile import write_output
     from otelcli.render import reports
     from otelcli.render.output import FORMATS
@@ -168,6 +179,7 @@ def validate(
             max_findings=max_findings,
             grace_s=grace,
             on_finding=(lambda finding: out.lines([finding.to_dict()])) if streamed else None,
+            jobs=check_jobs(jobs),
         )
     )
     document = result.document

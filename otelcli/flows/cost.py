@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from otelcli.errors import InvalidInputError, OtelcliError
+from otelcli.flows.jobs import fewer_collections, map_ordered
 from otelcli.genai.pricing.cost import (
     CostBreakdown,
     CostCalculator,
@@ -16,7 +17,7 @@ from otelcli.genai.pricing.cost import (
     price_call,
 )
 from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
-from otelcli.otlp.reader import read_batches
+from otelcli.otlp.reader import as_batch, read_batches, read_slices
 from otelcli.transport.delivery import Outgoing
 from otelcli.transport.sink import SinkTarget, drain
 
@@ -97,6 +98,7 @@ class CostRequest:
     input_includes_cache: bool | None = None
     enrich_to: str | None = None  # write the priced spans (gen_ai.usage.cost) here
     source: PricingSource = PricingSource()
+    jobs: int = 1  # processes that measure batches (not with enrich_to: it rewrites them)
 
 
 @dataclass
@@ -119,14 +121,21 @@ def price_captures(request: CostRequest) -> CostResult:
         by=list(request.by),
         input_includes_cache=request.input_includes_cache,
     )
-    batches = read_batches(request.inputs)
     error = None
     if request.enrich_to is not None:
+        batches = read_batches(request.inputs)
         priced = (Outgoing.of(batch) for batch in enrich_batches(batches, calculator))
         error = drain(priced, SinkTarget(output=request.enrich_to)).error
+    elif request.jobs > 1:
+        with fewer_collections():
+            slices = read_slices(request.inputs)
+            measure = calculator.measure_batch
+            for part in map_ordered(slices, lambda item: measure(as_batch(item)), request.jobs):
+                calculator.merge(part)
     else:
-        for batch in batches:
-            calculator.add_batch(batch)
+        with fewer_collections():
+            for batch in read_batches(request.inputs):
+                calculator.add_batch(batch)
     return CostResult(calculator.report, request.top, request.enrich_to, error)
 
 

@@ -37,6 +37,7 @@ class ValidateRequest:
     max_findings: int = 1000
     grace_s: float = 3.0  # with a command: how long to wait for late batches
     on_finding: Callable[[Finding], None] | None = None  # each finding as it is found
+    jobs: int = 1  # processes that check capture files (a command's spans: this one)
 
 
 @dataclass
@@ -88,10 +89,18 @@ def run(request: ValidateRequest) -> ValidateResult:
         command_info = _run_command(request.command, request.grace_s, validator)
         sources = [f"command: {' '.join(request.command)}"]
     else:
-        from otelcli.otlp.reader import read_batches
+        from otelcli.flows.jobs import fewer_collections, map_ordered
+        from otelcli.otlp.reader import as_batch, read_batches, read_slices
 
-        for batch in read_batches(request.inputs):
-            validator.check_batch(batch)
+        with fewer_collections():
+            if request.jobs > 1:
+                inspect = validator.inspect_batch
+                slices = read_slices(request.inputs)
+                for part in map_ordered(slices, lambda item: inspect(as_batch(item)), request.jobs):
+                    validator.merge(part)
+            else:
+                for batch in read_batches(request.inputs):
+                    validator.check_batch(batch)
         sources = list(request.inputs)
     validator.finish()
     document = report_document(

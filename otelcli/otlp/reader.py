@@ -22,7 +22,8 @@ import stat
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import BinaryIO, cast
 
 import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -49,6 +50,26 @@ _LIMIT_HINT = (
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_START = (ord("{"), ord("["))
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # includes the bytes of a UTF-8 BOM
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """A protobuf batch cut from a capture but not parsed yet: parse() it where it is used
+    (a --jobs worker process), with the reader's own error message."""
+
+    data: bytes
+    offset: int
+    name: str
+
+    def parse(self) -> ExportTraceServiceRequest:
+        return _parse_pb(self.name, self.data, self.offset)
+
+
+Slice = ExportTraceServiceRequest | RawBatch
+
+
+def as_batch(item: Slice) -> ExportTraceServiceRequest:
+    return item.parse() if isinstance(item, RawBatch) else item
 
 
 class _CountingReader(io.RawIOBase):
@@ -91,12 +112,21 @@ class CaptureReader:
         # the most one field, record, line or document may take; None for a plain regular
         # file, whose remaining size bounds what can still be read
         self._limit: int | None = MAX_ITEM_BYTES
+        self._defer = False  # protobuf batches as RawBatch (slices())
 
     @property
     def bytes_read(self) -> int:
         return self._counter.count if self._counter else 0
 
     def __iter__(self) -> Iterator[ExportTraceServiceRequest]:
+        return cast(Iterator[ExportTraceServiceRequest], self._items())
+
+    def slices(self) -> Iterator[Slice]:
+        """The batches with protobuf ones left unparsed (RawBatch): for parsing elsewhere."""
+        self._defer = True
+        return self._items()
+
+    def _items(self) -> Iterator[Slice]:
         raw = self._open()
         try:
             self._counter = _CountingReader(raw)
@@ -158,7 +188,7 @@ class CaptureReader:
             hint=_LIMIT_HINT.format(limit=limit),
         )
 
-    def _decode(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _decode(self, stream: io.BufferedReader) -> Iterator[Slice]:
         head = stream.peek(64)
         first = head.lstrip(_WHITESPACE)[:1]
         if not head:
@@ -253,7 +283,7 @@ class CaptureReader:
         else:
             yield dict_to_request(value, where)
 
-    def _read_pb(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _read_pb(self, stream: io.BufferedReader) -> Iterator[Slice]:
         buffer = bytearray()
         scan = 0  # where the next unparsed top-level field starts in `buffer`
         offset = 0  # file offset of buffer[0], for error messages
@@ -324,9 +354,7 @@ class CaptureReader:
             hint="the capture may have been cut short while it was written",
         )
 
-    def _read_length_prefixed(
-        self, stream: io.BufferedReader
-    ) -> Iterator[ExportTraceServiceRequest]:
+    def _read_length_prefixed(self, stream: io.BufferedReader) -> Iterator[Slice]:
         offset = 0
         while True:
             prefix = stream.read(4)
@@ -375,14 +403,20 @@ class CaptureReader:
             hint="the capture may have been cut short while it was written",
         )
 
-    def _parse_pb(self, data: bytes, offset: int) -> ExportTraceServiceRequest:
-        try:
-            return ExportTraceServiceRequest.FromString(data)
-        except Exception as exc:  # DecodeError, or RuntimeError from some backends
-            raise InvalidInputError(
-                f"{self.name}: invalid protobuf near byte {offset}: {_reason(exc)}",
-                hint="is this an OTLP ExportTraceServiceRequest capture?",
-            ) from None
+    def _parse_pb(self, data: bytes, offset: int) -> Slice:
+        if self._defer:
+            return RawBatch(data, offset, self.name)
+        return _parse_pb(self.name, data, offset)
+
+
+def _parse_pb(name: str, data: bytes, offset: int) -> ExportTraceServiceRequest:
+    try:
+        return ExportTraceServiceRequest.FromString(data)
+    except Exception as exc:  # DecodeError, or RuntimeError from some backends
+        raise InvalidInputError(
+            f"{name}: invalid protobuf near byte {offset}: {_reason(exc)}",
+            hint="is this an OTLP ExportTraceServiceRequest capture?",
+        ) from None
 
 
 def _mib(size: int) -> str:
@@ -400,3 +434,9 @@ def read_batches(
     """All batches of all sources, in order."""
     for source in sources:
         yield from CaptureReader(source, stdin)
+
+
+def read_slices(sources: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Slice]:
+    """All batches of all sources, in order, protobuf ones unparsed (see RawBatch)."""
+    for source in sources:
+        yield from CaptureReader(source, stdin).slices()

@@ -131,7 +131,7 @@ class StoreCost:
         dialects = self.calculator.dialects
         slots: dict[int, list[tuple[int, str]]] = {}
         markers: set[str] = set()
-        for key, (slot, rank, is_marker, _) in self.calculator._index.items():
+        for key, (slot, rank, is_marker, *_) in self.calculator._index.items():
             if is_marker:
                 markers.add(key)
             if slot >= 0:

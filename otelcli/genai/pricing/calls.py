@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SAME_RESPONSE_ID = "same response id as a span of another library (double instrumentation)"
 PARENT_CHILD = "parent and child record the same model and usage (double instrumentation)"
@@ -26,9 +27,9 @@ MAX_TRACES = 20_000
 MAX_RESPONSE_IDS = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class CallFacts:
-    """What identifies one span's call."""
+class CallFacts(NamedTuple):
+    """What identifies one span's call (a NamedTuple: one is built per call, and sent
+    between processes with --jobs)."""
 
     trace_id: bytes
     span_id: bytes

@@ -133,6 +133,9 @@ _SLOT_OF_KEY = {
     "server.address": S_SERVER,
     "gen_ai.response.id": S_RESPONSE_ID,
 }
+_USAGE_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ)  # a span with none of these is no call
+# what an attribute key means to the scan: (slot, rank, is_marker, key, is_count, is_usage)
+_Hit = tuple[int, int, bool, str, bool, bool]
 _NO_RANK = 1 << 30
 _TEXT = frozenset((str, type(None)))
 
@@ -147,9 +150,10 @@ class CostParts(NamedTuple):
     reasoning: int
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts of one call, in semconv terms (input includes cache, output reasoning)."""
+class Usage(NamedTuple):
+    """Token counts of one call, in semconv terms (input includes cache, output reasoning).
+
+    A NamedTuple: built for every call, and sent between processes with --jobs."""
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -318,6 +322,33 @@ class _Context:
     resolution: Resolution | None
     service_tier: str | None
     fixed: tuple[PriceEntry, Rates] | None  # the rates when they cannot vary per span
+
+
+class PricedCall(NamedTuple):
+    """One span with usage, read and priced: all of its accounting that needs none of the
+    spans before it. Call identity (CostCalculator._account) decides whether it counts."""
+
+    facts: CallFacts
+    model: str
+    provider: str | None
+    usage: Usage
+    units: CostParts | None
+    notes: tuple[str, ...]
+    bounds: tuple[str, ...]  # what the span cannot tell about its price
+    cache_counts: bool  # the span reports a cache-read or cache-write count
+    group: tuple[str, ...] | None  # its --by group
+    compared: CostDisagreement | bool | None  # a reported cost: agrees, differs, or none
+
+
+class CostSlice(NamedTuple):
+    """What one batch comes to before call identity (CostCalculator.measure_batch)."""
+
+    spans: int
+    skipped: dict[str, int]
+    skipped_examples: list[SkippedSpan]
+    conflict_count: int
+    conflicts: list[UsageConflict]
+    calls: list[PricedCall]
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,7 +806,10 @@ class CostCalculator:
                     index[key] = (-1, _NO_RANK, True, key)
                 else:
                     del index[key]
-        self._index = index
+        self._index: dict[str, _Hit] = {
+            key: (*hit, hit[0] in _TOKEN_SLOTS, hit[0] in _USAGE_SLOTS)
+            for key, hit in index.items()
+        }
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
         self._contexts: dict[tuple[Any, ...], _Context] = {}
@@ -811,37 +845,103 @@ class CostCalculator:
         enrich: bool,
         want: bool,
     ) -> CostBreakdown | None:
-        report = self.report
-        report.spans_seen += 1
+        self.report.spans_seen += 1
+        measured = self._measure(span, scope, resource_attributes)
+        if measured is None:
+            return None
+        priced, resolution, entry, above = measured
+        if not self._account(priced) or not (want or enrich):
+            return None
+        breakdown = _breakdown(
+            priced.model,
+            priced.provider,
+            priced.usage,
+            resolution,
+            entry,
+            above,
+            priced.units,
+            priced.notes,
+            priced.facts,
+        )
+        if enrich and priced.units is not None:
+            if view is None:
+                from otelcli.otlp.spans import SpanView
+
+                view = SpanView(resource_attributes, scope, span)
+            write_cost(view, breakdown)
+        return breakdown
+
+    def measure_span(
+        self,
+        span: Span,
+        scope: InstrumentationScope,
+        resource_attributes: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None = None,
+    ) -> PricedCall | None:
+        """The part of add_span that needs none of the spans before it; count_call() then
+        counts the call (in order), as add_span would have. `attributes`: the span's
+        attributes already converted, if the caller has them."""
+        self.report.spans_seen += 1
+        measured = self._measure(span, scope, resource_attributes, attributes)
+        return None if measured is None else measured[0]
+
+    def count_call(self, priced: PricedCall) -> bool:
+        """Count a measured call; False when call identity sets it aside."""
+        return self._account(priced)
+
+    def _measure(
+        self,
+        span: Span,
+        scope_message: InstrumentationScope,
+        resource_attributes: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None = None,
+    ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
+        """Read, classify and price one span: all that does not depend on the spans before
+        it. Skips and usage conflicts go to the report; None unless it is a call to count."""
+        index_get = self._index.get
+        hits: list[tuple[_Hit, Any]]
+        if attributes is not None and len(attributes) == len(span.attributes):
+            # the span's attributes already converted (validate has them); no key repeats
+            hits = [(hit, v) for k, v in attributes.items() if (hit := index_get(k)) is not None]
+        else:
+            found: list[tuple[_Hit, Any]] | None = None
+            for kv in span.attributes:
+                hit = index_get(kv.key)
+                if hit is not None:
+                    if found is None:
+                        found = [(hit, kv)]
+                    else:
+                        found.append((hit, kv))
+            if found is None:
+                return None
+            for hit, _ in found:
+                if hit[5]:
+                    break
+            else:
+                return None  # no usage key: nothing to convert
+            # a non-default int (or text) can only be the oneof's value; else ask
+            hits = []
+            for hit, kv in found:
+                v = kv.value
+                hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
         values: list[Any] = [None] * N_SLOTS
         ranks = [_NO_RANK] * N_SLOTS
         keys: list[str] = [""] * N_SLOTS
         conflicts: list[tuple[int, str, Any, str, Any]] | None = None
-        marker_kvs: list[tuple[str, Any]] | None = None
-        index_get = self._index.get
-        for kv in span.attributes:
-            hit = index_get(kv.key)
-            if hit is None:
-                continue
-            slot, rank, is_marker, key = hit
-            if is_marker:  # read only if the span turns out to have usage
-                if marker_kvs is None:
-                    marker_kvs = [(key, kv)]
+        marker_values: list[tuple[str, Any]] | None = None
+        for (slot, rank, is_marker, key, is_count, _), value in hits:
+            if is_marker:  # kept only if the span turns out to have usage
+                if marker_values is None:
+                    marker_values = [(key, value)]
                 else:
-                    marker_kvs.append((key, kv))
+                    marker_values.append((key, value))
             if slot < 0:
                 continue
-            any_value = kv.value
-            # a non-default int (or text) can only be the oneof's value; else ask
-            if slot <= S_REASONING or slot == S_CACHE_WRITE_1H:
-                value: Any = any_value.int_value or to_python(any_value)
-                if ranks[slot] != _NO_RANK and value != values[slot]:
-                    # two keys, two counts: the precedence decides, the report says so
-                    if conflicts is None:
-                        conflicts = []
-                    conflicts.append((slot, keys[slot], values[slot], key, value))
-            else:
-                value = any_value.string_value or to_python(any_value)
+            if is_count and ranks[slot] != _NO_RANK and value != values[slot]:
+                # two keys, two counts: the precedence decides, the report says so
+                if conflicts is None:
+                    conflicts = []
+                conflicts.append((slot, keys[slot], values[slot], key, value))
             if rank < ranks[slot]:  # lower rank wins, then the first
                 values[slot] = value
                 ranks[slot] = rank
@@ -850,13 +950,10 @@ class CostCalculator:
         cache_read = values[S_CACHE_READ]
         if raw_input is None and raw_output is None and cache_read is None:
             return None
-        markers: dict[str, Any] | None = None
-        if marker_kvs is not None:
-            markers = {}
-            for key, kv in marker_kvs:
-                any_value = kv.value
-                markers[key] = any_value.string_value or to_python(any_value)
-        context = self._context(scope.name, span.name, markers, values)
+        markers = dict(marker_values) if marker_values is not None else None
+        name = span.name
+        scope = scope_message.name
+        context = self._context(scope, name, markers, values)
         if context.reason is not None:
             self._skip(span, context.reason)
             return None
@@ -899,46 +996,97 @@ class CostCalculator:
             output_tokens,
             cache_read,
             cache_write,
-            min(cache_write_1h, cache_write),
+            cache_write_1h if cache_write_1h < cache_write else cache_write,
             reasoning,
         )
-        at = span.start_time_unix_nano or now_ns() if context.fixed is None else 0
+        start = span.start_time_unix_nano
+        at = start or now_ns() if context.fixed is None else 0
         entry, above, units, rates = _price(
             resolution, context.fixed, at, usage, context.service_tier
         )
-        call = self._facts(span, scope.name, values, usage)
+        trace_id = span.trace_id
+        span_id = span.span_id
+        request_model, response_model = values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]
+        if type(request_model) is str:
+            models = frozenset(
+                (request_model, response_model) if type(response_model) is str else (request_model,)
+            )
+        else:
+            models = frozenset((response_model,) if type(response_model) is str else ())
+        response_id = values[S_RESPONSE_ID]
+        call = CallFacts(
+            trace_id,
+            span_id,
+            span.parent_span_id,
+            scope,
+            name,
+            start,
+            span.end_time_unix_nano,
+            models,
+            (input_tokens, output_tokens),
+            response_id if isinstance(response_id, str) and response_id else None,
+            (values[S_CACHE_READ] is not None)
+            + (values[S_CACHE_WRITE] is not None)
+            + (values[S_CACHE_WRITE_1H] is not None)
+            + (values[S_REASONING] is not None),
+        )
         model_name = context.model
-        if view is None and (self.by or enrich or want or values[S_COST] is not None):
+        group_key = None
+        if self.by:
             from otelcli.otlp.spans import SpanView
 
-            view = SpanView(resource_attributes, scope, span)
-        targets = [report.total]
-        if self.by:
-            assert view is not None
+            view = SpanView(resource_attributes, scope_message, span)
             group_key = tuple(
                 self._dimension(view, d, model_name, provider, values) for d in self.by
             )
-            group = report.groups.get(group_key)
+        compared: CostDisagreement | bool | None = None
+        reported = values[S_COST]
+        if reported is not None and units is not None:
+            compared = self._compare(
+                span, model_name, cost_to_usd(sum(units)), reported, keys[S_COST]
+            )
+        priced = PricedCall(
+            call,
+            model_name,
+            provider,
+            usage,
+            units,
+            notes,
+            _bounds(values, usage, rates) if rates is not None else (),
+            values[S_CACHE_READ] is not None or values[S_CACHE_WRITE] is not None,
+            group_key,
+            compared,
+        )
+        return priced, resolution, entry, above
+
+    def _account(self, priced: PricedCall) -> bool:
+        """Count a priced call unless call identity says it was counted already."""
+        report = self.report
+        call = priced.facts
+        targets = [report.total]
+        if priced.group is not None:
+            group = report.groups.get(priced.group)
             if group is None:
-                group = report.groups[group_key] = CostTotals()
+                group = report.groups[priced.group] = CostTotals()
             targets.append(group)
-        unknown_key = (model_name, provider or UNKNOWN)
+        unknown_key = (priced.model, priced.provider or UNKNOWN)
         if self._ledger is not None:
             aside = self._ledger.add(call)
             if aside is not None:
                 self._set_aside(aside)
                 if aside.dropped is call:
-                    return None
+                    return False
                 self._take_back(aside.dropped)
-        bounds = _bounds(values, usage, rates) if rates is not None else _NO_BOUNDS
-        if values[S_CACHE_READ] is not None or values[S_CACHE_WRITE] is not None:
-            report.cache_scopes.add(scope.name)
+        usage, units, notes, bounds = priced.usage, priced.units, priced.notes, priced.bounds
+        scope = call.scope
+        if priced.cache_counts:
+            report.cache_scopes.add(scope)
         for note in notes:
             report.heuristics[note] = report.heuristics.get(note, 0) + 1
         for bound in bounds:
-            if bound is NO_CACHE_READS:
+            if bound == NO_CACHE_READS:
                 table = report.no_cache_reads
-                table[scope.name] = table.get(scope.name, 0) + 1
+                table[scope] = table.get(scope, 0) + 1
             else:
                 report.unknowable[bound] = report.unknowable.get(bound, 0) + 1
         for t in targets:
@@ -946,55 +1094,26 @@ class CostCalculator:
         if units is None:
             report.unknown_models[unknown_key] = report.unknown_models.get(unknown_key, 0) + 1
         if self._ledger is not None:
-            self._counted[call.trace_id + call.span_id] = (
+            counted = self._counted
+            counted[call.trace_id + call.span_id] = (
                 targets,
                 usage,
                 units,
                 unknown_key,
                 notes,
-                tuple(bounds),
-                scope.name,
+                bounds,
+                scope,
             )
-            if len(self._counted) > MAX_RESPONSE_IDS:
-                self._counted.popitem(last=False)
-        reported = values[S_COST]
-        if not (want or enrich or reported is not None):
-            return None
-        assert view is not None
-        breakdown = _breakdown(
-            model_name, provider, usage, resolution, entry, above, units, notes, call
-        )
-        if units is None:
-            return breakdown
-        if reported is not None:
-            self._compare(view, breakdown, reported, keys[S_COST])
-        if enrich:
-            write_cost(view, breakdown)
-        return breakdown
-
-    def _facts(self, span: Span, scope: str, values: list[Any], usage: Usage) -> CallFacts:
-        models = frozenset(
-            m for m in (values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]) if isinstance(m, str)
-        )
-        response_id = values[S_RESPONSE_ID]
-        richness = sum(
-            1
-            for slot in (S_CACHE_READ, S_CACHE_WRITE, S_CACHE_WRITE_1H, S_REASONING)
-            if values[slot] is not None
-        )
-        return CallFacts(
-            trace_id=span.trace_id,
-            span_id=span.span_id,
-            parent_id=span.parent_span_id,
-            scope=scope,
-            name=span.name,
-            start_ns=span.start_time_unix_nano,
-            end_ns=span.end_time_unix_nano,
-            models=models,
-            usage=(usage.input_tokens, usage.output_tokens),
-            response_id=response_id if isinstance(response_id, str) and response_id else None,
-            richness=richness,
-        )
+            if len(counted) > MAX_RESPONSE_IDS:
+                counted.popitem(last=False)
+        compared = priced.compared
+        if compared is True:
+            report.agreements += 1
+        elif compared is not None and compared is not False:
+            report.disagreement_count += 1
+            if len(report.disagreements) < self.max_examples:
+                report.disagreements.append(compared)
+        return True
 
     def _set_aside(self, aside: SetAside) -> None:
         report = self.report
@@ -1019,7 +1138,7 @@ class CostCalculator:
                 del report.unknown_models[unknown_key]
         if NO_CACHE_READS in bounds:
             report.no_cache_reads[scope] -= 1
-            bounds = tuple(b for b in bounds if b is not NO_CACHE_READS)
+            bounds = tuple(b for b in bounds if b != NO_CACHE_READS)
         for table, names in ((report.heuristics, notes), (report.unknowable, bounds)):
             for name in names:
                 table[name] -= 1
@@ -1174,31 +1293,27 @@ class CostCalculator:
             return _time_bucket(view.span.start_time_unix_nano, dimension)
         return view.span.name
 
-    def _compare(self, view: SpanView, b: CostBreakdown, reported: Any, source: str) -> None:
+    def _compare(
+        self, span: Span, model: str, computed: Decimal, reported: Any, source: str
+    ) -> CostDisagreement | bool | None:
+        """True when a reported cost matches ours, the disagreement when it does not, None
+        when there is nothing to compare (no number, NaN or infinite)."""
         number = to_number(reported)
-        if number is None or b.total_usd is None or not _finite(number):
-            return  # nothing to compare with: no number, or NaN / infinite
+        if number is None or not _finite(number):
+            return None
         reported_usd = Decimal(str(number))
-        computed = b.total_usd
         allowed = max(self.tolerance_usd, abs(computed) * self.tolerance_ratio)
-        report = self.report
         if abs(reported_usd - computed) <= allowed:
-            report.agreements += 1
-            return
-        report.disagreement_count += 1
-        if len(report.disagreements) < self.max_examples:
-            span = view.span
-            report.disagreements.append(
-                CostDisagreement(
-                    trace_id=span.trace_id.hex(),
-                    span_id=span.span_id.hex(),
-                    name=span.name,
-                    model=b.model,
-                    attribute=source,
-                    reported_usd=reported_usd,
-                    computed_usd=computed,
-                )
-            )
+            return True
+        return CostDisagreement(
+            trace_id=span.trace_id.hex(),
+            span_id=span.span_id.hex(),
+            name=span.name,
+            model=model,
+            attribute=source,
+            reported_usd=reported_usd,
+            computed_usd=computed,
+        )
 
     # -- streams ----------------------------------------------------------------------------
 
@@ -1211,11 +1326,54 @@ class CostCalculator:
                 for span in scope_spans.spans:
                     add(span, scope, resource_attributes, None, enrich, False)
 
+    def measure_batch(self, batch: ExportTraceServiceRequest) -> CostSlice:
+        """add_batch's per-span work on one batch, which needs none of the spans before it
+        (a worker process can run it); merge() then counts the result, batches in order.
+        Callbacks are not called."""
+        kept = self.report
+        report = self.report = CostReport(by=self.by, price_source=kept.price_source)
+        measure = self._measure
+        calls = []
+        spans = 0
+        try:
+            for resource_spans in batch.resource_spans:
+                resource_attributes = attributes_to_dict(resource_spans.resource.attributes)
+                for scope_spans in resource_spans.scope_spans:
+                    scope = scope_spans.scope
+                    scope_spans_spans = scope_spans.spans
+                    spans += len(scope_spans_spans)
+                    for span in scope_spans_spans:
+                        measured = measure(span, scope, resource_attributes)
+                        if measured is not None:
+                            calls.append(measured[0])
+        finally:
+            self.report = kept
+        return CostSlice(
+            spans,
+            report.skipped,
+            report.skipped_examples,
+            report.conflict_count,
+            report.conflicts,
+            calls,
+        )
 
-_NO_BOUNDS: list[str] = []
+    def merge(self, part: CostSlice) -> None:
+        """Count one measured batch: exactly what add_batch would have counted."""
+        report = self.report
+        report.spans_seen += part.spans
+        for reason, count in part.skipped.items():
+            report.skipped[reason] = report.skipped.get(reason, 0) + count
+        room = self.max_examples - len(report.skipped_examples)
+        report.skipped_examples.extend(part.skipped_examples[:room])
+        report.conflict_count += part.conflict_count
+        room = self.max_examples - len(report.conflicts)
+        report.conflicts.extend(part.conflicts[:room])
+        account = self._account
+        for priced in part.calls:
+            account(priced)
 
 
-def _bounds(values: list[Any], usage: Usage, rates: Rates) -> list[str]:
+def _bounds(values: list[Any], usage: Usage, rates: Rates) -> tuple[str, ...]:
     """What this span cannot tell about its own price (the bill is then a bound)."""
     out = []
     if (
@@ -1233,7 +1391,7 @@ def _bounds(values: list[Any], usage: Usage, rates: Rates) -> list[str]:
         and rates.cache_write_1h != rates.cache_write
     ):
         out.append(NO_CACHE_WRITE_SPLIT)
-    return out
+    return tuple(out)
 
 
 def _finite(number: int | float) -> bool:

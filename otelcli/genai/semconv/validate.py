@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT
 from otelcli.genai.semconv.conditions import SpanFacts, load_conditions
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from otelcli.genai.dialects.capture import CaptureNormalizer
     from otelcli.genai.dialects.normalize import DialectTable
     from otelcli.genai.pricing.calls import SetAside
-    from otelcli.genai.pricing.cost import CostCalculator, UsageConflict
+    from otelcli.genai.pricing.cost import CostCalculator, PricedCall, UsageConflict
 
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
@@ -117,6 +118,44 @@ class _Shape:
 
 
 _MAX_SHAPES = 20_000
+# findings reported on the first span with the key in a run (a worker sees only its part)
+_ONCE_PER_KEY = frozenset(("not_stable", "content_not_checked"))
+
+
+class _Inspected(NamedTuple):
+    """One span's checks that need none of the spans before it (Validator._inspect)."""
+
+    raws: list[Raw]
+    call: PricedCall | None  # its LLM call, for call identity
+    after: list[Raw]  # findings that follow the call's
+    trace_id: bytes
+    span_id: bytes
+    parent_id: bytes
+    name: str
+    span_type: str | None
+
+
+class ValidateSlice(NamedTuple):
+    """One batch inspected (Validator.inspect_batch), for Validator.merge."""
+
+    spans: list[_Inspected]
+    counts: tuple[int, int]  # spans, GenAI spans
+    span_types: Counter[str]
+    dialects: Counter[str]
+    not_evaluated: Counter[str]
+    new_keys: bool  # keys new to the worker: once-per-key findings to check
+
+
+def _first_time_only(seen: _Inspected, once: set[tuple[str, str | None]]) -> _Inspected:
+    """Drop once-per-key findings another worker already reported for an earlier span."""
+    kept = []
+    for raw in seen.raws:
+        if raw[0] in _ONCE_PER_KEY:
+            if (raw[0], raw[1]) in once:
+                continue
+            once.add((raw[0], raw[1]))
+        kept.append(raw)
+    return seen._replace(raws=kept)
 
 
 @dataclass
@@ -157,6 +196,8 @@ class Validator:
         self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
         self._call_raws: list[Raw] = []  # where the call findings of the current span go
         self._current = b""
+        self._once: set[tuple[str, str | None]] = set()  # once-per-key findings merged
+        self._dialect_raws: dict[tuple[str, ...], Raw] = {}
         self._normalizer: CaptureNormalizer | None = None
         if self.options.normalized:
             from otelcli.genai.dialects.capture import CaptureNormalizer
@@ -223,6 +264,10 @@ class Validator:
     # -- one span ---------------------------------------------------------------------------
 
     def check_span(self, view: SpanView) -> None:
+        self._settle(self._inspect(view))
+
+    def _inspect(self, view: SpanView) -> _Inspected:
+        """Every check of one span that needs none of the spans before it."""
         report = self.report
         report.spans += 1
         dialects = self._dialects
@@ -258,20 +303,43 @@ class Validator:
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
-        if usage:  # one LLM call, two spans; two counts on one span: as cost sees them
-            self._current = span.span_id
+        call = None
+        if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
+            # usage conflicts now, whether it is a call already counted when it is settled)
+            calls = self._calls or self._calculator()
             self._call_raws = raws
-            (self._calls or self._calculator()).add_span(view)
+            call = calls.measure_span(span, view.scope, view.resource_attributes, attributes)
+        after: list[Raw] = []
         if not attributes and span.status.code == STATUS_ERROR:
-            raws.append(("error_span_without_attributes", None, None, None))
+            after.append(("error_span_without_attributes", None, None, None))
         if span.end_time_unix_nano < span.start_time_unix_nano:
-            raws.append(("end_before_start", None, None, None))
+            after.append(("end_before_start", None, None, None))
         status = span.status.code
         if not STATUS_UNSET <= status <= STATUS_ERROR:
-            raws.append(("invalid_status_code", None, f"{status}", None))
+            after.append(("invalid_status_code", None, f"{status}", None))
+        return _Inspected(
+            raws,
+            call,
+            after,
+            span.trace_id,
+            span.span_id,
+            span.parent_span_id,
+            name,
+            span_type.name if span_type else None,
+        )
+
+    def _settle(self, seen: _Inspected) -> None:
+        """The checks that need the spans before this one: call identity, ids."""
+        raws = seen.raws
+        if seen.call is not None:
+            assert self._calls is not None
+            self._current = seen.span_id
+            self._call_raws = raws
+            self._calls.count_call(seen.call)
+        raws.extend(seen.after)
         # ids: duplicates now, orphans once the whole capture has been seen
-        trace_id = span.trace_id
-        span_id = span.span_id
+        trace_id = seen.trace_id
+        span_id = seen.span_id
         key = trace_id + span_id
         ref = None
         if key in self._seen:
@@ -280,14 +348,49 @@ class Validator:
             self._seen.add(key)
             self._traces.add(trace_id)
             self._waiting.pop(key, None)  # children that arrived before this parent
-        parent = span.parent_span_id
+        parent = seen.parent_id
         if parent and trace_id + parent not in self._seen:
-            ref = SpanRef(trace_id, span_id, name, span_type.name if span_type else None)
+            ref = SpanRef(trace_id, span_id, seen.name, seen.span_type)
             self._waiting.setdefault(trace_id + parent, []).append(ref)
         if raws:
-            report.add(
-                raws, ref or SpanRef(trace_id, span_id, name, span_type.name if span_type else None)
-            )
+            self.report.add(raws, ref or SpanRef(trace_id, span_id, seen.name, seen.span_type))
+
+    # -- --jobs -----------------------------------------------------------------------------
+
+    def inspect_batch(self, batch: ExportTraceServiceRequest) -> ValidateSlice:
+        """_inspect on every span of one batch (a worker process can run it); merge() then
+        settles them, batches in order: the report is the one check_batch would fill."""
+        kept = self.report
+        self.report = report = ValidationReport(level_for=kept.level_for)
+        keys = self._keys
+        known = len(keys)
+        try:
+            spans = [self._inspect(view) for view in iter_spans(batch)]
+        finally:
+            self.report = kept
+        return ValidateSlice(
+            spans,
+            (report.spans, report.genai_spans),
+            report.span_types,
+            report.dialects,
+            report.not_evaluated,
+            len(keys) > known,
+        )
+
+    def merge(self, part: ValidateSlice) -> None:
+        report = self.report
+        report.spans += part.counts[0]
+        report.genai_spans += part.counts[1]
+        report.span_types.update(part.span_types)
+        report.dialects.update(part.dialects)
+        report.not_evaluated.update(part.not_evaluated)
+        if self._calls is None:
+            self._calculator()
+        once = self._once if part.new_keys else None
+        for seen in part.spans:
+            if once is not None and seen.raws:
+                seen = _first_time_only(seen, once)
+            self._settle(seen)
 
     # -- attributes -------------------------------------------------------------------------
 
@@ -461,6 +564,16 @@ class Validator:
         return out
 
     def _dialect_finding(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+        """Cached per dialect and key sequence: spans of one library repeat theirs."""
+        cache_key = (name, *attributes)
+        found = self._dialect_raws.get(cache_key)
+        if found is None:
+            found = self._dialect_raw(name, attributes)
+            if len(self._dialect_raws) < _MAX_SHAPES:
+                self._dialect_raws[cache_key] = found
+        return found
+
+    def _dialect_raw(self, name: str, attributes: Mapping[str, Any]) -> Raw:
         mapped = []
         for key in attributes:
             target = self._dialect_keys.get(key)
