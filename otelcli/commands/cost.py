@@ -14,6 +14,7 @@ from otelcli.commands._shared import (
     finish,
     guarded,
     make_output,
+    note_unused,
 )
 from otelcli.errors import UsageError
 
@@ -152,6 +153,7 @@ def cost(
     report = priced.report
     # With enriched data on stdout, the report goes to stderr.
     out = make_output("json" if fmt == "csv" else fmt, data_on_stdout=output == "-")
+    note_unused(out, priced.unused, "cost")
     if report.unknown_models:
         names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
         out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")

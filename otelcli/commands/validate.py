@@ -8,7 +8,7 @@ import click
 import typer
 from typer.core import TyperCommand
 
-from otelcli.commands._shared import command_app, finish, guarded, make_output
+from otelcli.commands._shared import command_app, finish, guarded, make_output, note_unused
 
 app = command_app()
 
@@ -163,6 +163,7 @@ def validate(
         )
     )
     document = result.document
+    note_unused(out, result.unused, "validate")
     if streamed:
         out.lines([{"summary": reports.summary_record(document)}])
     elif output is not None:

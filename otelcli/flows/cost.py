@@ -17,6 +17,7 @@ from otelcli.genai.pricing.cost import (
 )
 from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
 from otelcli.otlp.reader import read_batches
+from otelcli.otlp.signals import Unused
 from otelcli.transport.delivery import Outgoing
 from otelcli.transport.sink import SinkTarget, drain
 
@@ -96,11 +97,14 @@ class CostResult:
     top: int | None = None
     enriched: str | None = None
     error: OtelcliError | None = None
+    unused: Unused = field(default_factory=Unused)  # batches of signals cost does not price
 
     def to_dict(self) -> dict[str, Any]:
         result = self.report.to_dict(self.top)
         if self.enriched is not None:
             result["enriched"] = self.enriched
+        if self.unused:
+            result["not_used"] = self.unused.to_dict()
         return result
 
 
@@ -110,7 +114,8 @@ def price_captures(request: CostRequest) -> CostResult:
         by=list(request.by),
         input_includes_cache=request.input_includes_cache,
     )
-    batches = read_batches(request.inputs)
+    unused = Unused()
+    batches = read_batches(request.inputs, unused=unused)
     error = None
     if request.enrich_to is not None:
         priced = (Outgoing.of(batch) for batch in enrich_batches(batches, calculator))
@@ -118,7 +123,7 @@ def price_captures(request: CostRequest) -> CostResult:
     else:
         for batch in batches:
             calculator.add_batch(batch)
-    return CostResult(calculator.report, request.top, request.enrich_to, error)
+    return CostResult(calculator.report, request.top, request.enrich_to, error, unused)
 
 
 # -- the table ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -17,8 +17,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otelcli.errors import OtelcliError, UsageError
 from otelcli.otlp.batching import rechunk, split_request
-from otelcli.otlp.reader import CaptureReader, read_batches
+from otelcli.otlp.reader import capture_readers, read_batches
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
+from otelcli.otlp.signals import Unused, only
 from otelcli.otlp.spans import count_spans
 from otelcli.redact import redact_url
 from otelcli.transport.config import ExporterConfig
@@ -128,6 +129,7 @@ class ReplaySummary:
     time_shift_ns: int = 0
     error: OtelcliError | None = None
     signal: str | None = None  # the signal that stopped the run (a dry run too)
+    unused: Unused = field(default_factory=Unused)  # logs and metrics: not replayed
 
     @property
     def adds_up(self) -> bool:
@@ -154,6 +156,7 @@ class ReplaySummary:
             "time_shift_ns": self.time_shift_ns,
             "signal": self.signal,
             "adds_up": self.adds_up,
+            "not_replayed": self.unused.to_dict(),
         }
 
 
@@ -235,7 +238,7 @@ def _run(
         elif plan.rebase == "start" and first_start:
             summary.time_shift_ns = time.time_ns() - first_start
         plan.rewrite.time_shift_ns = summary.time_shift_ns
-    readers = [CaptureReader(path) for path in inputs]
+    readers = list(capture_readers(inputs, unused=summary.unused))
     read_bytes = 0
     started = clock()
 
@@ -243,7 +246,8 @@ def _run(
         nonlocal read_bytes
         for reader in readers:
             # Once stopped, read nothing more: what was read still flows on, to be counted.
-            for batch in _until_stopped(iter(reader), stop):
+            traces = only(ExportTraceServiceRequest, reader, summary.unused)
+            for batch in _until_stopped(traces, stop):
                 summary.read += count_spans(batch)
                 summary.filtered += plan.rewrite.apply(batch)
                 read_bytes = sum(r.bytes_read for r in readers)

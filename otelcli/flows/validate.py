@@ -7,7 +7,7 @@ required extras) from a policy file; the verdict and exit status follow from --f
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import ExitCode, OtelcliError, UsageError
@@ -16,6 +16,7 @@ from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
 from otelcli.genai.semconv.policy import load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
 from otelcli.genai.semconv.validate import Options, Validator
+from otelcli.otlp.signals import Unused
 
 FAIL_LEVELS = ("violation", "improvement", "information", "none")
 
@@ -42,6 +43,7 @@ class ValidateResult:
     findings_fail: bool
     command_exit_code: int = 0
     error: OtelcliError | None = None
+    unused: Unused = field(default_factory=Unused)  # batches of signals no check reads
 
     @property
     def exit_code(self) -> int:
@@ -79,6 +81,7 @@ def run(request: ValidateRequest) -> ValidateResult:
         require=policy.require,
     )
     validator = Validator(rules, report, options)
+    unused = Unused()
     command_info = None
     if request.command is not None:
         from otelcli.transport.run_capture import run_with_receiver
@@ -91,7 +94,7 @@ def run(request: ValidateRequest) -> ValidateResult:
     else:
         from otelcli.otlp.reader import read_batches
 
-        for batch in read_batches(request.inputs):
+        for batch in read_batches(request.inputs, unused=unused):
             validator.check_batch(batch)
         sources = list(request.inputs)
     validator.finish()
@@ -105,10 +108,13 @@ def run(request: ValidateRequest) -> ValidateResult:
     )
     if command_info is not None and command_info["spans"] == 0:
         document["passed"] = False
+    if unused:
+        document["not_used"] = unused.to_dict()
     return ValidateResult(
         document,
         report.fails(threshold),
         int(command_info["exit_code"]) if command_info else 0,
+        unused=unused,
     )
 
 

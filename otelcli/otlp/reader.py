@@ -1,7 +1,11 @@
-"""Read trace captures as a stream of ExportTraceServiceRequest batches.
+"""Read captures as a stream of batches of any signal (otelcli/otlp/signals.py).
+
+Each body's signal is told by its content: the root key of an OTLP/JSON object (per line in
+JSON Lines, so one file may mix signals), the leaf fields of a protobuf body (per record in a
+length-prefixed file; a plain protobuf file is one request, so one signal).
 
 Every format is streamed: JSONL line by line, length-prefixed files record by record, and a
-plain protobuf file in slices of whole top-level `resource_spans` fields (protobuf merges
+plain protobuf file in slices of whole top-level `resource_*` fields (protobuf merges
 concatenated messages, so each slice parses as a request of its own). Memory is bounded by
 one record, one line or one ResourceSpans, never the file. A pretty-printed JSON document is
 the one exception: it has to be parsed whole.
@@ -21,6 +25,7 @@ import os
 import stat
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
@@ -30,8 +35,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otelcli.errors import InvalidInputError
-from otelcli.otlp.formats import Format
-from otelcli.otlp.jsoncodec import dict_to_request
+from otelcli.otlp.formats import CAPTURE_EXTENSIONS, Format
+from otelcli.otlp.jsoncodec import dict_to_batch
+from otelcli.otlp.signals import (
+    REQUEST_TYPES,
+    Batch,
+    Signal,
+    Unused,
+    detect_pb,
+    only,
+    signal_of,
+)
 from otelcli.otlp.wire import LENGTH_DELIMITED, field_end, read_varint
 
 _BUFFER = 1 << 20
@@ -46,6 +60,7 @@ _LIMIT_HINT = (
     "otelcli reads at most {limit} per record, line or document from gzip or stdin; "
     "read it from an uncompressed file instead, or split the capture"
 )
+_PB_HINT = "is this an OTLP export request (traces, logs or metrics)?"
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_START = (ord("{"), ord("["))
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # includes the bytes of a UTF-8 BOM
@@ -78,13 +93,26 @@ class CaptureReader:
     `format`, `compressed`, `bytes_read` and `total_bytes` are there for progress and reports.
     """
 
-    def __init__(self, source: str, stdin: BinaryIO | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        stdin: BinaryIO | None = None,
+        in_folder: bool = False,
+        unused: Unused | None = None,
+    ) -> None:
         self.source = source
+        # A file found in a folder that turns out not to be a capture (notes in a .json) is
+        # skipped, with the reason here and in `unused`, instead of failing the run.
+        self.in_folder = in_folder
+        self.skipped: str | None = None
+        self._unused = unused
         self.name = "<stdin>" if source == "-" else source
         self.format: Format | None = None
         self.compressed = False
         self.total_bytes: int | None = None
         self.batches = 0
+        self.signals: Counter[Signal] = Counter()  # batches per signal
+        self._pb_signal: Signal | None = None  # a plain protobuf file's, once told
         self._counter: _CountingReader | None = None
         self._stdin = stdin
         self._regular = False  # a regular file
@@ -96,7 +124,7 @@ class CaptureReader:
     def bytes_read(self) -> int:
         return self._counter.count if self._counter else 0
 
-    def __iter__(self) -> Iterator[ExportTraceServiceRequest]:
+    def __iter__(self) -> Iterator[Batch]:
         raw = self._open()
         try:
             self._counter = _CountingReader(raw)
@@ -108,7 +136,14 @@ class CaptureReader:
             self._limit = None if self._regular and not self.compressed else MAX_ITEM_BYTES
             for batch in self._decode(stream):
                 self.batches += 1
+                self.signals[signal_of(batch)] += 1
                 yield batch
+        except InvalidInputError as exc:
+            if not (self.in_folder and self.batches == 0):
+                raise
+            self.skipped = exc.message
+            if self._unused is not None:
+                self._unused.files[self.name] = exc.message
         except (OSError, EOFError, zlib.error) as exc:
             raise InvalidInputError(
                 f"{self.name}: cannot read: {_reason(exc)}",
@@ -158,7 +193,7 @@ class CaptureReader:
             hint=_LIMIT_HINT.format(limit=limit),
         )
 
-    def _decode(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _decode(self, stream: io.BufferedReader) -> Iterator[Batch]:
         head = stream.peek(64)
         first = head.lstrip(_WHITESPACE)[:1]
         if not head:
@@ -174,12 +209,12 @@ class CaptureReader:
             yield from self._read_length_prefixed(stream)
         else:
             raise InvalidInputError(
-                f"{self.name}: not a trace capture (unrecognised content)",
+                f"{self.name}: not an OTLP capture (unrecognised content)",
                 hint="otelcli reads OTLP protobuf, OTLP/JSON, JSON Lines and length-prefixed "
                 "records, optionally gzip-compressed",
             )
 
-    def _read_json(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _read_json(self, stream: io.BufferedReader) -> Iterator[Batch]:
         line_number = 1
         first_line = self._line(stream, 1)
         try:
@@ -193,7 +228,8 @@ class CaptureReader:
             except orjson.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid JSON: {exc}",
-                    hint="expected an OTLP/JSON request, an array of them, or one per line",
+                    hint="expected an OTLP/JSON request (traces, logs or metrics), an array of "
+                    "them, or one per line",
                 ) from None
             del document
             yield from self._from_json_value(value, self.name)
@@ -215,7 +251,8 @@ class CaptureReader:
             except orjson.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{where}: invalid JSON: {exc}",
-                    hint="each line of a JSON Lines capture must be one OTLP/JSON request",
+                    hint="each line of a JSON Lines capture must be one OTLP/JSON request "
+                    "(of any signal)",
                 ) from None
             del line
             yield from self._from_json_value(value, where)
@@ -246,14 +283,14 @@ class CaptureReader:
         return document
 
     @staticmethod
-    def _from_json_value(value: object, where: str) -> Iterator[ExportTraceServiceRequest]:
+    def _from_json_value(value: object, where: str) -> Iterator[Batch]:
         if isinstance(value, list):
             for index, item in enumerate(value):
-                yield dict_to_request(item, f"{where}[{index}]")
+                yield dict_to_batch(item, f"{where}[{index}]")
         else:
-            yield dict_to_request(value, where)
+            yield dict_to_batch(value, where)
 
-    def _read_pb(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _read_pb(self, stream: io.BufferedReader) -> Iterator[Batch]:
         buffer = bytearray()
         scan = 0  # where the next unparsed top-level field starts in `buffer`
         offset = 0  # file offset of buffer[0], for error messages
@@ -271,7 +308,7 @@ class CaptureReader:
             except ValueError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid protobuf at byte {offset + scan}: {exc}",
-                    hint="is this an OTLP ExportTraceServiceRequest capture?",
+                    hint=_PB_HINT,
                 ) from None
             if found is None and not eof:
                 chunk = stream.read(_BUFFER)
@@ -290,7 +327,10 @@ class CaptureReader:
                 with memoryview(buffer) as view:
                     data = bytes(view[:scan])
                 del buffer[:scan]
-                yield self._parse_pb(data, offset)
+                if self._pb_signal is None:
+                    # One request per file: the first slice with a leaf in it tells.
+                    self._pb_signal = detect_pb(data)
+                yield self._parse_pb(data, offset, self._pb_signal)
                 del data
                 offset += scan
                 scan = 0
@@ -324,9 +364,7 @@ class CaptureReader:
             hint="the capture may have been cut short while it was written",
         )
 
-    def _read_length_prefixed(
-        self, stream: io.BufferedReader
-    ) -> Iterator[ExportTraceServiceRequest]:
+    def _read_length_prefixed(self, stream: io.BufferedReader) -> Iterator[Batch]:
         offset = 0
         while True:
             prefix = stream.read(4)
@@ -344,9 +382,10 @@ class CaptureReader:
                         f"{self.name}: invalid JSON record at byte {offset}: {exc}"
                     ) from None
                 del record
-                yield dict_to_request(value, f"{self.name}@{offset}")
+                yield dict_to_batch(value, f"{self.name}@{offset}")
             else:
-                yield self._parse_pb(bytes(record), offset)
+                data = bytes(record)
+                yield self._parse_pb(data, offset, detect_pb(data))
             offset += 4 + size
 
     def _record(self, stream: io.BufferedReader, size: int, offset: int) -> bytes | bytearray:
@@ -375,13 +414,15 @@ class CaptureReader:
             hint="the capture may have been cut short while it was written",
         )
 
-    def _parse_pb(self, data: bytes, offset: int) -> ExportTraceServiceRequest:
+    def _parse_pb(self, data: bytes, offset: int, signal: Signal | None) -> Batch:
+        """`data` as a request of `signal` (traces when nothing in it tells: then it holds no
+        span, log record or metric, and an empty request is the same for all three)."""
         try:
-            return ExportTraceServiceRequest.FromString(data)
+            return REQUEST_TYPES[signal or Signal.TRACES].FromString(data)
         except Exception as exc:  # DecodeError, or RuntimeError from some backends
             raise InvalidInputError(
                 f"{self.name}: invalid protobuf near byte {offset}: {_reason(exc)}",
-                hint="is this an OTLP ExportTraceServiceRequest capture?",
+                hint=_PB_HINT,
             ) from None
 
 
@@ -394,9 +435,54 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-def read_batches(
-    sources: Sequence[str], stdin: BinaryIO | None = None
-) -> Iterator[ExportTraceServiceRequest]:
-    """All batches of all sources, in order."""
+def capture_readers(
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
+) -> Iterator[CaptureReader]:
+    """A reader per source; a folder stands for the capture files in it (by name, sorted),
+    and those that turn out not to be captures are counted in `unused` once read."""
     for source in sources:
-        yield from CaptureReader(source, stdin)
+        if source != "-" and os.path.isdir(source):
+            for path, reason in folder_files(source):
+                if reason is not None:
+                    if unused is not None:
+                        unused.files[path] = reason
+                    continue
+                yield CaptureReader(path, stdin, in_folder=True, unused=unused)
+        else:
+            yield CaptureReader(source, stdin)
+
+
+def folder_files(folder: str) -> list[tuple[str, str | None]]:
+    """The files of a folder, sorted, each with the reason it is not read (None: it is)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read the folder {folder}: {exc.strerror or exc}",
+            hint="check the path and its permissions",
+        ) from None
+    found: list[tuple[str, str | None]] = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        plain = name.lower().removesuffix(".gz")
+        known = any(plain.endswith(extension) for extension in CAPTURE_EXTENSIONS)
+        found.append((path, None if known else "not a capture file name"))
+    return found
+
+
+def read_all(
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
+) -> Iterator[Batch]:
+    """All batches of all sources, in order, of every signal (`signals.only` takes one)."""
+    for reader in capture_readers(sources, stdin, unused):
+        yield from reader
+
+
+def read_batches(
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
+) -> Iterator[ExportTraceServiceRequest]:
+    """The trace batches of all sources, in order; logs and metrics are counted in `unused`."""
+    unused = Unused() if unused is None else unused
+    return only(ExportTraceServiceRequest, read_all(sources, stdin, unused), unused)

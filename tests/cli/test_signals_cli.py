@@ -1,0 +1,122 @@
+"""Whole corpus folders (traces, logs and metrics as the libraries emitted them, beside
+truth.json and versions.txt) through every command that reads captures: nothing fails on a
+signal it does not use, and every record is accounted for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from otelcli.otlp.reader import read_all
+from otelcli.otlp.signals import Signal, count_records, signal_of
+from tests.conftest import CliResult
+from tests.receiver import RecordingReceiver
+
+Cli = Callable[..., CliResult]
+RUNS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "runs"
+ALL_SIGNALS = RUNS / "traceloop-openai-events"  # OpenLLMetry in event mode: all three
+FOLDERS = sorted(path.name for path in RUNS.iterdir() if path.is_dir())
+
+
+def corpus_records(folder: Path) -> dict[str, int]:
+    totals = dict.fromkeys((s.value for s in Signal), 0)
+    for name in ("traces.jsonl", "logs.jsonl", "metrics.jsonl"):
+        if (folder / name).exists():
+            for batch in read_all([str(folder / name)]):
+                totals[signal_of(batch).value] += count_records(batch)
+    return totals
+
+
+@pytest.mark.parametrize("run", FOLDERS)
+def test_stats_counts_every_signal_of_a_corpus_folder(cli: Cli, run: str) -> None:
+    folder = RUNS / run
+    result = cli("stats", str(folder), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    expected = corpus_records(folder)
+    assert data["spans"] == expected["traces"]
+    assert data["logs"]["log_records"] == expected["logs"]
+    assert data["metrics"]["data_points"] == expected["metrics"]
+    skipped = {Path(i["path"]).name for i in data["inputs"] if "skipped" in i}
+    assert skipped == {"truth.json"}
+
+
+def test_stats_names_events_and_metrics(cli: Cli) -> None:
+    data = json.loads(cli("stats", str(ALL_SIGNALS), "-f", "json").stdout)
+    assert data["logs"]["event_names"]["gen_ai.user.message"] == 9
+    assert data["logs"]["with_trace_context"] == 20
+    usage = next(
+        m for m in data["metrics"]["metric_names"] if m["name"] == "gen_ai.client.token.usage"
+    )
+    assert usage == {
+        "name": "gen_ai.client.token.usage",
+        "type": "histogram",
+        "unit": "token",  # OpenLLMetry's unit, not the conventions' {token}
+        "data_points": 7,
+    }
+    logs_range = data["logs"]["time_range"]
+    assert logs_range["first_ns"] <= logs_range["last_ns"]
+
+
+def test_stats_on_a_terminal_shows_the_signals(cli: Cli) -> None:
+    result = cli("stats", str(ALL_SIGNALS), "-f", "table")
+    assert result.exit_code == 0, result.stderr
+    for text in ("log records", "gen_ai.choice", "gen_ai.client.token.usage", "histogram"):
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize("command", ["validate", "cost"])
+def test_span_commands_count_what_they_do_not_use(cli: Cli, command: str) -> None:
+    extra = ("--fail-on", "none") if command == "validate" else ()
+    result = cli(command, str(ALL_SIGNALS), "-f", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["not_used"]["logs"] == {"batches": 1, "records": 20}
+    assert data["not_used"]["metrics"] == {"batches": 1, "records": 25}
+    assert f"not used by {command}" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["all.jsonl", "all.lp.gz", "all.pb", "all.json.gz"])
+def test_convert_keeps_every_signal(cli: Cli, tmp_path: Path, name: str) -> None:
+    target = tmp_path / "out" / name
+    target.parent.mkdir()
+    result = cli("convert", str(ALL_SIGNALS), "-o", str(target), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["spans"], data["log_records"], data["data_points"]) == (9, 20, 25)
+    # Read back (the folder: single-request formats split the signals into files of their own).
+    again = json.loads(cli("stats", str(target.parent), "-f", "json").stdout)
+    assert (again["spans"], again["logs"]["log_records"], again["metrics"]["data_points"]) == (
+        9,
+        20,
+        25,
+    )
+
+
+def test_convert_to_stdout_protobuf_refuses_a_second_signal(cli: Cli) -> None:
+    result = cli("convert", str(ALL_SIGNALS), "-o", "-", "--to-format", "pb")
+    assert result.exit_code == 7
+    assert "also has" in result.stderr and "jsonl or lp" in result.stderr
+
+
+def test_normalize_passes_logs_and_metrics_through(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "normalized.jsonl"
+    result = cli("normalize", str(ALL_SIGNALS), "-o", str(out), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(cli("stats", str(out), "-f", "json").stdout)
+    assert (data["spans"], data["logs"]["log_records"], data["metrics"]["data_points"]) == (
+        9,
+        20,
+        25,
+    )
+
+
+def test_replay_accounts_for_logs_and_metrics(cli: Cli, receiver: RecordingReceiver) -> None:
+    result = cli("replay", str(ALL_SIGNALS), "--endpoint", receiver.base_url, "-f", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["read"] == 9 and summary["delivery"]["accepted"] == 9 and summary["adds_up"]
+    assert summary["not_replayed"]["logs"] == {"batches": 1, "records": 20}
