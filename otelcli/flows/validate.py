@@ -12,10 +12,12 @@ from typing import Any
 
 from otelcli.errors import ExitCode, OtelcliError, UsageError
 from otelcli.genai.semconv.document import report_document
+from otelcli.genai.semconv.events import EventChecker
 from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
+from otelcli.genai.semconv.metrics import MetricChecker
 from otelcli.genai.semconv.policy import load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
-from otelcli.genai.semconv.validate import Options, Validator
+from otelcli.genai.semconv.validate import Options, Validator, iter_check
 from otelcli.otlp.signals import Unused
 
 FAIL_LEVELS = ("violation", "improvement", "information", "none")
@@ -82,6 +84,7 @@ def run(request: ValidateRequest) -> ValidateResult:
     )
     validator = Validator(rules, report, options)
     unused = Unused()
+    events, metrics = EventChecker(validator), MetricChecker(validator)
     command_info = None
     if request.command is not None:
         from otelcli.transport.run_capture import run_with_receiver
@@ -92,12 +95,11 @@ def run(request: ValidateRequest) -> ValidateResult:
         if run.spans == 0:
             command_info["problem"] = "the command sent no spans"
     else:
-        from otelcli.otlp.reader import read_batches
-
-        for batch in read_batches(request.inputs, unused=unused):
-            validator.check_batch(batch)
+        _check_signals(request.inputs, validator, events, metrics, unused)
         sources = list(request.inputs)
     validator.finish()
+    events.finish(validator._seen)  # noqa: SLF001 - the span ids the validator has seen
+    metrics.finish()
     document = report_document(
         report,
         rules,
@@ -108,6 +110,8 @@ def run(request: ValidateRequest) -> ValidateResult:
     )
     if command_info is not None and command_info["spans"] == 0:
         document["passed"] = False
+    if events.log_records or metrics.metrics:
+        document["signals"] = {"logs": events.to_dict(), "metrics": metrics.to_dict()}
     if unused:
         document["not_used"] = unused.to_dict()
     return ValidateResult(
@@ -116,6 +120,32 @@ def run(request: ValidateRequest) -> ValidateResult:
         int(command_info["exit_code"]) if command_info else 0,
         unused=unused,
     )
+
+
+def _check_signals(
+    inputs: Sequence[str],
+    validator: Validator,
+    events: EventChecker,
+    metrics: MetricChecker,
+    unused: Unused,
+) -> None:
+    """Spans to the span validator, events and metrics to theirs (one report for all)."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from otelcli.otlp.reader import read_all
+    from otelcli.otlp.spans import iter_spans
+
+    for batch in read_all(inputs, unused=unused):
+        if isinstance(batch, ExportTraceServiceRequest):
+            for view in iter_check(iter_spans(batch), validator):
+                metrics.add_span_usage(view.attributes)
+        elif isinstance(batch, ExportLogsServiceRequest):
+            events.check_batch(batch)
+        else:
+            metrics.check_batch(batch)
 
 
 def rule_table(semconv: str | None, registry: str | None) -> RuleTable:

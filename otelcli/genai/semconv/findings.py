@@ -116,6 +116,30 @@ _RULES = (
          "the parent may not have been exported or flushed before the capture ended"),
     Rule("duplicate_span_id", "violation", "sanity", "span id appears more than once in its trace",
          "span ids must be unique within a trace"),
+    # events (log records) and metrics: otelcli/genai/semconv/events.py and metrics.py
+    Rule("deprecated_event", "violation", "event", "event {attribute} is deprecated", None,
+         "deprecated"),
+    Rule("unknown_event", "violation", "event", "event {attribute} is not defined in the registry",
+         "check the event name against the GenAI conventions", "missing_event"),
+    Rule("event_without_span", "improvement", "event",
+         "event {attribute} names a span that is not in the capture",
+         "emit the event inside its span's context, and export both signals"),
+    Rule("event_without_trace_context", "improvement", "event",
+         "event {attribute} has no trace and span id, so it cannot be joined to its span",
+         "emit GenAI events while their operation's span is current"),
+    Rule("unknown_metric", "violation", "metric",
+         "metric {attribute} is not defined in the registry",
+         "check the metric name against the GenAI conventions", "missing_metric"),
+    Rule("metric_instrument", "violation", "metric", "metric {attribute} has the wrong instrument",
+         "GenAI metrics are histograms", "unexpected_instrument"),
+    Rule("metric_unit", "violation", "metric", "metric {attribute} has the wrong unit",
+         "use the unit the conventions define (UCUM, e.g. {{token}} or s)", "unit_mismatch"),
+    Rule("metric_buckets", "information", "metric",
+         "metric {attribute} does not use the recommended bucket boundaries",
+         "set the conventions' ExplicitBucketBoundaries advice (an SDK View can)"),
+    Rule("usage_metric_mismatch", "improvement", "metric",
+         "span token usage and {attribute} disagree",
+         "the same calls should be counted the same in spans and in the token-usage metric"),
 )  # fmt: skip
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 
@@ -126,6 +150,7 @@ class SpanRef:
     span_id: bytes
     name: str
     span_type: str | None
+    signal: str = "traces"  # logs for an event, metrics for a data point
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +164,7 @@ class Finding:
     span_type: str | None
     message: str
     hint: str | None
+    signal: str = "traces"
 
     @property
     def id(self) -> str:
@@ -160,6 +186,7 @@ class Finding:
             "span_type": self.span_type,
             "message": self.message,
             "hint": self.hint,
+            "signal": self.signal,
         }
 
 
@@ -181,6 +208,7 @@ def make_finding(raw: Raw, level: str, span: SpanRef) -> Finding:
         hint=hint
         if hint is not None
         else rule.hint and rule.hint.format(attribute=attribute or ""),
+        signal=span.signal,
     )
 
 
