@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 
 from otelcli.errors import OtelcliError
 from otelcli.genai.pricing.cost import (
@@ -15,8 +22,10 @@ from otelcli.genai.pricing.cost import (
     enrich_batches,
     price_call,
 )
+from otelcli.genai.pricing.metrics import MetricCost, price_usage_metric
 from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
-from otelcli.otlp.reader import read_batches
+from otelcli.genai.usage_metric import UsageMetricTally
+from otelcli.otlp.reader import read_all
 from otelcli.otlp.signals import Unused
 from otelcli.transport.delivery import Outgoing
 from otelcli.transport.sink import SinkTarget, drain
@@ -98,32 +107,63 @@ class CostResult:
     enriched: str | None = None
     error: OtelcliError | None = None
     unused: Unused = field(default_factory=Unused)  # batches of signals cost does not price
+    from_metrics: MetricCost | None = None  # the token-usage metric, priced
 
     def to_dict(self) -> dict[str, Any]:
         result = self.report.to_dict(self.top)
         if self.enriched is not None:
             result["enriched"] = self.enriched
+        if self.from_metrics is not None:
+            result["from_metrics"] = self.from_metrics.to_dict()
         if self.unused:
             result["not_used"] = self.unused.to_dict()
         return result
 
 
 def price_captures(request: CostRequest) -> CostResult:
+    table = request.source.table()
     calculator = CostCalculator(
-        request.source.table(),
+        table,
         by=list(request.by),
         input_includes_cache=request.input_includes_cache,
     )
     unused = Unused()
-    batches = read_batches(request.inputs, unused=unused)
+    usage = UsageMetricTally()
+    span_traces: set[bytes] = set()
+
+    def traces() -> Iterator[ExportTraceServiceRequest]:
+        # Spans to the calculator; the token-usage metric to its tally; the rest counted.
+        for batch in read_all(request.inputs, unused=unused):
+            if isinstance(batch, ExportTraceServiceRequest):
+                span_traces.update(
+                    span.trace_id
+                    for rs in batch.resource_spans
+                    for ss in rs.scope_spans
+                    for span in ss.spans
+                )
+                yield batch
+            elif isinstance(batch, ExportMetricsServiceRequest):
+                before = usage.points
+                usage.add_batch(batch)
+                if usage.points == before:
+                    unused.add(batch)
+            else:
+                unused.add(batch)
+
     error = None
     if request.enrich_to is not None:
-        priced = (Outgoing.of(batch) for batch in enrich_batches(batches, calculator))
+        priced = (Outgoing.of(batch) for batch in enrich_batches(traces(), calculator))
         error = drain(priced, SinkTarget(output=request.enrich_to)).error
     else:
-        for batch in batches:
+        for batch in traces():
             calculator.add_batch(batch)
-    return CostResult(calculator.report, request.top, request.enrich_to, error, unused)
+    from_metrics = None
+    if usage:
+        from_metrics = price_usage_metric(usage, table, span_traces, bool(span_traces))
+        calculator.report.total.add(from_metrics.added())
+    return CostResult(
+        calculator.report, request.top, request.enrich_to, error, unused, from_metrics
+    )
 
 
 # -- the table ---------------------------------------------------------------------------------
