@@ -37,7 +37,7 @@ from otelcli.errors import (
     OtelcliError,
     Terminated,
 )
-from otelcli.otlp.signals import Batch, count_records, signal_of
+from otelcli.otlp.signals import Batch, count_records
 from otelcli.otlp.writer import BatchWriter
 from otelcli.transport.exporter import ExportResult, OtlpExporter
 
@@ -317,12 +317,8 @@ def deliver(
                 on_progress(report)
 
     def send(item: Outgoing) -> ExportResult:
-        if isinstance(item.batch, ExportTraceServiceRequest):
-            return exporter.export(item.batch)
         if item.batch is not None:
-            # Callers hand delivery traces only; this keeps a wrong caller from sending logs
-            # or metrics to the traces path.
-            raise TypeError(f"cannot deliver a {signal_of(item.batch).value} batch")
+            return exporter.export(item.batch)
         return exporter.export_serialized(item.data or b"", item.spans)
 
     def wait_until(due: float) -> None:

@@ -37,6 +37,7 @@ class SinkTarget:
     concurrency: int = 4
     # Without --dead-letter, what a signal leaves unsent goes beside the first of these.
     inputs: Sequence[str] = ()
+    signal: Signal = Signal.TRACES  # what the endpoint gets (its path: /v1/traces, ...)
 
     @property
     def data_on_stdout(self) -> bool:
@@ -193,7 +194,7 @@ def _deliver(
 
     dead_letter = open_writer(target.dead_letter) if target.dead_letter else None
     try:
-        with OtlpExporter(target.endpoint) as exporter:
+        with OtlpExporter(target.endpoint, signal=target.signal) as exporter:
             report.delivery = deliver(
                 items,
                 exporter,

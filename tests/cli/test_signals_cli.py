@@ -5,13 +5,22 @@ signal it does not use, and every record is accounted for."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 
 from otelcli.otlp.reader import read_all
-from otelcli.otlp.signals import Signal, count_records, signal_of
+from otelcli.otlp.signals import Batch, Signal, count_records, signal_of
+from otelcli.otlp.spans import iter_spans
 from tests.conftest import CliResult
 from tests.receiver import RecordingReceiver
 
@@ -126,9 +135,75 @@ def test_normalize_passes_logs_and_metrics_through(cli: Cli, tmp_path: Path) -> 
     )
 
 
-def test_replay_accounts_for_logs_and_metrics(cli: Cli, receiver: RecordingReceiver) -> None:
-    result = cli("replay", str(ALL_SIGNALS), "--endpoint", receiver.base_url, "-f", "json")
+def _received(receiver: RecordingReceiver, path: str, kind: type[Batch]) -> list[Batch]:
+    return [kind.FromString(r.body) for r in receiver.requests if r.path == path]
+
+
+def test_replay_sends_logs_and_metrics_to_their_paths_with_ids_following_the_spans(
+    cli: Cli, receiver: RecordingReceiver
+) -> None:
+    before = time.time_ns()
+    result = cli(
+        "replay",
+        str(ALL_SIGNALS),
+        "--endpoint",
+        receiver.base_url,
+        "--new-ids",
+        "--rebase-time",
+        "end",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
     assert summary["read"] == 9 and summary["delivery"]["accepted"] == 9 and summary["adds_up"]
-    assert summary["not_replayed"]["logs"] == {"batches": 1, "records": 20}
+    logs, metrics = summary["signals"]["logs"], summary["signals"]["metrics"]
+    assert (logs["read"], logs["delivery"]["accepted"], logs["adds_up"]) == (20, 20, True)
+    assert (metrics["read"], metrics["delivery"]["accepted"]) == (25, 25)
+    assert set(summary["not_replayed"]) == {"skipped_files"}
+    spans = _received(receiver, "/v1/traces", ExportTraceServiceRequest)
+    span_ids = {
+        (s.trace_id, s.span_id)
+        for b in spans
+        for rs in b.resource_spans  # type: ignore[union-attr]
+        for ss in rs.scope_spans
+        for s in ss.spans
+    }
+    original = {
+        (s.span.trace_id, s.span.span_id)
+        for b in read_all([str(ALL_SIGNALS / "traces.jsonl")])
+        for s in iter_spans(b)
+    }
+    assert len(span_ids) == 9 and not span_ids & original  # fresh ids
+    received_logs = _received(receiver, "/v1/logs", ExportLogsServiceRequest)
+    records = [
+        r
+        for b in received_logs
+        for rl in b.resource_logs  # type: ignore[union-attr]
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
+    assert len(records) == 20
+    # Each event still names its span, by the span's new ids.
+    assert all((r.trace_id, r.span_id) in span_ids for r in records)
+    received_metrics = _received(receiver, "/v1/metrics", ExportMetricsServiceRequest)
+    assert sum(count_records(b) for b in received_metrics) == 25
+    # Rebased so the capture ends now: the last event is at most that late, and recent.
+    newest = max(r.time_unix_nano or r.observed_time_unix_nano for r in records)
+    assert before - 60 * 10**9 < newest <= time.time_ns()
+
+
+def test_replay_to_a_file_keeps_every_signal(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "replayed.jsonl"
+    result = cli("replay", str(ALL_SIGNALS), "-o", str(out), "--new-ids", "-f", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["adds_up"]
+    assert summary["signals"]["logs"]["written"] == 20
+    assert summary["signals"]["metrics"]["written"] == 25
+    data = json.loads(cli("stats", str(out), "-f", "json").stdout)
+    assert (data["spans"], data["logs"]["log_records"], data["metrics"]["data_points"]) == (
+        9,
+        20,
+        25,
+    )
