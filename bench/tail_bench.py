@@ -138,15 +138,16 @@ class _Terminal(io.StringIO):
 
 
 def run_tail(script: str, env: dict[str, str]) -> tuple[Any, float, dict[str, Any]]:
+    from otelcli.flows.receive import ReceiveRequest, run
+    from otelcli.render.live import SessionView, ViewOptions
     from otelcli.render.output import Output
-    from otelcli.session import SessionPlan, run_session
 
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         report_path = handle.name
     os.environ.update(env, BENCH_REPORT=report_path)
     out = Output(format="auto", color=True, stdout=_Terminal(), stderr=io.StringIO())
-    plan = SessionPlan(out=out, view="live", command=[sys.executable, "-c", script])
-    result = run_session(plan)
+    view = SessionView(out, ViewOptions(mode="live"))
+    result = run(ReceiveRequest(command=(sys.executable, "-c", script), subscriber=view))
     finished = time.time()
     report = json.loads(Path(report_path).read_text())
     os.unlink(report_path)

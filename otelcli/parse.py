@@ -171,14 +171,20 @@ TIME_HINT = (
 )
 _MAX_EPOCH_S = 253402300799  # 9999-12-31T23:59:59Z
 _EPOCH = re.compile(r"([0-9]+)(?:\.([0-9]{1,9}))?")
+# What a user types: RFC 3339 exactly.
 _RFC3339 = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# What recorded data carries (HAR files, logs): seconds, fraction digits and zone may vary.
+_ISO = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?:[.,]([0-9]+))?"
+    r"\s*([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
 
 
 def parse_time(value: str, *, now_ns: int | None = None) -> int:
-    """A point in time as Unix nanoseconds."""
+    """A point in time given on the command line, as Unix nanoseconds."""
     text = value.strip()
     if text.lower() == "now":
         return time.time_ns() if now_ns is None else now_ns
@@ -194,16 +200,54 @@ def parse_time(value: str, *, now_ns: int | None = None) -> int:
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise UsageError(f"invalid time {value!r}", hint=TIME_HINT)
-    day, clock, fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone in 'Zz' else zone}")
-    except ValueError:
-        raise UsageError(f"invalid time {value!r}: no such date or time", hint=TIME_HINT) from None
-    # whole seconds from datetime, the fraction as exact integer nanoseconds
-    seconds = int(moment.timestamp())
-    if seconds < 0:
+    moment = _iso_ns(*match.groups())
+    if moment is None:
+        raise UsageError(f"invalid time {value!r}: no such date or time", hint=TIME_HINT)
+    if moment < 0:
         raise UsageError(f"time {value!r} is before 1970", hint=TIME_HINT)
-    return seconds * 1_000_000_000 + int((fraction or "").ljust(9, "0"))
+    return moment
+
+
+def read_time(value: Any) -> int | None:
+    """A timestamp found in recorded data, as Unix nanoseconds (None when it is not one):
+    ISO 8601 text (no zone: UTC), or a number in s, ms, µs or ns (told apart by size)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+            return _epoch_to_ns(float(text) if "." in text else int(text))
+        match = _ISO.fullmatch(text)
+        return _iso_ns(*match.groups()) if match else None
+    if isinstance(value, (int, float)):
+        return _epoch_to_ns(value)
+    return None
+
+
+def _epoch_to_ns(number: float) -> int | None:
+    if number <= 0:
+        return None
+    if number < 1e11:
+        return int(number * 1e9)
+    if number < 1e14:
+        return int(number * 1e6)
+    if number < 1e17:
+        return int(number * 1e3)
+    return int(number)
+
+
+def _iso_ns(day: str, clock: str, fraction: str | None, zone: str | None) -> int | None:
+    """The parts of an ISO time as Unix nanoseconds; None when there is no such date."""
+    if not zone or zone in "Zz":
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}{zone}")
+    except ValueError:
+        return None
+    # whole seconds from datetime, the fraction as exact integer nanoseconds
+    return int(moment.timestamp()) * 1_000_000_000 + int((fraction or "")[:9].ljust(9, "0"))
 
 
 DURATION_HINT = "e.g. 250ms, 1.5s, 2m, 1h30m (units ns, us, µs, ms, s, m, h)"

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from otelcli.errors import ExitCode, OtelcliError
 from otelcli.global_options import global_options
 
 if TYPE_CHECKING:
+    import click
     from rich.console import RenderableType
 
     from otelcli.flows import Result
@@ -373,14 +375,38 @@ RunForOption = Annotated[
     float | None,
     typer.Option("--run-for", min=0, help="Stop after this many seconds (for scripts)."),
 ]
-CommandArgument = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="A command to run with its OTLP exporters pointed at the receiver; "
-        "otelcli stops when it exits.",
-        show_default=False,
-    ),
-]
+
+
+# -- a command to run, after -- (tail, capture, validate) --------------------------------------
+
+_COMMAND_KEY = "otelcli.command"
+
+
+class CommandAfterDashes(TyperCommand):
+    """Everything after the first `--` is a command to run, never parsed as otelcli's options
+    or arguments (`otelcli capture -o f.pb -- python -c ...` keeps `-c` for python)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta[_COMMAND_KEY] = args[cut + 1 :]
+            args = args[:cut]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND [ARGS]...]"]
+
+
+def command_after_dashes(ctx: typer.Context) -> tuple[str, ...] | None:
+    """The command given after `--` (None when there is no `--`)."""
+    command = ctx.meta.get(_COMMAND_KEY)
+    if command is None:
+        return None
+    if not command:
+        from otelcli.errors import UsageError
+
+        raise UsageError("no command after --", hint="e.g. -- python app.py")
+    return tuple(command)
 
 
 def exporter_config(

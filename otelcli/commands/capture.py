@@ -8,7 +8,7 @@ import typer
 
 from otelcli.commands._shared import (
     AuthTokenOption,
-    CommandArgument,
+    CommandAfterDashes,
     FormatOption,
     GrpcListenOption,
     GrpcOption,
@@ -16,6 +16,7 @@ from otelcli.commands._shared import (
     MaxBodyOption,
     RunForOption,
     check_format,
+    command_after_dashes,
     command_app,
     guarded,
     make_output,
@@ -24,10 +25,10 @@ from otelcli.commands._shared import (
 app = command_app()
 
 
-@app.command(context_settings={"allow_interspersed_args": False})
+@app.command(cls=CommandAfterDashes)
 @guarded
 def capture(
-    command: CommandArgument = None,
+    ctx: typer.Context,
     output: Annotated[
         str,
         typer.Option(
@@ -67,25 +68,24 @@ def capture(
 
       otelcli capture -o run.pb -- pytest tests/ && otelcli validate run.pb
     """
+    from otelcli.flows import receive as flow
     from otelcli.otlp.formats import Format
-    from otelcli.session import SessionPlan, run_session, summary_lines
+    from otelcli.render.live import SessionNotes, summary_lines
 
     out = make_output(check_format(fmt))
     Format.parse(to_format)  # a clear usage error now, not after the command has run
-    plan = SessionPlan(
-        out=out,
-        view=None,
-        listen=listen,
-        auth_token=auth_token,
-        max_body_bytes=max_body_mib << 20,
-        grpc=grpc,
-        grpc_listen=grpc_listen,
-        save=output,
-        save_format=to_format,
-        command=list(command or []),
-        run_for=run_for,
+    result = flow.run(
+        flow.ReceiveRequest(
+            receiver=flow.ReceiverOptions(
+                listen, auth_token, max_body_mib << 20, grpc, grpc_listen
+            ),
+            save=output,
+            save_format=to_format,
+            command=command_after_dashes(ctx) or (),
+            run_for=run_for,
+            subscriber=SessionNotes(out),
+        )
     )
-    result = run_session(plan)
     if output == "-":
         for line in summary_lines(result):
             out.notice(line)

@@ -9,7 +9,7 @@ import typer
 
 from otelcli.commands._shared import (
     AuthTokenOption,
-    CommandArgument,
+    CommandAfterDashes,
     CompressionOption,
     GrpcListenOption,
     GrpcOption,
@@ -21,6 +21,7 @@ from otelcli.commands._shared import (
     RunForOption,
     TimeoutOption,
     TlsNoVerifyOption,
+    command_after_dashes,
     command_app,
     exporter_config,
     guarded,
@@ -36,10 +37,10 @@ app = command_app()
 TAIL_FORMATS = ("auto", "live", "tree", "ndjson")
 
 
-@app.command(context_settings={"allow_interspersed_args": False})
+@app.command(cls=CommandAfterDashes)
 @guarded
 def tail(
-    command: CommandArgument = None,
+    ctx: typer.Context,
     listen: ListenOption = None,
     auth_token: AuthTokenOption = None,
     max_body_mib: MaxBodyOption = 64,
@@ -191,12 +192,13 @@ def tail(
 
       otelcli tail --file run.jsonl --follow
     """
-    from otelcli.session import SessionPlan, run_session, summary_lines
+    from otelcli.flows import receive as flow
+    from otelcli.render.live import SessionView, ViewOptions, summary_lines
 
     if fmt not in TAIL_FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}")
     out = make_output("ndjson" if fmt == "ndjson" else "auto")
-    command = list(command or [])
+    command = command_after_dashes(ctx) or ()
     if file is not None and command:
         raise UsageError("--file and a command cannot be combined", hint="use one source")
     if follow and file is None:
@@ -216,27 +218,33 @@ def tail(
     if mode == "live" and file is not None and not follow:
         mode = "tree"  # a finished file has nothing to watch
     span_filter = build_filter(service, genai_only, errors, min_duration, grep)
-    plan = SessionPlan(
-        out=out,
-        view=mode,
-        listen=listen,
-        auth_token=auth_token,
-        max_body_bytes=max_body_mib << 20,
-        grpc=grpc,
-        grpc_listen=grpc_listen,
-        file=file,
-        follow=follow,
-        save=save,
-        forward=forward_config,
-        command=command,
-        run_for=run_for,
-        span_filter=span_filter,
-        attrs=split_attrs(attrs),
-        max_traces=max_traces,
-        idle_s=idle,
-        pricing=pricing,
+    view = SessionView(
+        out,
+        ViewOptions(
+            mode=mode,
+            attrs=split_attrs(attrs),
+            span_filter=span_filter,
+            max_traces=max_traces,
+            idle_s=idle,
+            pricing=pricing,
+            save=save,
+            forward=forward_config.endpoint if forward_config is not None else None,
+        ),
     )
-    result = run_session(plan)
+    result = flow.run(
+        flow.ReceiveRequest(
+            receiver=flow.ReceiverOptions(
+                listen, auth_token, max_body_mib << 20, grpc, grpc_listen
+            ),
+            file=file,
+            follow=follow,
+            save=save,
+            forward=forward_config,
+            command=command,
+            run_for=run_for,
+            subscriber=view,
+        )
+    )
     for line in summary_lines(result):
         out.notice(line)
     if result.exit_code:

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import click
 import typer
-from typer.core import TyperCommand
 
-from otelcli.commands._shared import command_app, finish, guarded, make_output, note_unused
+from otelcli.commands._shared import (
+    CommandAfterDashes,
+    command_after_dashes,
+    command_app,
+    finish,
+    guarded,
+    make_output,
+    note_unused,
+)
 
 app = command_app()
 
 VALIDATE_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
 
 
-class _CommandAfterDashes(TyperCommand):
-    """Keeps what follows `--` as the command to run (click would merge it into the inputs)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if "--" in args:
-            cut = args.index("--")
-            ctx.meta["otelcli.command"] = args[cut + 1 :]
-            args = args[:cut]
-        return super().parse_args(ctx, args)
-
-
-@app.command(cls=_CommandAfterDashes)
+@app.command(cls=CommandAfterDashes)
 @guarded
 def validate(
     ctx: typer.Context,
@@ -136,7 +131,7 @@ def validate(
     from otelcli.otlp.outfile import write_output
     from otelcli.render import reports
 
-    command: list[str] | None = ctx.meta.get("otelcli.command")
+    command = command_after_dashes(ctx)
     if fmt not in VALIDATE_FORMATS:
         from otelcli.errors import UsageError
 

@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from otelcli.errors import ExitCode, OtelcliError, UsageError
+from otelcli.errors import ExitCode, Interrupted, OtelcliError, UsageError
+from otelcli.flows import receive
+from otelcli.flows.receive import Subscriber
 from otelcli.genai.semconv.document import report_document
 from otelcli.genai.semconv.events import EventChecker
 from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
@@ -87,13 +89,9 @@ def run(request: ValidateRequest) -> ValidateResult:
     events, metrics = EventChecker(validator), MetricChecker(validator)
     command_info = None
     if request.command is not None:
-        from otelcli.transport.run_capture import run_with_receiver
-
-        run = run_with_receiver(request.command, validator.check_batch, grace_s=request.grace_s)
+        checking = _Checking(validator, events, metrics)
+        command_info = _run_command(request.command, request.grace_s, checking)
         sources = [f"command: {' '.join(request.command)}"]
-        command_info = run.to_dict()
-        if run.spans == 0:
-            command_info["problem"] = "the command sent no spans"
     else:
         _check_signals(request.inputs, validator, events, metrics, unused)
         sources = list(request.inputs)
@@ -146,6 +144,50 @@ def _check_signals(
             events.check_batch(batch)
         else:
             metrics.check_batch(batch)
+
+
+class _Checking(Subscriber):
+    """Validates each batch as the command sends it: spans, events and metrics."""
+
+    signals = frozenset({"traces", "logs", "metrics"})
+
+    def __init__(self, validator: Validator, events: EventChecker, metrics: MetricChecker) -> None:
+        self.validator = validator
+        self.events = events
+        self.metrics = metrics
+
+    def batch(self, signal: str, request: Any) -> None:
+        if signal == "traces":
+            from otelcli.otlp.spans import iter_spans
+
+            for view in iter_check(iter_spans(request), self.validator):
+                self.metrics.add_span_usage(view.attributes)
+        elif signal == "logs":
+            self.events.check_batch(request)
+        elif signal == "metrics":
+            self.metrics.check_batch(request)
+
+
+def _run_command(command: Sequence[str], grace_s: float, checking: _Checking) -> dict[str, Any]:
+    """Run the command under a loopback receiver, validating what it sends."""
+    session = receive.run(
+        receive.ReceiveRequest(command=tuple(command), grace_s=grace_s, subscriber=checking)
+    )
+    if session.interrupted:
+        raise Interrupted(f"interrupted: validated {session.spans:,} spans")
+    info: dict[str, Any] = {
+        "argv": list(command),
+        "exit_code": session.command_exit_code or 0,
+        "batches": session.batches,
+        "spans": session.spans,
+        "endpoint": session.listen,
+        "receiver": session.receiver,
+        "grpc_endpoint": session.grpc_listen,
+        "grpc_receiver": session.grpc_receiver,
+    }
+    if session.spans == 0:
+        info["problem"] = "the command sent no spans"
+    return info
 
 
 def rule_table(semconv: str | None, registry: str | None) -> RuleTable:

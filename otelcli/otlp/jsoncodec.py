@@ -25,7 +25,7 @@ _METRIC_DATA = ("gauge", "sum", "histogram", "exponentialHistogram")
 _ID_LENGTHS = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 
 
-def _id_to_base64(key: str, value: object, where: str) -> str:
+def id_to_base64(key: str, value: object, where: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: {key} must be a hex string, got {value!r}")
     if not value:
@@ -73,7 +73,7 @@ def _ids_hex_to_base64(data: dict[str, Any], where: str, signal: Signal) -> None
     for holder in _id_holders(data, signal):
         for key in _ID_KEYS:
             if key in holder:
-                holder[key] = _id_to_base64(key, holder[key], where)
+                holder[key] = id_to_base64(key, holder[key], where)
 
 
 _SHAPE_HINT = (
@@ -104,6 +104,19 @@ def dict_to_batch(data: object, where: str) -> Batch:
             hint=_SHAPE_HINT,
         )
     return _parse(data, where, roots[0])
+
+
+def hex_ids_to_base64(value: Any, where: str) -> None:
+    """The ids of any OTLP/JSON object (logs, metric exemplars), wherever they appear."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _ID_LENGTHS:
+                value[key] = id_to_base64(key, item, where)
+            elif isinstance(item, (dict, list)):
+                hex_ids_to_base64(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            hex_ids_to_base64(item, where)
 
 
 def dict_to_request(data: object, where: str) -> ExportTraceServiceRequest:

@@ -22,7 +22,6 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from otelcli.errors import InvalidInputError
+from otelcli.parse import read_time
 from otelcli.redact import REDACTED, is_secret_name
 
 _BUFFER = 1 << 16
@@ -367,7 +367,7 @@ def _har_entry(entry: Any, source: str) -> Item:
         url=_str_or_none(request.get("url")),
         body=_body(post.get("text")),
         response=parsed_response,
-        start_ns=parse_time(entry.get("startedDateTime")),
+        start_ns=read_time(entry.get("startedDateTime")),
         duration_ns=int(duration_ms * 1_000_000) if duration_ms is not None else None,
         first_byte_ns=int(first_byte_ms * 1_000_000) if first_byte_ms is not None else None,
     )
@@ -705,58 +705,6 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
-def parse_time(value: Any) -> int | None:
-    """A timestamp as Unix nanoseconds: ISO 8601 text, or a number in s, ms, µs or ns."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            return _epoch_to_ns(float(text) if "." in text else int(text))
-        return _iso_to_ns(text)
-    if isinstance(value, (int, float)):
-        return _epoch_to_ns(value)
-    return None
-
-
-def _epoch_to_ns(number: float) -> int | None:
-    if number <= 0:
-        return None
-    magnitude = abs(number)
-    if magnitude < 1e11:
-        return int(number * 1e9)
-    if magnitude < 1e14:
-        return int(number * 1e6)
-    if magnitude < 1e17:
-        return int(number * 1e3)
-    return int(number)
-
-
-_ISO = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$")
-
-
-def _iso_to_ns(text: str) -> int | None:
-    match = _ISO.match(text)
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    try:
-        parsed = datetime.fromisoformat(base.replace(" ", "T"))
-    except ValueError:
-        return None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset_s = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    else:
-        offset_s = 0  # Z, or no zone at all: read as UTC
-    seconds = int(parsed.replace(tzinfo=UTC).timestamp()) - offset_s
-    nanos = int((fraction or "0")[:9].ljust(9, "0"))
-    return seconds * 1_000_000_000 + nanos
-
-
 def _http_date(text: str) -> int | None:
     try:
         return int(parsedate_to_datetime(text).timestamp()) * 1_000_000_000
@@ -766,7 +714,7 @@ def _http_date(text: str) -> int | None:
 
 def _first_time(*values: Any) -> int | None:
     for value in values:
-        parsed = parse_time(value)
+        parsed = read_time(value)
         if parsed is not None:
             return parsed
     return None
@@ -811,7 +759,6 @@ __all__ = [
     "normalize_headers",
     "parse_curl_command",
     "parse_text",
-    "parse_time",
     "read_inputs",
     "read_stream",
     "record_to_request",

@@ -3,18 +3,22 @@
 Each takes batches as the consumer receives them and has `tick()` (called a few times a second)
 and `close()`. None of them drops a span: the live screen shows what fits, the tree printer
 prints every trace once (on settling, eviction or close), NDJSON writes every matching span.
+`SessionView` subscribes one of them to the receiving session (flows/receive.py), with the
+status line and the session's notes; `SessionNotes` only tells the notes (capture).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from otelcli.flows.receive import LOGS, TRACES, Note, ReceiveResult, Receiving, Subscriber
 from otelcli.otlp.traces import SpanFilter, TraceBoard, TraceEntry, span_record
 from otelcli.render.tree import BoardView, TreeStyle, render_trace
 
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     )
 
     from otelcli.genai.pricing.summary import GenAISummary, Summarizer
+    from otelcli.render.output import Output
 
 StatusLine = Callable[[], Text]
 
@@ -169,3 +174,188 @@ class SpanLines:
 
     def close(self) -> None:
         pass
+
+
+# -- the session's subscribers -----------------------------------------------------------------
+
+
+class SessionNotes(Subscriber):
+    """Tells what the session says on stderr (the receiving line too, unless `listening` off)."""
+
+    def __init__(self, out: Output, *, listening: bool = True) -> None:
+        self.out = out
+        self.listening = listening
+
+    def note(self, note: Note) -> None:
+        if note.kind == "listening" and not self.listening:
+            return
+        if note.level == "warning":
+            self.out.warning(note.text)
+        else:
+            self.out.notice(note.text)
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    mode: str  # live, tree or ndjson
+    attrs: Sequence[str] = ()
+    span_filter: SpanFilter | None = None
+    max_traces: int = 100
+    idle_s: float = 2.0
+    pricing: str | None = None
+    save: str | None = None  # named in the status line
+    forward: str | None = None  # the endpoint, named in the status line
+
+
+class SessionView(SessionNotes):
+    """One of the outputs above, fed by the session; the live screen starts once receiving has."""
+
+    def __init__(self, out: Output, options: ViewOptions) -> None:
+        super().__init__(out, listening=options.mode != "live")  # the status line says it
+        self.options = options
+        self.signals = frozenset({TRACES} if options.mode == "ndjson" else {TRACES, LOGS})
+        self.view: LiveScreen | TreePrinter | SpanLines | None = None
+
+    def started(self, session: Receiving) -> None:
+        from otelcli.genai.pricing.summary import default_summarizer
+
+        options, out = self.options, self.out
+        summarizer = default_summarizer(options.pricing)
+        span_filter = options.span_filter or SpanFilter()
+        if options.mode == "ndjson":
+            self.view = SpanLines(
+                out.lines, summarizer, attrs=options.attrs, span_filter=span_filter
+            )
+            return
+        board = TraceBoard(max_traces=options.max_traces)
+        if options.mode == "tree":
+            self.view = TreePrinter(
+                _text_console(out),
+                board,
+                summarizer,
+                style=TreeStyle(attrs=options.attrs, max_nodes=1 << 30),
+                span_filter=span_filter,
+                idle_s=options.idle_s,
+            )
+            return
+        self.view = LiveScreen(
+            out.console,
+            board,
+            summarizer,
+            lambda: status_line(options, session, board),
+            style=TreeStyle(attrs=options.attrs),
+            span_filter=span_filter,
+            idle_s=options.idle_s,
+        )
+
+    def batch(self, signal: str, request: Any) -> None:
+        if self.view is None:
+            return
+        if signal == TRACES:
+            self.view.add_batch(request)
+        elif signal == LOGS:
+            self.view.add_logs(request)
+
+    def tick(self) -> None:
+        if self.view is not None:
+            self.view.tick()
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
+
+
+def _text_console(out: Output) -> Console:
+    """The terminal's console, or for pipes and files a wide one: trees wrap badly."""
+    if out.is_terminal:
+        return out.console
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else 200
+    return Console(file=out.stdout, width=width, no_color=True, highlight=False, emoji=False)
+
+
+def status_line(options: ViewOptions, session: Receiving, board: TraceBoard) -> Text:
+    text = Text(style="dim")
+    text.append(f"── {session.listen or session.request.file}", style="bold")
+    if session.grpc_listen is not None:
+        text.append(f" · gRPC {session.grpc_listen}", style="bold")
+    receivers = session.stats
+    if receivers:
+        spans = sum(stats.spans for stats in receivers)
+        logs = sum(stats.log_records for stats in receivers)
+        points = sum(stats.data_points for stats in receivers)
+        refused = sum(stats.failed_requests for stats in receivers)
+        text.append(f" · {spans:,} spans · {len(board.traces):,} traces")
+        if logs:
+            text.append(f" · {logs:,} logs")
+        if points:
+            text.append(f" · {points:,} metric points")
+        if refused:
+            last = next(stats.recent_errors[-1] for stats in receivers if stats.recent_errors)
+            text.append(f" · {refused:,} requests refused (last: {last})", style="yellow")
+    else:
+        text.append(f" · {board.spans_received:,} spans · {len(board.traces):,} traces")
+    if options.save:
+        text.append(f" · saving to {options.save}")
+    if options.forward is not None:
+        text.append(f" · forwarding to {options.forward}")
+    if options.span_filter is not None and options.span_filter.active:
+        text.append(" · filtered")
+    text.append(" · Ctrl-C to stop")
+    return text
+
+
+def summary_lines(result: ReceiveResult) -> list[str]:
+    """The end-of-run report of a session, for stderr."""
+    lines = []
+    where = f" on {result.listen}" if result.listen else f" from {result.source}"
+    if result.grpc_listen:
+        where += f" and gRPC {result.grpc_listen}"
+    received = f"received {result.spans:,} spans in {result.batches:,} batches{where}"
+    stats, grpc_stats = result.receiver, result.grpc_receiver
+    log_records = stats.get("log_records", 0) + grpc_stats.get("log_records", 0)
+    data_points = stats.get("data_points", 0) + grpc_stats.get("data_points", 0)
+    if log_records:
+        received += f", {log_records:,} log records"
+    if data_points:
+        received += f", {data_points:,} metric data points"
+    lines.append(received)
+    if stats and stats.get("rejected_requests"):
+        refused = ", ".join(f"{n} x HTTP {code}" for code, n in stats["rejected_requests"].items())
+        lines.append(f"refused requests: {refused}")
+    if grpc_stats.get("rejected_requests"):
+        from otelcli.transport.grpc_receiver import grpc_code_name
+
+        refused = ", ".join(
+            f"{n} x {grpc_code_name(code)}" for code, n in grpc_stats["rejected_requests"].items()
+        )
+        lines.append(f"refused gRPC requests: {refused}")
+    saved = result.saved
+    if saved is not None:
+        file = saved.file
+        lines.append(f"saved {file.batches:,} batches to {file.path} ({file.format})")
+        if saved.refused_batches:
+            lines.append(
+                f"could not save {saved.refused_batches:,} batches "
+                f"({saved.refused_spans:,} spans), refused so that senders retry: "
+                f"{saved.error.message if saved.error else None}"
+            )
+        elif saved.error is not None:
+            lines.append(f"the save file failed: {saved.error.message}")
+    forward = result.forward
+    if forward is not None:
+        delivery = forward.delivery
+        sent = delivery.accepted if delivery is not None else 0
+        line = f"forwarded {sent:,} spans to {forward.endpoint}"
+        if delivery is not None:
+            lost = delivery.offered - delivery.accepted
+            if lost:
+                line += f"; {lost:,} not delivered"
+        if forward.error is not None:
+            line += f" ({forward.error.message})"
+        lines.append(line)
+    if result.command_exit_code is not None:
+        lines.append(f"command exited with {result.command_exit_code}")
+    return lines

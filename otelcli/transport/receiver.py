@@ -358,24 +358,6 @@ def decompress_bounded(
     return out  # not copied into bytes: both decoders take any buffer
 
 
-def _hex_ids_to_base64(value: Any) -> None:
-    """OTLP/JSON ids are hex; proto3 JSON wants base64. Converted wherever they appear."""
-    import base64
-
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str) and item:
-                try:
-                    value[key] = base64.b64encode(bytes.fromhex(item)).decode()
-                except ValueError:
-                    raise _Reject(400, f"{key} {item[:40]!r} is not a hex string") from None
-            elif isinstance(item, (dict, list)):
-                _hex_ids_to_base64(item)
-    elif isinstance(value, list):
-        for item in value:
-            _hex_ids_to_base64(item)
-
-
 def _decode_traces(body: Body, content_type: str) -> ExportTraceServiceRequest:
     if content_type == PROTOBUF:
         try:
@@ -411,7 +393,12 @@ def _decode_other(body: Body, content_type: str, message_type: Any) -> Any:
     data = _json(body)
     if not isinstance(data, dict):
         raise _Reject(400, f"expected a JSON object, got {type(data).__name__}")
-    _hex_ids_to_base64(data)
+    from otelcli.otlp.jsoncodec import hex_ids_to_base64
+
+    try:
+        hex_ids_to_base64(data, "request")
+    except InvalidInputError as exc:
+        raise _Reject(400, exc.message) from None
     try:
         return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
     except (json_format.ParseError, AttributeError, TypeError, ValueError) as exc:

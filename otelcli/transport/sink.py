@@ -219,3 +219,76 @@ def _deliver(
                 else ""
             )
         )
+
+
+FORWARD_BACKLOG = 1000  # batches waiting for the endpoint while receiving goes on
+
+
+class BackgroundSink:
+    """The sink fed one batch at a time, on a thread of its own (tail --forward).
+
+    A slow or failing endpoint never holds up the caller: batches wait in a bounded queue, and
+    a batch that finds it full is not attempted (counted as offered and not sent). `close`
+    finishes what is queued and returns the same SinkReport as `drain`."""
+
+    def __init__(self, target: SinkTarget, backlog: int = FORWARD_BACKLOG) -> None:
+        import queue
+        import threading
+
+        self.target = target
+        self.overflow = 0  # spans that found the queue full
+        self._queue: queue.Queue[Outgoing | None] = queue.Queue(backlog)
+        self._stop = Stop()
+        self._report: SinkReport | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="otelcli-forward", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: Any) -> None:
+        import queue
+
+        item = Outgoing.of(batch)
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.overflow += item.spans
+
+    def _items(self) -> Iterator[Outgoing]:
+        while (item := self._queue.get()) is not None:
+            yield item
+
+    def _run(self) -> None:
+        try:
+            self._report = drain(self._items(), self.target, stop=self._stop)
+        except BaseException as exc:  # noqa: BLE001 - reported by close, on the caller's thread
+            self._failure = exc
+
+    def close(self, timeout_s: float = 30.0) -> SinkReport:
+        """Finish what is queued; after `timeout_s` the rest is cut off and counted not sent."""
+        from otelcli.errors import NetworkError
+
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        gave_up = self._thread.is_alive()
+        if gave_up:
+            self._stop.request()
+            self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        report = self._report
+        assert report is not None
+        delivery = report.delivery or DeliveryReport()
+        report.delivery = delivery
+        if self.overflow:
+            delivery.offered += self.overflow
+            delivery.not_sent += self.overflow
+        if gave_up or report.error is None and self.overflow:
+            report.signal = None
+            delivery.interrupted = False
+            delivery.signal = None
+            why = f"gave up waiting after {timeout_s:g} s" if gave_up else "the backlog was full"
+            report.error = NetworkError(
+                f"{delivery.not_sent:,} spans not forwarded ({why})",
+                hint="the endpoint is slower than what arrives; the saved copy has everything",
+            )
+        return report

@@ -79,9 +79,9 @@ def table() -> PriceTable:
 def test_quick_mode_breakdown(table: PriceTable) -> None:
     b = price_call(table, "gpt-4o", 1200, 300, cached_tokens=200, provider="openai")
     # consensus gpt-4o: 2.5 in, 1.25 cached, 10 out ($/MTok)
-    assert b.input_usd == Decimal("0.0025")
-    assert b.cache_read_usd == Decimal("0.00025")
-    assert b.output_usd == Decimal("0.003")
+    assert b.usd("input") == Decimal("0.0025")
+    assert b.usd("cache_read") == Decimal("0.00025")
+    assert b.usd("output") == Decimal("0.003")
     assert b.total_usd == Decimal("0.00575")
     assert b.price_id == "openai/gpt-4o" and not b.unknown
     assert b.to_dict()["usd"]["total"] == "0.00575"
@@ -124,7 +124,7 @@ def test_reasoning_larger_than_output_is_added(table: PriceTable) -> None:
         at=datetime(2025, 7, 1, tzinfo=UTC),
     )
     assert b.usage.output_tokens == 1000
-    assert b.output_usd == Decimal(1000 * 8) / MTOK
+    assert b.usd("output") == Decimal(1000 * 8) / MTOK
 
 
 def test_one_hour_cache_writes_use_their_own_price(table: PriceTable) -> None:
@@ -133,7 +133,7 @@ def test_one_hour_cache_writes_use_their_own_price(table: PriceTable) -> None:
         input_tokens=3_000, output_tokens=0, cache_write_tokens=3_000, cache_write_1h_tokens=1_000
     )
     b = cost_of(resolution, usage, model="claude-sonnet-4-20250514", ts_ns=DAY_2026)
-    assert b.cache_write_usd == (2_000 * Decimal("3.75") + 1_000 * Decimal(6)) / MTOK
+    assert b.usd("cache_write") == (2_000 * Decimal("3.75") + 1_000 * Decimal(6)) / MTOK
 
 
 def test_negative_tokens_are_a_usage_error(table: PriceTable) -> None:
@@ -155,7 +155,7 @@ def test_parts_add_up_and_match_decimal_arithmetic(
     b = price_call(
         table, model, inp, out, cached_tokens=cached, at=datetime(2026, 11, 1, tzinfo=UTC)
     )
-    parts = [b.input_usd, b.cache_read_usd, b.cache_write_usd, b.output_usd, b.reasoning_usd]
+    parts = [b.usd(part) for part in ("input", "cache_read", "cache_write", "output", "reasoning")]
     assert b.total_usd == sum((p for p in parts if p is not None), Decimal(0))
     resolution = table.resolve(model)
     assert resolution is not None

@@ -22,10 +22,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: 
 )
 
 from otelcli.errors import UsageError  # noqa: E402
+from otelcli.flows import receive  # noqa: E402
 from otelcli.otlp.spans import count_spans, iter_spans  # noqa: E402
 from otelcli.transport.grpc_receiver import GrpcReceiver, grpc_code_name  # noqa: E402
 from otelcli.transport.receiver import PartialSuccess  # noqa: E402
-from otelcli.transport.run_capture import run_with_receiver  # noqa: E402
 from tests.conftest import make_request  # noqa: E402
 from tests.receiver import Sink  # noqa: E402
 
@@ -503,7 +503,7 @@ def test_ipv6_loopback() -> None:
     assert len(got) == 1
 
 
-# -- run_with_receiver (validate -- CMD) -------------------------------------------------------
+# -- the receiving session (validate -- CMD, tail, capture) -----------------------------------
 
 GRPC_APP = """
 import os
@@ -520,17 +520,24 @@ provider.shutdown()
 """
 
 
-def test_run_with_receiver_takes_grpc_too(tmp_path: Any) -> None:
+def test_the_session_takes_grpc_too(tmp_path: Any) -> None:
     pytest.importorskip("opentelemetry.exporter.otlp.proto.grpc")
     import sys
 
     script = tmp_path / "app.py"
     script.write_text(GRPC_APP)
     got: list[ExportTraceServiceRequest] = []
-    result = run_with_receiver([sys.executable, str(script)], got.append)
-    assert result.exit_code == 0
+
+    class Keep(receive.Subscriber):
+        def batch(self, signal: str, request: Any) -> None:
+            got.append(request)
+
+    result = receive.run(
+        receive.ReceiveRequest(command=(sys.executable, str(script)), subscriber=Keep())
+    )
+    assert result.command_exit_code == 0
     assert [v.name for b in got for v in iter_spans(b)] == ["over grpc"]
-    assert result.grpc_url and result.to_dict()["grpc_receiver"]["spans"] == 1
+    assert result.grpc_listen and result.to_dict()["grpc_receiver"]["spans"] == 1
     assert result.receiver["spans"] == 0
 
 

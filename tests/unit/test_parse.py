@@ -21,6 +21,7 @@ from otelcli.parse import (
     parse_kind,
     parse_status,
     parse_time,
+    read_time,
     resolve_times,
 )
 
@@ -242,6 +243,30 @@ def test_millisecond_epochs_get_a_pointed_hint() -> None:
     with pytest.raises(UsageError) as info:
         parse_time("1738324800000")
     assert info.value.hint and "millisecond" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-03-04T10:15:01.120Z", 1_741_083_301_120_000_000),
+        ("2025-03-04T11:15:01.120+01:00", 1_741_083_301_120_000_000),
+        ("2025-03-04T10:15:01.123456789Z", 1_741_083_301_123_456_789),
+        (1741083301, 1_741_083_301_000_000_000),
+        (1741083301.5, 1_741_083_301_500_000_000),
+        (1741083301120, 1_741_083_301_120_000_000),
+        ("1741083301120000", 1_741_083_301_120_000_000),
+        (1741083301120000000, 1_741_083_301_120_000_000),
+        ("2025-03-04 10:15:01,120", 1_741_083_301_120_000_000),
+        ("2025-03-04T11:15+0100", 1_741_083_300_000_000_000),
+        ("2025-02-30T00:00:00Z", None),
+        ("yesterday", None),
+        (True, None),
+        (None, None),
+    ],
+)
+def test_times_in_recorded_data(value: object, expected: int | None) -> None:
+    """HAR files and logs: ISO 8601 with any zone, or an epoch in s, ms, µs or ns."""
+    assert read_time(value) == expected
 
 
 @pytest.mark.parametrize(

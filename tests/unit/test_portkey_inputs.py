@@ -17,7 +17,6 @@ from otelcli.portkey.inputs import (
     normalize_headers,
     parse_curl_command,
     parse_text,
-    parse_time,
     read_inputs,
     read_stream,
 )
@@ -260,23 +259,3 @@ def test_unrecognised_and_missing_inputs(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as error:
         list(read_inputs([str(tmp_path / "nope.har")]))
     assert error.value.hint
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2025-03-04T10:15:01.120Z", 1_741_083_301_120_000_000),
-        ("2025-03-04T11:15:01.120+01:00", 1_741_083_301_120_000_000),
-        ("2025-03-04T10:15:01.123456789Z", 1_741_083_301_123_456_789),
-        (1741083301, 1_741_083_301_000_000_000),
-        (1741083301.5, 1_741_083_301_500_000_000),
-        (1741083301120, 1_741_083_301_120_000_000),
-        ("1741083301120000", 1_741_083_301_120_000_000),
-        (1741083301120000000, 1_741_083_301_120_000_000),
-        ("yesterday", None),
-        (True, None),
-        (None, None),
-    ],
-)
-def test_parse_time(value: object, expected: int | None) -> None:
-    assert parse_time(value) == expected

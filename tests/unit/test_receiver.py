@@ -207,6 +207,23 @@ def test_json_logs_with_hex_ids(receiver: Receiver, sink: Sink) -> None:
     assert record.trace_id == bytes(range(1, 17)) and record.span_id == bytes(range(1, 9))
 
 
+def test_json_log_ids_are_read_as_trace_ids_are(receiver: Receiver, sink: Sink) -> None:
+    """One id converter for every signal: base64 ids of the right length pass, others are 400."""
+
+    def logs(trace_id: str) -> bytes:
+        record = {"traceId": trace_id, "body": {"stringValue": "hi"}}
+        return orjson.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]})
+
+    url = receiver.url + "/v1/logs"
+    good = httpx.post(url, content=logs("AQIDBAUGBwgJCgsMDQ4PEA=="), headers=JS)
+    assert good.status_code == 200
+    assert sink.logs[0].resource_logs[0].scope_logs[0].log_records[0].trace_id == bytes(
+        range(1, 17)
+    )
+    bad = httpx.post(url, content=logs("not-an-id"), headers=JS)
+    assert bad.status_code == 400 and "is not 32 hex digits" in bad.text
+
+
 # -- responses ---------------------------------------------------------------------------------
 
 

@@ -6,8 +6,8 @@ arithmetic (see pricing.RATE_SCALE). Spans whose usage repeats their children's 
 Vercel outer spans, pydantic-ai agent runs, Logfire pending spans) are skipped with a reason.
 
 Token fields follow semconv everywhere: input_tokens includes cache reads/writes, output_tokens
-includes reasoning. Dollar fields split the bill: input_usd is the uncached input only,
-reasoning_usd is non-zero only where a model prices reasoning separately.
+includes reasoning. Dollar parts split the bill: usd("input") is the uncached input only,
+usd("reasoning") is non-zero only where a model prices reasoning separately.
 """
 
 from __future__ import annotations
@@ -163,28 +163,9 @@ class CostBreakdown:
     notes: tuple[str, ...] = ()  # token-semantics heuristics that fired
     call: CallFacts | None = field(default=None, repr=False, compare=False)  # its identity
 
-    def _usd(self, part: int) -> Decimal | None:
-        return None if self.cost_units is None else cost_to_usd(self.cost_units[part])
-
-    @property
-    def input_usd(self) -> Decimal | None:
-        return self._usd(0)
-
-    @property
-    def cache_read_usd(self) -> Decimal | None:
-        return self._usd(1)
-
-    @property
-    def cache_write_usd(self) -> Decimal | None:
-        return self._usd(2)
-
-    @property
-    def output_usd(self) -> Decimal | None:
-        return self._usd(3)
-
-    @property
-    def reasoning_usd(self) -> Decimal | None:
-        return self._usd(4)
+    def usd(self, part: str) -> Decimal | None:
+        """One part of the bill (a CostParts field name) in dollars; None when unpriced."""
+        return None if self.cost_units is None else cost_to_usd(getattr(self.cost_units, part))
 
     @property
     def total_usd(self) -> Decimal | None:
@@ -215,11 +196,7 @@ class CostBreakdown:
             "usd": None
             if self.unknown
             else {
-                "input": _num(self.input_usd),
-                "cache_read": _num(self.cache_read_usd),
-                "cache_write": _num(self.cache_write_usd),
-                "output": _num(self.output_usd),
-                "reasoning": _num(self.reasoning_usd),
+                **{part: _num(self.usd(part)) for part in CostParts._fields},
                 "total": _num(self.total_usd),
             },
             "notes": list(self.notes),
@@ -232,7 +209,7 @@ def _num(value: Decimal | None) -> str | None:
 
 @dataclass(slots=True)
 class CostTotals:
-    """Sums over spans. Costs are int units of 1e-15 USD; *_usd properties give Decimals."""
+    """Sums over spans. Costs are int units of 1e-15 USD; usd() gives Decimals."""
 
     spans: int = 0  # LLM spans with usage that were counted
     priced_spans: int = 0
@@ -262,25 +239,9 @@ class CostTotals:
     def total_usd(self) -> Decimal:
         return cost_to_usd(self.total_cost)
 
-    @property
-    def input_usd(self) -> Decimal:
-        return cost_to_usd(self.input_cost)
-
-    @property
-    def cache_read_usd(self) -> Decimal:
-        return cost_to_usd(self.cache_read_cost)
-
-    @property
-    def cache_write_usd(self) -> Decimal:
-        return cost_to_usd(self.cache_write_cost)
-
-    @property
-    def output_usd(self) -> Decimal:
-        return cost_to_usd(self.output_cost)
-
-    @property
-    def reasoning_usd(self) -> Decimal:
-        return cost_to_usd(self.reasoning_cost)
+    def usd(self, part: str) -> Decimal:
+        """One part of the sums (a CostParts field name) in dollars."""
+        return cost_to_usd(getattr(self, f"{part}_cost"))
 
     def add(self, other: CostTotals) -> None:
         for name in self.__slots__:
@@ -320,11 +281,7 @@ class CostTotals:
             "usd": None
             if self.priced_spans == 0 and self.unknown_spans
             else {
-                "input": _num(self.input_usd),
-                "cache_read": _num(self.cache_read_usd),
-                "cache_write": _num(self.cache_write_usd),
-                "output": _num(self.output_usd),
-                "reasoning": _num(self.reasoning_usd),
+                **{part: _num(self.usd(part)) for part in CostParts._fields},
                 "total": _num(self.total_usd),
             },
         }
@@ -1262,15 +1219,8 @@ def write_cost(view: SpanView, b: CostBreakdown) -> None:
                 set_attribute(attributes, REPORTED_COST_ATTRIBUTE, existing)
             break
     set_attribute(attributes, COST_ATTRIBUTE, float(b.total_usd))
-    parts = {
-        "input": b.input_usd,
-        "cache_read": b.cache_read_usd,
-        "cache_write": b.cache_write_usd,
-        "output": b.output_usd,
-        "reasoning": b.reasoning_usd,
-    }
     for part, key in COST_BREAKDOWN_ATTRIBUTES.items():
-        value = parts[part]
+        value = b.usd(part)
         if value:
             set_attribute(attributes, key, float(value))
     set_attribute(attributes, COST_PRICE_ATTRIBUTE, b.price_id)
