@@ -335,7 +335,15 @@ def summary_lines(result: ReceiveResult) -> list[str]:
     saved = result.saved
     if saved is not None:
         file = saved.file
-        lines.append(f"saved {file.batches:,} batches to {file.path} ({file.format})")
+        kept = f"{file.spans:,} spans"
+        if file.log_records or file.data_points:
+            kept += f", {file.log_records:,} log records, {file.data_points:,} data points"
+        line = f"saved {kept} in {file.batches:,} batches to {file.path} ({file.format})"
+        if file.files:
+            line += "; one file per signal: " + ", ".join(
+                f"{signal} {path}" for signal, path in file.files.items()
+            )
+        lines.append(line)
         if saved.refused_batches:
             lines.append(
                 f"could not save {saved.refused_batches:,} batches "
@@ -355,6 +363,16 @@ def summary_lines(result: ReceiveResult) -> list[str]:
                 line += f"; {lost:,} not delivered"
         if forward.error is not None:
             line += f" ({forward.error.message})"
+        lines.append(line)
+    for signal, other in result.forwards.items():
+        delivery = other.delivery
+        sent = delivery.accepted if delivery is not None else 0
+        what = "log records" if signal == "logs" else "data points"
+        line = f"forwarded {sent:,} {what} to {other.endpoint}"
+        if delivery is not None and delivery.offered != delivery.accepted:
+            line += f"; {delivery.offered - delivery.accepted:,} not delivered"
+        if other.error is not None:
+            line += f" ({other.error.message})"
         lines.append(line)
     if result.command_exit_code is not None:
         lines.append(f"command exited with {result.command_exit_code}")

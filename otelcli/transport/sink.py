@@ -157,7 +157,12 @@ def drain(
                 if stop.requested:
                     break
         else:
-            report.endpoint = redact_url(target.endpoint.endpoint)
+            url = target.endpoint.endpoint
+            if target.signal is not Signal.TRACES:
+                from otelcli.transport.config import signal_endpoint
+
+                url = signal_endpoint(url, target.signal)
+            report.endpoint = redact_url(url)
             _deliver(through_file(outgoing), target, report, stop, on_progress)
     except BaseException:
         if writer is not None:
