@@ -245,7 +245,8 @@ FormatOption = Annotated[
 InputsArgument = Annotated[
     list[str],
     typer.Argument(
-        help="Capture files (.pb .json .jsonl, length-prefixed, optionally .gz); - for stdin.",
+        help="Capture files of any signal (.pb .json .jsonl, length-prefixed, optionally .gz), "
+        "folders of them; - for stdin.",
         show_default=False,
     ),
 ]

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
 from otelcli.flows.receive import LOGS, TRACES, Note, ReceiveResult, Receiving, Subscriber
@@ -24,11 +25,15 @@ from otelcli.render.tree import BoardView, TreeStyle, render_trace
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
 
     from otelcli.genai.pricing.summary import GenAISummary, Summarizer
+    from otelcli.genai.usage_metric import MetricsBoard
     from otelcli.render.output import Output
 
 StatusLine = Callable[[], Text]
@@ -55,6 +60,7 @@ class LiveScreen:
             board, summarizer, style or TreeStyle(), span_filter or SpanFilter(), idle_s
         )
         self.status = status
+        self.metrics: MetricsBoard | None = None  # GenAI metrics, once any arrive
         self.refresh_s = refresh_s
         self.redraws = 0
         self._next = 0.0
@@ -74,14 +80,24 @@ class LiveScreen:
     def add_logs(self, request: ExportLogsServiceRequest) -> None:
         self.board.add_logs(request)
 
+    def add_metrics(self, request: ExportMetricsServiceRequest) -> None:
+        from otelcli.genai.usage_metric import MetricsBoard
+
+        if self.metrics is None:
+            self.metrics = MetricsBoard()
+        self.metrics.add_batch(request)
+
     def tick(self, force: bool = False, final: bool = False) -> None:
         now = time.monotonic()
         if not force and now < self._next:
             return
         self._next = now + self.refresh_s
         self.redraws += 1
-        screen = self.view.renderable(self.status(), self.console.height, final)
-        self._live.update(screen, refresh=True)
+        panel = metrics_panel(self.metrics) if self.metrics else None
+        # The panel goes first, so that cropping a tall tree never hides it.
+        height = self.console.height - (panel.row_count + 4 if panel is not None else 0)
+        screen = self.view.renderable(self.status(), max(height, 5), final)
+        self._live.update(screen if panel is None else Group(panel, screen), refresh=True)
 
     def close(self) -> None:
         self.tick(force=True, final=True)
@@ -213,7 +229,12 @@ class SessionView(SessionNotes):
     def __init__(self, out: Output, options: ViewOptions) -> None:
         super().__init__(out, listening=options.mode != "live")  # the status line says it
         self.options = options
-        self.signals = frozenset({TRACES} if options.mode == "ndjson" else {TRACES, LOGS})
+        live = options.mode == "live"
+        self.signals = frozenset(
+            {TRACES}
+            if options.mode == "ndjson"
+            else {TRACES, LOGS, *(("metrics",) if live else ())}
+        )
         self.view: LiveScreen | TreePrinter | SpanLines | None = None
 
     def started(self, session: Receiving) -> None:
@@ -255,6 +276,8 @@ class SessionView(SessionNotes):
             self.view.add_batch(request)
         elif signal == LOGS:
             self.view.add_logs(request)
+        elif signal == "metrics" and isinstance(self.view, LiveScreen):
+            self.view.add_metrics(request)
 
     def tick(self) -> None:
         if self.view is not None:
@@ -263,6 +286,24 @@ class SessionView(SessionNotes):
     def close(self) -> None:
         if self.view is not None:
             self.view.close()
+
+
+def metrics_panel(board: MetricsBoard) -> Table:
+    """GenAI metrics by model: calls, tokens, mean latency, error rate."""
+    table = Table(title="GenAI metrics", title_justify="left", box=None, pad_edge=False)
+    for column in ("model", "calls", "input tok", "output tok", "mean latency", "errors"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for model, row in board.by_model().items():
+        mean, errors = row.mean_s, row.error_rate
+        table.add_row(
+            model,
+            f"{row.calls:,}",
+            f"{row.input_tokens:,}",
+            f"{row.output_tokens:,}",
+            "-" if mean is None else f"{mean:.2f}s",
+            "-" if errors is None else f"{errors:.0%}",
+        )
+    return table
 
 
 def _text_console(out: Output) -> Console:

@@ -147,3 +147,26 @@ def test_capture_keeps_every_signal(cli: Cli, app: list[str], tmp_path: Path) ->
     data = json.loads(result.stdout)
     assert (data["spans"], data["saved"]["log_records"], data["saved"]["data_points"]) == (6, 4, 3)
     assert by_signal(list(read_all([str(out)]))) == EXPECTED
+
+
+def test_the_live_view_has_a_genai_metrics_panel(cli: Cli, app: list[str]) -> None:
+    result = cli("tail", "-f", "live", "--", *app, env={"MODE": "http", "COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    screen = result.stdout
+    assert "GenAI metrics" in screen
+    (row,) = [line for line in screen.splitlines() if line.startswith("gpt-4o ")]
+    # 2 calls, 2 x 1200 input and 2 x 300 output tokens, 0.50 s each, no errors
+    assert row.split() == ["gpt-4o", "2", "2,400", "600", "0.50s", "0%"]
+
+
+def test_metrics_board_counts_calls_tokens_latency_and_errors() -> None:
+    from otelcli.genai.usage_metric import MetricsBoard
+
+    run = Path(__file__).resolve().parents[1] / "data" / "corpus" / "runs"
+    board = MetricsBoard()
+    for batch in read_all([str(run / "openai-v2-2.4b0-default" / "metrics.jsonl")]):
+        if isinstance(batch, ExportMetricsServiceRequest):
+            board.add_batch(batch)
+    mini = board.by_model()["gpt-4o-mini"]
+    # truth.json: 6 gpt-4o-mini calls, 2 of them errors (429, 500)
+    assert (mini.calls, mini.errors, mini.input_tokens, mini.output_tokens) == (6, 2, 2604, 35)

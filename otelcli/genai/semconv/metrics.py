@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.semconv.findings import Raw, SpanRef
 from otelcli.genai.semconv.signal_rules import SignalRules, missing_attributes, signal_rules
-from otelcli.genai.usage_metric import TOKEN_USAGE, UsageMetricTally
+from otelcli.genai.usage_metric import TOKEN_USAGE, UsageMetricTally, model_of
 from otelcli.otlp.signals import metric_points
 from otelcli.otlp.values import attributes_to_dict
 
@@ -36,8 +36,6 @@ _INSTRUMENTS = {  # OTLP data kinds as the conventions name instruments
 }
 # span usage keys -> gen_ai.token.type
 _SPAN_USAGE = {"gen_ai.usage.input_tokens": "input", "gen_ai.usage.output_tokens": "output"}
-_MODEL_KEYS = ("gen_ai.request.model", "gen_ai.response.model")
-_NO_MODEL = "(no model)"
 # Spans of one model call; agent and workflow spans may carry sums of their calls' usage.
 _CALL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
 
@@ -114,7 +112,7 @@ class MetricChecker:
         for key, token_type in _SPAN_USAGE.items():
             value = attributes.get(key)
             if type(value) is int:
-                self.span_tokens[(_model(attributes), token_type)] += value
+                self.span_tokens[(model_of(attributes), token_type)] += value
 
     def finish(self) -> None:
         """Span usage against the token-usage metric, per model and token type, where both are
@@ -124,7 +122,7 @@ class MetricChecker:
         metric_tokens: Counter[tuple[str, str]] = Counter()
         for point in self.usage.totals():
             token_type = str(point.attributes.get("gen_ai.token.type"))
-            metric_tokens[(_model(point.attributes), token_type)] += point.tokens
+            metric_tokens[(model_of(point.attributes), token_type)] += point.tokens
         span_tokens = self.span_tokens
         if {m for m, _ in metric_tokens} != {m for m, _ in span_tokens}:
             # Models named differently (request vs response model, or none on the points:
@@ -149,14 +147,6 @@ class MetricChecker:
             "data_points": self.data_points,
             "metric_names": dict(self.names.most_common()),
         }
-
-
-def _model(attributes: Mapping[str, Any]) -> str:
-    for key in _MODEL_KEYS:
-        value = attributes.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return _NO_MODEL
 
 
 def _by_type(tokens: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
