@@ -10,14 +10,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
 from otelcli.errors import OtelcliError, UsageError
-from otelcli.otlp.batching import rechunk, split_request
+from otelcli.otlp.batching import rechunk
 from otelcli.otlp.reader import capture_readers, read_all
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
 from otelcli.otlp.rewrite_signals import apply as rewrite_signal
@@ -224,12 +224,13 @@ def _spool_stdin(inputs: list[str], stack: list[str]) -> list[str]:
     return [handle.name if path == "-" else path for path in inputs]
 
 
-def _fit(batch: ExportTraceServiceRequest, max_bytes: int) -> Iterator[ExportTraceServiceRequest]:
-    """Split a batch until each part encodes within `max_bytes` (a single span always goes)."""
-    if batch.ByteSize() <= max_bytes or count_spans(batch) <= 1:
+def _fit(batch: Batch, max_bytes: int) -> Iterator[Batch]:
+    """Split a batch of any signal until each part encodes within `max_bytes` (a single span,
+    log record or metric always goes)."""
+    if batch.ByteSize() <= max_bytes or split_items(batch) <= 1:
         yield batch
         return
-    for half in split_request(batch):
+    for half in split_batch(batch):
         yield from _fit(half, max_bytes)
 
 
@@ -316,7 +317,8 @@ def _run(
         for chunk in rechunk(rewritten(), plan.batch_size):
             while side:
                 yield Outgoing.of(side.popleft())
-            for batch in _fit(chunk, plan.max_batch_bytes):
+            for part in _fit(chunk, plan.max_batch_bytes):
+                batch = cast(ExportTraceServiceRequest, part)  # the halves of traces are traces
                 due = None
                 if plan.speed is not None and origin:
                     earliest = min(
@@ -397,7 +399,7 @@ def _replay_signal(
         for batch in _until_stopped(read_all(inputs), stop):
             if isinstance(batch, kind):
                 rewritten = _rewrite_other(batch, plan, summary)
-                for part in _fit_any(rewritten, plan.max_batch_bytes):
+                for part in _fit(rewritten, plan.max_batch_bytes):
                     yield Outgoing.of(part)
 
     dead_letter = signal_path(dead_letter_path, signal) if dead_letter_path else None
@@ -414,15 +416,6 @@ def _replay_signal(
     if summary.error is None and sink.error is not None:
         summary.error = sink.error
         summary.signal = summary.signal or sink.signal
-
-
-def _fit_any(batch: Batch, max_bytes: int) -> Iterator[Batch]:
-    """As _fit, for logs and metrics."""
-    if batch.ByteSize() <= max_bytes or split_items(batch) <= 1:
-        yield batch
-        return
-    for half in split_batch(batch):
-        yield from _fit_any(half, max_bytes)
 
 
 def _time_range(batches: Iterator[Batch]) -> tuple[int, int]:
