@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "capture": "otelcli.commands.capture",
     "validate": "otelcli.commands.validate",
     "normalize": "otelcli.commands.normalize",
+    "load": "otelcli.commands.load",
 }
 
 

@@ -158,7 +158,7 @@ def evaluate(run_dir: Path, table: Any) -> RunResult:
     result.unknown_models = sorted(f"{m} ({p})" for m, p in cost.unknown_models)
     result.tail_calls = tail_calls(traces, table)
     report = validate_report(traces)
-    result.validate_calls = getattr(report, "llm_calls", -1)  # -1: validate does not count
+    result.validate_calls = report.llm_calls
     for summary in report.summaries():
         rest = summary.count
         for attribute, count in summary.attributes.items():
@@ -186,16 +186,68 @@ def load_judgments(path: Path = JUDGMENTS) -> dict[str, Any]:
     return data
 
 
-def judge(run: str, key: tuple[str, str, str], judgments: Mapping[str, Any]) -> str | None:
-    """'true' or 'not_applicable' for one finding of one run; None when nobody judged it."""
+def judge(
+    run: str, key: tuple[str, str, str], count: int, judgments: Mapping[str, Any]
+) -> dict[str, int] | None:
+    """Verdict -> how many of the run's `count` findings of one (rule, level, attribute) it
+    covers ('true' or 'not_applicable'); None when nobody judged them. A judgment may set
+    part of them apart: {"verdict": "true", "not_applicable": {"count": 1, "reason": ...}}."""
     rule, _level, attribute = key
     per_run = judgments.get("runs", {}).get(run, {})
     for table in (per_run, judgments.get("all_runs", {})):
         for name in (f"{rule} {attribute}".strip(), rule):
-            verdict = table.get(name)
-            if verdict is not None:
-                return str(verdict["verdict"])
+            entry = table.get(name)
+            if entry is None:
+                continue
+            verdict = str(entry["verdict"])
+            other = "not_applicable" if verdict == "true" else "true"
+            apart = min(count, int(entry.get(other, {}).get("count", 0)))
+            out = {verdict: count - apart}
+            if apart:
+                out[other] = apart
+            return {k: v for k, v in out.items() if v}
     return None
+
+
+def deviations(result: RunResult, judgments: Mapping[str, Any]) -> dict[str, int]:
+    """The findings judged true deviations, as "rule level attribute" -> count."""
+    out: dict[str, int] = {}
+    for key, count in sorted(result.findings.items()):
+        verdicts = judge(result.run, key, count, judgments) or {}
+        if verdicts.get("true"):
+            out[" ".join(key).strip()] = verdicts["true"]
+    return out
+
+
+def expected_file(run_dir: Path) -> Path:
+    return run_dir / "expected.json"
+
+
+def pin(result: RunResult, judgments: Mapping[str, Any]) -> None:
+    """Write the run's expected.json: its LLM calls and the deviations validate must report."""
+    document = {
+        "about": "What otelcli must report on this run (scripts/corpus_truth.py --pin writes it "
+        "from the judgments; tests/cli/test_validate_truth.py checks it).",
+        "llm_calls": result.cost_calls,  # cost, tail's totals and validate agree on it
+        "truth_calls": result.truth_calls,  # calls the fakes answered with usage
+        "deviations": deviations(result, judgments),
+    }
+    path = expected_file(RUNS / result.run)
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def missing_deviations(results: list[RunResult]) -> list[tuple[str, str, int, int]]:
+    """Deviations a run's expected.json names that validate reports fewer times now."""
+    out = []
+    for r in results:
+        path = expected_file(RUNS / r.run)
+        if not path.exists():
+            continue
+        found = {" ".join(k).strip(): n for k, n in r.findings.items()}
+        for name, want in json.loads(path.read_text())["deviations"].items():
+            if found.get(name, 0) < want:
+                out.append((r.run, name, want, found.get(name, 0)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="run name (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--verbose", action="store_true", help="list every unjudged finding")
+    parser.add_argument(
+        "--pin", action="store_true", help="write each run's expected.json from the judgments"
+    )
     args = parser.parse_args(argv)
 
     from otelcli.genai.pricing.table import load_table
@@ -218,11 +273,16 @@ def main(argv: list[str] | None = None) -> int:
     unjudged: list[tuple[str, tuple[str, str, str], int]] = []
     for r in results:
         for key, count in sorted(r.findings.items()):
-            verdict = judge(r.run, key, judgments) or "unjudged"
-            if verdict == "unjudged":
+            judged = judge(r.run, key, count, judgments)
+            if judged is None:
                 unjudged.append((r.run, key, count))
+                judged = {"unjudged": count}
             verdicts = per_level.setdefault(key[1], {})
-            verdicts[verdict] = verdicts.get(verdict, 0) + count
+            for verdict, n in judged.items():
+                verdicts[verdict] = verdicts.get(verdict, 0) + n
+        if args.pin:
+            pin(r, judgments)
+    missed = missing_deviations(results)
 
     if args.json:
         print(
@@ -246,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                         for r in results
                     ],
                     "precision": per_level,
+                    "missed": [list(m) for m in missed],
                     "unjudged": [[run, *key, n] for run, key, n in unjudged],
                 },
                 indent=1,
@@ -283,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         precision = f"{true / total * 100:.1f}%" if total else "-"
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         print(f"  {level:12} {precision:>7}  ({detail or 'none'})")
+    if missed:
+        print("\njudged deviations validate no longer reports (expected.json):")
+        for run, name, want, got in missed:
+            print(f"  {run}: {name} expected {want}, found {got}")
+    else:
+        print("\nevery judged deviation in the expected files is found")
     if unjudged:
         shown = unjudged if args.verbose else unjudged[:20]
         print(f"\nunjudged findings ({len(unjudged)} (run, rule, level, attribute) counts):")

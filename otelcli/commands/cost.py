@@ -16,6 +16,16 @@ from otelcli.commands._shared import (
     make_output,
     note_unused,
 )
+from otelcli.commands._store import (
+    FromOption,
+    ServiceOption,
+    SinceOption,
+    TableOption,
+    UntilOption,
+    WhereOption,
+    refuse_store_filters,
+    store_source,
+)
 from otelcli.errors import UsageError
 
 app = command_app()
@@ -90,6 +100,12 @@ def cost(
         typer.Option("--enrich", help="Write gen_ai.usage.cost onto each priced span (-o OUT)."),
     ] = False,
     fmt: FormatOption = "auto",
+    from_store: FromOption = None,
+    table: TableOption = "otel_traces",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    service: ServiceOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Price LLM calls from token usage, with a maintained pricing table.
 
@@ -102,6 +118,8 @@ def cost(
       otelcli cost run.pb --enrich -o priced.pb
 
       otelcli cost prices 'claude-*'
+
+      otelcli cost --from chdb:./traces.chdb --since 24h --by model --by service
     """
     from otelcli.flows import cost as flow
     from otelcli.render import cost as view
@@ -139,6 +157,25 @@ def cost(
             out.warning(f"no price known for {model!r}; add it with --pricing FILE")
         finish(out, quick, view.quick_view)
         return
+    if from_store is not None:
+        _price_store(
+            from_store,
+            paths,
+            enrich,
+            output,
+            fmt,
+            source,
+            includes,
+            by,
+            top,
+            table,
+            since,
+            until,
+            service,
+            where,
+        )
+        return
+    refuse_store_filters(table=table, since=since, until=until, service=service, where=where)
     if not paths:
         raise UsageError(
             "nothing to price", "pass capture files, - for stdin, or --model with token counts"
@@ -162,6 +199,46 @@ def cost(
         out.notice(f"priced {report.total.priced_spans:,} spans; total ${total}")
         finish(out, priced, None, report=False)
     elif fmt == "csv":
+        out.text(view.report_csv(priced.to_dict()))
+    else:
+        finish(out, priced, view.report_view)
+
+
+def _price_store(
+    store: str,
+    paths: list[str],
+    enrich: bool,
+    output: str | None,
+    fmt: str,
+    pricing: object,
+    includes: bool | None,
+    by: list[str] | None,
+    top: int | None,
+    table: str,
+    since: str | None,
+    until: str | None,
+    service: str | None,
+    where: str | None,
+) -> None:
+    from otelcli.flows import cost as flow
+    from otelcli.flows import store_cost
+    from otelcli.render import cost as view
+
+    if paths:
+        raise UsageError("give either --from STORE or files, not both")
+    if enrich or output is not None:
+        raise UsageError("--enrich and -o write spans: they need files, not --from")
+    assert isinstance(pricing, flow.PricingSource)
+    source = store_source(store, table, since, until, service, where)
+    priced = store_cost.price_store(
+        store_cost.StoreCostRequest(source, by or [], top, includes, pricing)
+    )
+    out = make_output("json" if fmt == "csv" else fmt)
+    report = priced.report
+    if report.unknown_models:
+        names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
+        out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")
+    if fmt == "csv":
         out.text(view.report_csv(priced.to_dict()))
     else:
         finish(out, priced, view.report_view)

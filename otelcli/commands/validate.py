@@ -89,6 +89,15 @@ def validate(
             "semconv, as `otelcli normalize --replace` would write them.",
         ),
     ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also list, as information, requirements whose condition a span cannot tell "
+            '("if the request includes a seed", "when available"); by default they are '
+            "only counted (summary.not_evaluated).",
+        ),
+    ] = False,
     no_content: Annotated[
         bool, typer.Option("--no-content", help="Skip JSON-schema checks of message content.")
     ] = False,
@@ -113,9 +122,11 @@ def validate(
     """Check GenAI spans against the OpenTelemetry GenAI semantic conventions.
 
     Attribute checks (unknown, deprecated, type, enum, naming), span checks (required and
-    recommended attributes per span type and provider, span kind and name, error.type and
-    status), content (message JSON schemas), sanity (token counts, timing, orphans,
-    duplicates) and dialect detection. Exit 3 when findings reach --fail-on.
+    recommended attributes per span type and provider, each conditional one only when its
+    condition holds on the span: streaming, status, provider, other attributes, the request's
+    parameters where recorded; span kind and name, error.type and status), content (message
+    JSON schemas), sanity (token counts, timing, orphans, duplicates) and dialect detection.
+    Exit 3 when findings reach --fail-on.
 
     Examples:
 
@@ -150,6 +161,7 @@ def validate(
             config=config,
             fail_on=fail_on,
             normalized=normalized,
+            explain=explain,
             content=not no_content,
             examples=examples,
             max_findings=max_findings,

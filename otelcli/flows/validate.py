@@ -34,6 +34,7 @@ class ValidateRequest:
     config: str | None = None  # the policy file (default: found from the working directory)
     fail_on: str | None = None
     normalized: bool = False
+    explain: bool = False  # list requirements whose condition a span cannot tell
     content: bool = True
     examples: int = 3
     max_findings: int = 1000
@@ -83,6 +84,7 @@ def run(request: ValidateRequest) -> ValidateResult:
         normalized=request.normalized or bool(policy.normalized),
         content=request.content,
         require=policy.require,
+        explain=request.explain,
     )
     validator = Validator(rules, report, options)
     unused = Unused()

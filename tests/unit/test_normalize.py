@@ -252,3 +252,32 @@ def test_a_single_finish_reason_becomes_the_semconv_list() -> None:
         view({"openinference.span.kind": "LLM", "llm.finish_reason": "tool_calls"})
     )
     assert result.attributes["gen_ai.response.finish_reasons"] == ["tool_calls"]
+
+
+def test_recorded_request_parameters_fill_request_attributes() -> None:
+    parameters = {
+        "model": "gpt-4o-mini",
+        "max_completion_tokens": 200,
+        "stop": "END",
+        "stream": False,
+        "reasoning": {"effort": "low"},
+        "response_format": {"type": "json_schema"},
+        "tools": [{"type": "function"}],
+    }
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o-mini-2024-07-18",
+        "llm.invocation_parameters": json.dumps(parameters),
+    }
+    out = normalize_span(view(attributes), keep_originals=False).attributes
+    assert out["gen_ai.request.model"] == "gpt-4o-mini"  # as requested, not the dated id
+    assert out["gen_ai.response.model"] == "gpt-4o-mini-2024-07-18"
+    assert out["gen_ai.request.max_tokens"] == 200
+    assert out["gen_ai.request.stop_sequences"] == ["END"]
+    assert out["gen_ai.request.reasoning.level"] == "low"
+    assert out["gen_ai.output.type"] == "json"
+    assert "gen_ai.request.stream" not in out  # set only when the request streams
+    assert "llm.invocation_parameters" in out  # it holds more than semconv has keys for
+    # text that is no JSON object changes nothing
+    broken = {**attributes, "llm.invocation_parameters": "{not json"}
+    assert "gen_ai.request.max_tokens" not in normalize_span(view(broken)).attributes

@@ -173,7 +173,14 @@ def test_required_attributes_follow_the_provider_refinement() -> None:
     assert openai.keys("required_attribute_missing") == {"gen_ai.request.model"}
     generic = check(SpanSpec({**no_model, "gen_ai.provider.name": "cohere"}, name="chat"))
     assert not generic.rule("required_attribute_missing")
-    assert "gen_ai.request.model" in generic.keys("conditionally_required_attribute_missing")
+    # "If available": a span cannot tell, so it is no finding; --explain lists it apart
+    assert "gen_ai.request.model" not in generic.keys("conditionally_required_attribute_missing")
+    assert generic.report.not_evaluated["gen_ai.request.model"] == 1
+    explained = check(
+        SpanSpec({**no_model, "gen_ai.provider.name": "cohere"}, name="chat"),
+        options=Options(explain=True),
+    )
+    assert "gen_ai.request.model" in explained.keys("condition_not_evaluated")
 
 
 def test_bedrock_refinement_requires_the_guardrail_id() -> None:
@@ -459,3 +466,79 @@ def test_suggestions_never_point_at_a_deprecated_key() -> None:
     result = check(SpanSpec({**CHAT, "gen_ai.usage.total_tokens": 12}))
     (finding,) = result.rule("unknown_attribute")
     assert finding.hint is None or "prompt_tokens" not in finding.hint
+
+
+# -- conditional requirements ------------------------------------------------------------------
+
+
+def test_server_port_is_asked_for_only_once_server_address_is_set() -> None:
+    rule = "conditionally_required_attribute_missing"
+    assert "server.port" not in check(SpanSpec(CHAT)).keys(rule)
+    with_address = check(SpanSpec({**CHAT, "server.address": "api.openai.com"}))
+    assert "server.port" in with_address.keys(rule)
+    assert {f.level for f in with_address.rule(rule)} == {"violation"}
+
+
+def test_streaming_requirements_follow_the_stream_flag() -> None:
+    streamed = check(SpanSpec({**CHAT, "gen_ai.request.stream": True}))
+    assert "gen_ai.response.time_to_first_chunk" in streamed.keys("recommended_attribute_missing")
+    # unset means non-streaming: neither the flag nor the first chunk is asked for
+    plain = check(SpanSpec(CHAT))
+    assert "gen_ai.response.time_to_first_chunk" not in plain.keys("recommended_attribute_missing")
+    assert "gen_ai.request.stream" not in plain.keys("conditionally_required_attribute_missing")
+    # evidence only a stream has makes the missing flag a finding
+    chunked = check(SpanSpec({**CHAT, "gen_ai.response.time_to_first_chunk": 0.2}))
+    assert "gen_ai.request.stream" in chunked.keys("conditionally_required_attribute_missing")
+
+
+def test_a_failed_call_gets_no_response_or_usage_requirements() -> None:
+    failed = {k: v for k, v in CHAT.items() if not k.startswith("gen_ai.usage.")}
+    result = check(SpanSpec({**failed, "error.type": "timeout"}, status=ERROR))
+    missing = result.keys("recommended_attribute_missing")
+    assert not {k for k in missing if k and k.startswith(("gen_ai.response.", "gen_ai.usage."))}
+    ok = check(SpanSpec(failed))
+    assert "gen_ai.usage.input_tokens" in ok.keys("recommended_attribute_missing")
+
+
+def test_request_conditions_read_the_recorded_request_parameters() -> None:
+    recorded = {**CHAT, "llm.invocation_parameters": '{"seed": 7, "n": 1, "temperature": 0.5}'}
+    result = check(SpanSpec(recorded))
+    assert "gen_ai.request.seed" in result.keys("conditionally_required_attribute_missing")
+    assert "gen_ai.request.temperature" in result.keys("recommended_attribute_missing")
+    # n = 1 is the exception the convention names; top_k does not apply to OpenAI
+    assert "gen_ai.request.choice.count" not in result.keys(
+        "conditionally_required_attribute_missing"
+    )
+    assert "gen_ai.request.top_k" not in result.report.not_evaluated
+    unrecorded = check(SpanSpec(CHAT))
+    assert not unrecorded.keys("conditionally_required_attribute_missing")
+    assert unrecorded.report.not_evaluated["gen_ai.request.seed"] == 1
+
+
+def test_cached_verdicts_still_follow_each_span() -> None:
+    # the same keys, alike but for what the conditions read: status, provider
+    spans = [
+        SpanSpec({**CHAT, "server.address": "h"}, span=1),
+        SpanSpec({**CHAT, "server.address": "h", "error.type": "x"}, span=2, status=ERROR),
+        SpanSpec({**CHAT, "server.address": "h", "gen_ai.provider.name": "anthropic"}, span=3),
+    ]
+    result = check(*spans)
+    by_span: dict[str, set[str | None]] = {}
+    for f in result.rule("recommended_attribute_missing"):
+        by_span.setdefault(f.span_id[-1], set()).add(f.attribute)
+    assert "gen_ai.response.id" in by_span["1"]
+    assert "gen_ai.response.id" not in by_span.get("2", set())
+    assert "gen_ai.request.max_tokens" in by_span["3"]  # every Anthropic request sets it
+    assert "gen_ai.request.max_tokens" not in by_span["1"]
+
+
+def test_compacted_is_never_sent_as_false() -> None:
+    false = check(SpanSpec({**CHAT, "gen_ai.conversation.compacted": False}))
+    assert [f.level for f in false.rule("discouraged_value")] == ["improvement"]
+    assert not check(SpanSpec({**CHAT, "gen_ai.conversation.compacted": True})).rule(
+        "discouraged_value"
+    )
+    # what the conventions say about compaction is no finding when it is absent
+    assert "gen_ai.conversation.compacted" not in check(SpanSpec(CHAT)).keys(
+        "recommended_attribute_missing"
+    )

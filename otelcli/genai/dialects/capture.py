@@ -19,6 +19,9 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
+    from otelcli.genai.dialects.normalize import NormalizedSpan
+    from otelcli.otlp.spans import SpanView
+
 
 @dataclass
 class NormalizeStats:
@@ -53,25 +56,32 @@ class CaptureNormalizer:
         self.stats = NormalizeStats()
 
     def normalize_batch(self, batch: ExportTraceServiceRequest) -> ExportTraceServiceRequest:
-        stats = self.stats
         for view in iter_spans(batch):
-            stats.spans += 1
-            attributes = view.attributes
-            result = self.table.normalize(
-                attributes,
-                scope_name=view.scope_name,
-                span_name=view.name,
-                dialect=self.dialect,
-                keep_originals=not self.replace,
-            )
-            stats.dialects[result.dialect] += 1
-            if result.attributes == attributes:
-                continue
-            stats.changed += 1
-            for source, target in result.renamed.items():
-                stats.renamed[f"{source} -> {target}"] += 1
-            span_attributes = view.span.attributes
-            del span_attributes[:]
-            for key, value in result.attributes.items():
-                fill_any_value(span_attributes.add(key=key).value, value)
+            self.normalize_view(view)
         return batch
+
+    def normalize_view(self, view: SpanView) -> NormalizedSpan:
+        """Rewrite one span's attributes in place (what `normalize` writes, and what
+        `validate --normalized` checks: one code path). The view's decoded attributes are
+        then stale: read the span again through a new view."""
+        stats = self.stats
+        stats.spans += 1
+        attributes = view.attributes
+        result = self.table.normalize(
+            attributes,
+            scope_name=view.scope_name,
+            span_name=view.name,
+            dialect=self.dialect,
+            keep_originals=not self.replace,
+        )
+        stats.dialects[result.dialect] += 1
+        if result.attributes == attributes:
+            return result
+        stats.changed += 1
+        for source, target in result.renamed.items():
+            stats.renamed[f"{source} -> {target}"] += 1
+        span_attributes = view.span.attributes
+        del span_attributes[:]
+        for key, value in result.attributes.items():
+            fill_any_value(span_attributes.add(key=key).value, value)
+        return result

@@ -78,6 +78,7 @@ class Dialect:
     duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
     send: Mapping[str, Any] = field(default_factory=dict)  # what writing it needs (otelcli send)
     namespaces: tuple[str, ...] = ()  # key prefixes the dialect owns (its own naming)
+    request_parameters: str | None = None  # attribute holding the request's parameters (JSON)
 
     def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
         for rule in (self.operation, self.operation_fallback):
@@ -108,6 +109,8 @@ class DialectTable:
     server_addresses: tuple[tuple[str, str], ...]
     # usage facts beyond the renames: "cache_write_1h" / "cache_write_5m" -> keys
     usage_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # semconv request attribute -> the request parameter names behind it
+    request_parameters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     by_id: dict[str, Dialect] = field(init=False)
     _scope_cache: dict[str, Dialect | None] = field(init=False, default_factory=dict)
     _duplicate_rules: tuple[OperationRule, ...] = field(init=False, default=())
@@ -271,6 +274,9 @@ class DialectTable:
             out = {k: v for k, v in attributes.items() if k not in dropped}
         for target, rename in best.items():
             out[target] = _converted(target, attributes[rename.source], rename.scale, rename.value)
+        source = chosen.request_parameters
+        if source is not None and source in attributes:
+            self._fill_from_request(parameters(attributes[source]), source, out, applied)
         provider = out.get(PROVIDER_KEY)
         if isinstance(provider, str):
             out[PROVIDER_KEY] = self.canonical_provider(provider)
@@ -289,6 +295,30 @@ class DialectTable:
             aggregate_reason=reason,
             usage_counts=chosen.usage_counts,
         )
+
+    def _fill_from_request(
+        self,
+        request: Mapping[str, Any] | None,
+        source: str,
+        out: dict[str, Any],
+        applied: dict[str, str],
+    ) -> None:
+        """Request attributes nothing else filled, from the parameters the span records."""
+        if not request:
+            return
+        for target, names in self.request_parameters.items():
+            if target in out:
+                continue
+            for name in names:
+                value = _request_value(target, request_parameter(request, name))
+                if value is not None:
+                    out[target] = value
+                    applied[f"{source}.{name}"] = target
+                    break
+
+    def request_sources(self) -> tuple[str, ...]:
+        """Every attribute some dialect records a request's parameters in."""
+        return tuple(d.request_parameters for d in self.dialects if d.request_parameters)
 
     def key_index(self) -> dict[str, tuple[str, int]]:
         """source key -> (semconv key, rank), across every dialect; semconv keys rank 0.
@@ -319,6 +349,56 @@ class DialectTable:
 
 
 FINISH_REASONS_KEY = "gen_ai.response.finish_reasons"
+_LIST_TARGETS = ("gen_ai.request.stop_sequences", "gen_ai.request.encoding_formats")
+_OUTPUT_TYPES = {"text": "text", "json_object": "json", "json_schema": "json", "json": "json"}
+NOT_SENT = object()  # a request parameter the request did not hold
+
+
+def parameters(value: Any) -> Mapping[str, Any] | None:
+    """A request's recorded parameters (a JSON object, as text or structured), or None."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str) and value.startswith("{"):
+        return _parsed_parameters(value)
+    return None
+
+
+@cache
+def _parsed_parameters(text: str) -> Mapping[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def request_parameter(request: Mapping[str, Any], name: str) -> Any:
+    """A parameter by name (a dotted name reaches into objects: reasoning.effort), or
+    NOT_SENT."""
+    value: Any = request
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return NOT_SENT
+        value = value[part]
+    return value
+
+
+def _request_value(target: str, value: Any) -> Any:
+    """A parameter's value as the semconv attribute holds it; None when it has none."""
+    if value is NOT_SENT or value is None:
+        return None
+    if target == "gen_ai.request.stream":
+        return True if value is True else None  # set if and only if the request streams
+    if target == "gen_ai.output.type":
+        kind = value.get("type") if isinstance(value, Mapping) else value
+        return _OUTPUT_TYPES.get(kind) if isinstance(kind, str) else None
+    if target in _LIST_TARGETS:
+        value = [value] if isinstance(value, str) else value
+        ok = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        return value if ok else None
+    if isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    return None
 
 
 def _converted(target: str, value: Any, scale: float | None, how: str | None = None) -> Any:
@@ -422,6 +502,7 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
                 duplicates=_rule(d.get("duplicates")),
                 send=dict(d.get("send", {})),
                 namespaces=tuple(d.get("namespaces", ())),
+                request_parameters=d.get("request_parameters"),
             )
         )
     return DialectTable(
@@ -434,6 +515,11 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
             name: tuple(keys)
             for name, keys in raw.get("usage", {}).items()
             if name.startswith("cache_write_")
+        },
+        request_parameters={
+            key: tuple(names)
+            for key, names in raw.get("request_parameters", {}).items()
+            if key != "about"
         },
     )
 

@@ -40,10 +40,12 @@ def report_document(
             "spans": report.spans,
             "genai_spans": report.genai_spans,
             "traces": report.traces,
+            "llm_calls": report.llm_calls,
             "findings": sum(s.count for s in summaries),
             "by_level": report.level_counts(),
             "span_types": dict(report.span_types.most_common()),
             "dialects": dict(report.dialects.most_common()),
+            "not_evaluated": sum(report.not_evaluated.values()),
         },
         "rules": [
             {

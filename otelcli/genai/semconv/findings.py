@@ -9,9 +9,11 @@ so a 200,000-span capture costs one dict update per span. Only the findings a re
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 LEVELS = ("information", "improvement", "violation")
@@ -31,116 +33,13 @@ class Rule:
     weaver: str | None = None  # the matching Weaver live-check finding id, if any
 
 
-_RULES = (
-    Rule("unknown_attribute", "violation", "attribute",
-         "{attribute} is not defined in the registry",
-         "check the spelling; custom attributes belong outside the registry's namespaces",
-         "missing_attribute"),
-    Rule("deprecated_attribute", "violation", "attribute", "{attribute} is deprecated",
-         None, "deprecated"),
-    Rule("type_mismatch", "violation", "attribute", "{attribute} has the wrong type",
-         "send the type the registry defines (an int is accepted where a double is expected)",
-         "type_mismatch"),
-    Rule("undefined_enum_value", "information", "attribute",
-         "{attribute} has a value the registry does not list",
-         "use a well-known value when one applies (custom values are allowed)",
-         "undefined_enum_variant"),
-    Rule("template_attribute", "information", "attribute", "{attribute} is a template attribute",
-         None, "template_attribute"),
-    Rule("not_stable", "information", "attribute",
-         "{attribute} is not stable (reported once per key)",
-         "development attributes may still change between releases", "not_stable"),
-    Rule("invalid_name", "violation", "attribute",
-         "attribute key {attribute} does not follow the naming rules",
-         "use lower-case letters and digits in dot-separated namespaces, words joined by '_'",
-         "invalid_format"),
-    Rule("missing_namespace", "improvement", "attribute",
-         "attribute key {attribute} has no namespace",
-         "prefix the key with a namespace, e.g. 'myapp.{attribute}'", "missing_namespace"),
-    Rule("illegal_namespace", "violation", "attribute",
-         "attribute key {attribute} uses a registry attribute as its namespace",
-         "choose a key that does not extend an existing attribute", "illegal_namespace"),
-    Rule("extends_namespace", "information", "attribute",
-         "attribute key {attribute} adds a key to a registry namespace",
-         None, "extends_namespace"),
-    Rule("dialect", "improvement", "dialect",
-         "span uses an instrumentation dialect instead of the GenAI semantic conventions",
-         "`otelcli normalize` maps dialect keys to semconv"),
-    Rule("operation_missing", "violation", "span",
-         "span has gen_ai.* attributes but no gen_ai.operation.name",
-         "set gen_ai.operation.name (chat, embeddings, execute_tool, invoke_agent, ...)"),
-    Rule("unknown_operation", "improvement", "span",
-         "gen_ai.operation.name is not a registry operation, so the span type is unknown",
-         "use a registry operation name when one applies"),
-    Rule("required_attribute_missing", "violation", "span",
-         "required attribute {attribute} is missing on {span_type}", None),
-    Rule("conditionally_required_attribute_missing", "information", "span",
-         "conditionally required attribute {attribute} is missing on {span_type}", None),
-    Rule("recommended_attribute_missing", "improvement", "span",
-         "recommended attribute {attribute} is missing on {span_type}", None),
-    Rule("opt_in_attribute_missing", "information", "span",
-         "opt-in attribute {attribute} is missing on {span_type}", None),
-    Rule("policy_required_attribute_missing", "violation", "policy",
-         "attribute {attribute} required by the policy is missing on {span_type}", None),
-    Rule("span_kind", "improvement", "span", "span kind does not match the span type",
-         "GenAI client calls are CLIENT spans; in-process agents and tools are INTERNAL"),
-    Rule("span_name", "improvement", "span", "span name does not follow the span type's format",
-         None),
-    Rule("error_type_missing", "violation", "span",
-         "span status is ERROR but error.type is not set",
-         "set error.type to the error code or exception type name", None),
-    Rule("error_type_without_error_status", "improvement", "span",
-         "error.type is set but the span status is not ERROR",
-         "set the span status to ERROR when the operation failed"),
-    Rule("status_ok_set", "improvement", "span", "span status is OK",
-         "instrumentation should leave the status UNSET on success (OK is for applications)"),
-    Rule("content_schema", "violation", "content",
-         "{attribute} does not match its JSON schema", None),
-    Rule("content_not_checked", "information", "content",
-         "{attribute} content was not checked (reported once per key)",
-         "pip install fastjsonschema to check content attributes against their JSON schemas"),
-    Rule("invalid_token_count", "violation", "sanity",
-         "{attribute} is not a token count (negative, or above 10^12)",
-         "cost skips a span whose count is above 10^12 tokens"),
-    Rule("cache_exceeds_input", "violation", "sanity",
-         "cache tokens exceed gen_ai.usage.input_tokens",
-         "input_tokens includes cached tokens (Anthropic reports them apart: add them)"),
-    Rule("reasoning_exceeds_output", "violation", "sanity",
-         "gen_ai.usage.reasoning.output_tokens exceeds gen_ai.usage.output_tokens",
-         "output_tokens includes reasoning tokens"),
-    Rule("end_before_start", "violation", "sanity", "span ends before it starts", None),
-    Rule("invalid_status_code", "violation", "sanity",
-         "span status code is not UNSET (0), OK (1) or ERROR (2)",
-         "set the status through the SDK's span.set_status, which only takes these codes"),
-    Rule("orphan_span", "improvement", "sanity", "span's parent is not in the capture",
-         "the parent may not have been exported or flushed before the capture ended"),
-    Rule("duplicate_span_id", "violation", "sanity", "span id appears more than once in its trace",
-         "span ids must be unique within a trace"),
-    # events (log records) and metrics: otelcli/genai/semconv/events.py and metrics.py
-    Rule("deprecated_event", "violation", "event", "event {attribute} is deprecated", None,
-         "deprecated"),
-    Rule("unknown_event", "violation", "event", "event {attribute} is not defined in the registry",
-         "check the event name against the GenAI conventions", "missing_event"),
-    Rule("event_without_span", "improvement", "event",
-         "event {attribute} names a span that is not in the capture",
-         "emit the event inside its span's context, and export both signals"),
-    Rule("event_without_trace_context", "improvement", "event",
-         "event {attribute} has no trace and span id, so it cannot be joined to its span",
-         "emit GenAI events while their operation's span is current"),
-    Rule("unknown_metric", "violation", "metric",
-         "metric {attribute} is not defined in the registry",
-         "check the metric name against the GenAI conventions", "missing_metric"),
-    Rule("metric_instrument", "violation", "metric", "metric {attribute} has the wrong instrument",
-         "GenAI metrics are histograms", "unexpected_instrument"),
-    Rule("metric_unit", "violation", "metric", "metric {attribute} has the wrong unit",
-         "use the unit the conventions define (UCUM, e.g. {{token}} or s)", "unit_mismatch"),
-    Rule("metric_buckets", "information", "metric",
-         "metric {attribute} does not use the recommended bucket boundaries",
-         "set the conventions' ExplicitBucketBoundaries advice (an SDK View can)"),
-    Rule("usage_metric_mismatch", "improvement", "metric",
-         "span token usage and {attribute} disagree",
-         "the same calls should be counted the same in spans and in the token-usage metric"),
-)  # fmt: skip
+def _load_rules() -> tuple[Rule, ...]:
+    """The rule catalogue (otelcli/data/findings.json): one definition per rule, as data."""
+    text = resources.files("otelcli.data").joinpath("findings.json").read_text("utf-8")
+    return tuple(Rule(**raw) for raw in json.loads(text)["rules"])
+
+
+_RULES = _load_rules()
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 
 
@@ -247,6 +146,9 @@ class ValidationReport:
     traces: int = 0
     span_types: Counter[str] = field(default_factory=Counter)
     dialects: Counter[str] = field(default_factory=Counter)
+    llm_calls: int = 0  # each call once (the call identity cost and tail use)
+    # requirements whose condition a span could not tell, by attribute (not findings)
+    not_evaluated: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     _signatures: dict[tuple[str | None, tuple[Raw, ...]], _Signature] = field(default_factory=dict)
     _summaries: dict[tuple[str, str], RuleSummary] | None = None

@@ -27,6 +27,7 @@ from importlib import resources
 from typing import Any
 
 from otelcli.errors import UsageError
+from otelcli.genai.semconv.conditions import Condition, load_conditions, unknown_condition
 
 # --semconv values -> packaged table
 TABLES = {
@@ -91,6 +92,8 @@ class SpanType:
     templates: frozenset[str] = frozenset()
     name_parts: tuple[tuple[str, bool], ...] = ()  # (literal or attribute key, is_key)
     keyset: frozenset[str] = frozenset()  # every key with a requirement level
+    # conditionally required and recommended keys that apply only when a condition holds
+    when: Mapping[str, Condition] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -106,6 +109,15 @@ class SpanType:
         def keys(level: str) -> tuple[str, ...]:
             return tuple(k for k, v in levels.items() if v == level)
 
+        when: dict[str, Condition] = {}
+        known = load_conditions().by_key
+        for key, level in levels.items():
+            if key == "error.type" or level not in ("conditionally_required", "recommended"):
+                continue  # error.type is checked against the status instead
+            if key in known:
+                when[key] = known[key]
+            elif level == "conditionally_required":
+                when[key] = unknown_condition(conditions.get(key) or "the condition is not given")
         kind = raw.get("kind") or (base.kind if base else None)
         also = raw.get("other_kinds") or (sorted(base.kinds) if base else [])
         return cls(
@@ -125,6 +137,7 @@ class SpanType:
             templates=frozenset(k for k in levels if k in templates),
             name_parts=_name_parts(template),
             keyset=frozenset(levels),
+            when=when,
         )
 
 

@@ -11,9 +11,10 @@ from importlib import resources
 
 LEVELS = ("required", "conditionally_required", "recommended", "opt_in")
 # requirement level -> the rule a missing attribute is reported under (the spans' rules)
+# Conditionally required ones are not: an event or a data point cannot tell whether their
+# condition ("if available", "on failure") holds.
 MISSING_RULES = {
     "required": "required_attribute_missing",
-    "conditionally_required": "conditionally_required_attribute_missing",
     "recommended": "recommended_attribute_missing",
     "opt_in": "opt_in_attribute_missing",
 }
@@ -77,5 +78,9 @@ def signal_rules() -> SignalRules:
 def missing_attributes(
     attributes: dict[str, object] | set[str], wanted: dict[str, str]
 ) -> list[tuple[str, str]]:
-    """(rule, key) for each attribute of `wanted` that is absent."""
-    return [(MISSING_RULES[level], key) for key, level in wanted.items() if key not in attributes]
+    """(rule, key) for each attribute of `wanted` that is absent (and can be told missing)."""
+    return [
+        (MISSING_RULES[level], key)
+        for key, level in wanted.items()
+        if key not in attributes and level in MISSING_RULES
+    ]

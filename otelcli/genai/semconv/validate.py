@@ -1,27 +1,33 @@
 """Check spans against a GenAI semantic-conventions rule table.
 
-Per attribute: unknown keys in the registry's namespaces, deprecated keys (with their
-replacement), types, enum values, template keys, naming rules. Per span: its type (from
-gen_ai.operation.name, the span kind for invoke_agent, mcp.method.name for MCP, and the
-provider refinement), then required / conditionally required / recommended / opt-in
-attributes, span kind, span name, error.type against the status, content attributes against
-their JSON schemas and token-count sanity. Per capture: duplicate span ids and orphans.
+Per attribute: unknown keys in the registry's namespaces (with hints from a table of renames
+and aliases), keys newer than the table, otelcli's own enrichment keys, deprecated keys (with
+their replacement), types, enum values, template keys, naming rules (a dialect's own keys
+follow its naming). Per span: its type (from gen_ai.operation.name, the span kind for
+invoke_agent, mcp.method.name for MCP, and the provider refinement), then required /
+recommended / opt-in attributes, conditional ones only when their condition holds on the span
+(conditions.py), span kind, span name, error.type against the status, known-wrong values,
+content attributes against their JSON schemas and token-count sanity. Spans with token counts
+go through cost's call identity: LLM calls counted once, double instrumentation and
+conflicting counts reported. Per capture: duplicate span ids and orphans.
 
 Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
-in rules.py, and findings are counted by set (findings.py), so a span costs little beyond
-reading its attributes.
+in rules.py, verdicts of conditions cached per what they read of a span, and findings are
+counted by set (findings.py), so a span costs little beyond reading its attributes.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT
+from otelcli.genai.semconv.conditions import SpanFacts, load_conditions
 from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
+from otelcli.genai.semconv.hints import class_repr, load_hints
 from otelcli.genai.semconv.rules import RuleTable, SpanType
 from otelcli.otlp.spans import (
     STATUS_ERROR,
@@ -37,7 +43,10 @@ if TYPE_CHECKING:
         ExportTraceServiceRequest,
     )
 
+    from otelcli.genai.dialects.capture import CaptureNormalizer
     from otelcli.genai.dialects.normalize import DialectTable
+    from otelcli.genai.pricing.calls import SetAside
+    from otelcli.genai.pricing.cost import CostCalculator, UsageConflict
 
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
@@ -56,7 +65,9 @@ CACHE_READ, CACHE_WRITE = (
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_creation.input_tokens",
 )
+CACHE_WRITE_NEW = "gen_ai.usage.cache_write.input_tokens"  # the name after the snapshot
 REASONING = "gen_ai.usage.reasoning.output_tokens"
+REQUEST_MODEL, RESPONSE_MODEL = "gen_ai.request.model", "gen_ai.response.model"
 _USAGE = "gen_ai.usage."
 
 
@@ -102,6 +113,7 @@ class _Shape:
     tokens: tuple[str, ...]  # gen_ai.usage.* counts present
     owned: bool
     templates: frozenset[str]
+    usage: bool = False  # a token count cost reads (only such spans can be LLM calls)
 
 
 _MAX_SHAPES = 20_000
@@ -110,9 +122,10 @@ _MAX_SHAPES = 20_000
 @dataclass
 class Options:
     dialects: bool = True  # detect and report instrumentation dialects
-    normalized: bool = False  # check dialect spans after mapping them to semconv
+    normalized: bool = False  # check each span as `normalize --replace` rewrites it
     content: bool = True  # check content attributes against their JSON schemas
     require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # policy extras
+    explain: bool = False  # list the requirements whose condition a span cannot tell
 
 
 class Validator:
@@ -131,9 +144,24 @@ class Validator:
         self._dialect_keys: dict[str, tuple[str, int]] = {}
         self._markers: frozenset[str] = frozenset()
         self._prefixes: tuple[str, ...] = ()
+        self._dialect_namespaces: tuple[str, ...] = ()
         self._content = _ContentChecker(rules.schemas) if self.options.content else None
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
+        self._conditions = load_conditions()
+        # (span type, conditional keys missing, span signature) -> verdicts
+        self._verdicts: dict[Any, tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]] = {}
+        self._hints = load_hints()
+        self._own_keys = _enrichment_keys()
+        self._usage_keys = _usage_keys()
+        self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
+        self._call_raws: list[Raw] = []  # where the call findings of the current span go
+        self._current = b""
+        self._normalizer: CaptureNormalizer | None = None
+        if self.options.normalized:
+            from otelcli.genai.dialects.capture import CaptureNormalizer
+
+            self._normalizer = CaptureNormalizer(replace=True)
         if self.options.dialects or self.options.normalized:
             from otelcli.genai.dialects.normalize import load_dialects
 
@@ -143,6 +171,8 @@ class Validator:
             # Most spans speak semconv: rule that out with one set operation per span.
             self._markers = frozenset().union(*(d.markers for d in others))
             self._prefixes = tuple(p for d in others for p in d.span_name_prefixes)
+            # keys a dialect owns follow its naming (Vercel's camelCase ai.*), not Weaver's
+            self._dialect_namespaces = tuple(p for d in others for p in d.namespaces)
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -155,12 +185,39 @@ class Validator:
         for view in iter_spans(batch):
             self.check_span(view)
 
+    def _calculator(self) -> CostCalculator:
+        """The cost path's call identity: same spans set aside, same usage precedence."""
+        from otelcli.genai.pricing.cost import CostCalculator
+        from otelcli.genai.pricing.table import load_table
+
+        self._calls = CostCalculator(
+            load_table(None, use_fallback=False),
+            max_examples=0,
+            dialects=self._dialects,
+            on_set_aside=self._double,
+            on_conflict=self._conflict,
+        )
+        return self._calls
+
+    def _double(self, aside: SetAside) -> None:
+        other = aside.kept if aside.dropped.span_id == self._current else aside.dropped
+        detail = f"span {other.span_id.hex()} ({other.scope or 'no scope'}): {aside.reason}"
+        self._call_raws.append(("double_instrumentation", None, detail, None))
+
+    def _conflict(self, conflict: UsageConflict) -> None:
+        detail = (
+            f"{conflict.used} = {conflict.used_value}, {conflict.other} = {conflict.other_value}"
+        )
+        hint = f"cost uses {conflict.used} (the documented precedence); send one count"
+        self._call_raws.append(("usage_conflict", conflict.used, detail, hint))
+
     def finish(self) -> ValidationReport:
         for children in self._waiting.values():
             for child in children:
                 self.report.add([("orphan_span", None, None, None)], child)
         self._waiting.clear()
         self.report.traces = len(self._traces)
+        self.report.llm_calls = self._calls.report.total.spans if self._calls else 0
         return self.report
 
     # -- one span ---------------------------------------------------------------------------
@@ -168,12 +225,22 @@ class Validator:
     def check_span(self, view: SpanView) -> None:
         report = self.report
         report.spans += 1
+        dialects = self._dialects
+        mapped_from = None
+        if self._normalizer is not None:
+            # exactly what `normalize --replace` writes, checked as a file of it would be
+            span = type(view.span)()
+            span.CopyFrom(view.span)
+            mapped_from = self._normalizer.normalize_view(
+                SpanView(view.resource_attributes, view.scope, span)
+            ).dialect
+            view = SpanView(view.resource_attributes, view.scope, span)
         span = view.span
         name = span.name
         attributes = view.attributes
         raws: list[Raw] = []
-        as_semconv = False  # a dialect span checked after mapping (--normalized)
-        dialects = self._dialects
+        if mapped_from is not None and mapped_from != "semconv":
+            report.dialects[mapped_from] += 1
         if dialects is not None and not (
             self._markers.isdisjoint(attributes)
             and not (self._prefixes and name.startswith(self._prefixes))
@@ -181,20 +248,22 @@ class Validator:
         ):
             found = dialects.detect(view.scope.name, attributes, name)
             if found.id != "semconv":
-                report.dialects[found.id] += 1
+                if mapped_from is None:
+                    report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
-                if self.options.normalized:
-                    as_semconv = True
-                    attributes = dialects.normalize(
-                        attributes, span_name=name, dialect=found.id, keep_originals=False
-                    ).attributes
-        owned, templates = self._check_attributes(attributes, raws)
+        owned, templates, usage = self._check_attributes(attributes, raws)
         span_type = None
-        if owned or as_semconv:
+        if owned:
             report.genai_spans += 1
             span_type = self._check_genai_span(span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
+        if usage:  # one LLM call, two spans; two counts on one span: as cost sees them
+            self._current = span.span_id
+            self._call_raws = raws
+            (self._calls or self._calculator()).add_span(view)
+        if not attributes and span.status.code == STATUS_ERROR:
+            raws.append(("error_span_without_attributes", None, None, None))
         if span.end_time_unix_nano < span.start_time_unix_nano:
             raws.append(("end_before_start", None, None, None))
         status = span.status.code
@@ -224,8 +293,9 @@ class Validator:
 
     def _check_attributes(
         self, attributes: Mapping[str, Any], raws: list[Raw]
-    ) -> tuple[bool, frozenset[str]]:
-        """Attribute-level checks; returns (span has registry-namespace keys, templates present)."""
+    ) -> tuple[bool, frozenset[str], bool]:
+        """Attribute-level checks; returns (span has registry-namespace keys, templates present,
+        span has token counts)."""
         names = tuple(attributes)
         shape = self._shapes.get(names)
         if shape is None:
@@ -250,7 +320,7 @@ class Validator:
                     raws.append(problem)
         if shape.tokens:
             _check_tokens(attributes, shape.tokens, raws)
-        return shape.owned, shape.templates
+        return shape.owned, shape.templates, shape.usage
 
     def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
         """What a set of keys needs checked (cached: spans of one kind share their keys)."""
@@ -275,7 +345,13 @@ class Validator:
             if info.token:
                 tokens.append(key)
         shape = _Shape(
-            tuple(static), tuple(scalars), tuple(others), tuple(tokens), owned, frozenset(templates)
+            tuple(static),
+            tuple(scalars),
+            tuple(others),
+            tuple(tokens),
+            owned,
+            frozenset(templates),
+            not self._usage_keys.isdisjoint(names),
         )
         if len(self._shapes) < _MAX_SHAPES:
             self._shapes[names] = shape
@@ -302,14 +378,20 @@ class Validator:
                 else (deprecation.note or "remove it")
             )
             static.append(("deprecated_attribute", key, deprecation.reason, hint))
+        accept = element = members = None
+        expected = None
+        schema = None
+        if rule is None and key in self._own_keys:
+            static.append(("otelcli_attribute", key, None, None))
+        elif rule is None and (upcoming := self._hints.upcoming.get(key)) is not None:
+            static.append(("upcoming_attribute", key, upcoming.note, None))
+            expected = upcoming.type
+            accept = _TYPES.get(expected)
         elif rule is None:
             static.extend(self._unknown_key(key, owned))
         if rule is not None and rule.stability != "stable" and rule.deprecated is None:
             raws.append(("not_stable", key, f"stability {rule.stability}", None))
         static.extend(self._naming(key, template))
-        accept = element = members = None
-        expected = None
-        schema = None
         if rule is not None and rule.deprecated is None:
             expected = rule.value_type
             accept = _TYPES.get(expected)
@@ -347,6 +429,9 @@ class Validator:
         return []
 
     def _unknown_hint(self, key: str) -> str | None:
+        known = self._hints.hint(key)
+        if known is not None:
+            return known
         mapped = self._dialect_keys.get(key)
         if mapped is not None and mapped[0] != key:
             return f"a dialect key: the semconv equivalent is {mapped[0]}"
@@ -356,6 +441,8 @@ class Validator:
 
     def _naming(self, key: str, template: str | None) -> list[Raw]:
         out: list[Raw] = []
+        if self._dialect_namespaces and key.startswith(self._dialect_namespaces):
+            return out
         if "." not in key:
             out.append(("missing_namespace", key, None, None))
         if template is None and not _NAME.match(key):
@@ -427,11 +514,16 @@ class Validator:
         if templates:
             missing -= templates
         if missing:
+            conditional = missing & span_type.when.keys()
+            if conditional:
+                missing -= conditional
             cache_key = (name, frozenset(missing))
             found = self._missing.get(cache_key)
             if found is None:
                 found = self._missing[cache_key] = _missing_raws(span_type, missing)
             raws.extend(found)
+            if conditional:
+                self._conditional(span_type, conditional, attributes, span.status.code, raws)
         if self.options.require:
             extra = self._required_extra.get((name, operation))
             if extra is None:
@@ -460,7 +552,69 @@ class Validator:
             )
         if status == STATUS_OK:
             raws.append(("status_ok_set", None, None, None))
+        if (name_in_repr := class_repr(error_type)) is not None:
+            raws.append(("error_type_repr", "error.type", f"{error_type}", f"use {name_in_repr!r}"))
+        for key in self._hints.discouraged.keys() & attributes.keys():
+            why = self._hints.discouraged_value(key, attributes[key])
+            if why is not None:
+                raws.append(("discouraged_value", key, f"{attributes[key]!r}", why))
+        requested = attributes.get(REQUEST_MODEL)
+        if (
+            self._hints.is_dated(requested)
+            and requested == attributes.get(RESPONSE_MODEL)
+            and requested != self._recorded_model(attributes)
+        ):
+            raws.append(("dated_request_model", REQUEST_MODEL, f"{requested}", None))
         return span_type
+
+    def _recorded_model(self, attributes: Mapping[str, Any]) -> Any:
+        """The model the recorded request parameters name (OpenInference's), if any."""
+        request = SpanFacts(attributes, STATUS_UNSET, self._conditions).request()
+        return request.get("model") if request is not None else None
+
+    def _conditional(
+        self,
+        span_type: SpanType,
+        keys: Set[str],
+        attributes: Mapping[str, Any],
+        status: int,
+        raws: list[Raw],
+    ) -> None:
+        """Missing attributes whose requirement holds only under a condition: a finding when
+        it holds, nothing when it does not, counted apart (listed with --explain) when the
+        span cannot tell."""
+        facts = SpanFacts(attributes, status, self._conditions)
+        signature = facts.signature()
+        cache_key = (span_type.name, frozenset(keys), signature) if signature else None
+        found = self._verdicts.get(cache_key) if cache_key else None
+        if found is None:
+            found = self._verdicts_of(span_type, keys, facts)
+            if cache_key is not None and len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[cache_key] = found
+        missing, unknown = found
+        raws.extend(missing)
+        for key, what in unknown:
+            self.report.not_evaluated[key] += 1
+            if self.options.explain:
+                raws.append(("condition_not_evaluated", key, what, None))
+
+    def _verdicts_of(
+        self, span_type: SpanType, keys: Set[str], facts: SpanFacts
+    ) -> tuple[tuple[Raw, ...], tuple[tuple[str, str], ...]]:
+        """(findings for conditions that hold, (key, what) for conditions the span cannot tell)."""
+        missing: list[Raw] = []
+        unknown: list[tuple[str, str]] = []
+        for level, rule in _MISSING_RULES:
+            for key in getattr(span_type, level):
+                if key not in keys:
+                    continue
+                condition = span_type.when[key]
+                verdict = condition.test(facts)
+                if verdict:
+                    missing.append((rule, key, None, span_type.conditions.get(key)))
+                elif verdict is None:
+                    unknown.append((key, f"{level.replace('_', ' ')} when {condition.text}"))
+        return tuple(missing), tuple(unknown)
 
     def _extra_keys(self, span_type: SpanType, operation: Any) -> tuple[str, ...]:
         keys: list[str] = []
@@ -487,6 +641,29 @@ _MISSING_RULES = (
     ("recommended", "recommended_attribute_missing"),
     ("opt_in", "opt_in_attribute_missing"),
 )
+
+
+def _usage_keys() -> frozenset[str]:
+    """Every key cost reads an input, output or cache-read count from (any dialect's)."""
+    from otelcli.genai.dialects.normalize import load_dialects
+
+    counts = (INPUT, OUTPUT, CACHE_READ)
+    index = load_dialects().key_index()
+    return frozenset((*counts, *(key for key, (target, _) in index.items() if target in counts)))
+
+
+def _enrichment_keys() -> frozenset[str]:
+    """The keys `otelcli cost --enrich` writes (its output passes otelcli's own validate)."""
+    from otelcli.genai.pricing import cost
+
+    return frozenset(
+        (
+            cost.COST_ATTRIBUTE,
+            *cost.COST_BREAKDOWN_ATTRIBUTES.values(),
+            cost.COST_PRICE_ATTRIBUTE,
+            cost.REPORTED_COST_ATTRIBUTE,
+        )
+    )
 
 
 def _missing_raws(span_type: SpanType, missing: frozenset[str] | set[str]) -> tuple[Raw, ...]:
@@ -529,9 +706,8 @@ def _check_tokens(attributes: Mapping[str, Any], keys: tuple[str, ...], raws: li
             raws.append(("invalid_token_count", key, f"{value}", None))
     input_tokens = attributes.get(INPUT)
     if type(input_tokens) is int:
-        cached = sum(
-            v for v in (attributes.get(CACHE_READ), attributes.get(CACHE_WRITE)) if type(v) is int
-        )
+        write = attributes.get(CACHE_WRITE, attributes.get(CACHE_WRITE_NEW))
+        cached = sum(v for v in (attributes.get(CACHE_READ), write) if type(v) is int)
         if cached > input_tokens:
             raws.append(
                 ("cache_exceeds_input", INPUT, f"cache {cached} > input {input_tokens}", None)

@@ -1,0 +1,25 @@
+"""How `otelcli load` looks on a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+
+from otelcli.render.tables import counts, key_values, stack
+
+
+def load_view(result: dict[str, Any]) -> RenderableType:
+    refused = result["refused"]
+    summary = key_values(
+        None,
+        [
+            ("store", f"{result['store']} table {result['table']}"),
+            ("spans read", f"{result['spans_read']:,}"),
+            ("inserted", f"{result['inserted']:,}"),
+            ("refused", f"{refused['count']:,}"),
+        ],
+    )
+    if not refused["count"]:
+        return summary
+    return stack(summary, counts("refused", refused["reasons"], "reason"))

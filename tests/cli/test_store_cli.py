@@ -1,0 +1,357 @@
+"""`otelcli load` and `cost --from` on chDB (the real engine): the Collector exporter's table and
+conversions, counts that add up, and the same cost report as the file path on the same spans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from otelcli.otlp.values import make_attributes
+from otelcli.store.rows import format_double
+
+pytest.importorskip("chdb")
+
+REPO = Path(__file__).resolve().parents[2]
+RUNS = REPO / "tests" / "data" / "corpus" / "runs"
+SAMPLES = sorted((REPO / "otelcli" / "data" / "samples").iterdir())
+# runs that cover every dialect, double instrumentation, reported costs and skipped spans
+# (every run compares the same; these keep the suite's time small)
+RUN_NAMES = [
+    "anthropic-sdk",
+    "double-anthropic-sdk-openinference",
+    "double-anthropic-sdk-traceloop",
+    "google-genai-default",
+    "langchain-traceloop",
+    "litellm-noparent",
+    "openai-v2-2.4b0-responses",
+    "openinference-openai",
+    "openlit",
+    "pydantic-ai-logfire",
+    "traceloop-openai-events",
+    "vercel-ai",
+]
+ALL_DIMENSIONS = ("model", "provider", "service", "span-name", "user", "session")
+
+
+def _table(run: str) -> str:
+    return "t_" + run.replace("-", "_").replace(".", "_")
+
+
+def _sql(path: Path, sql: str) -> list[list[Any]]:
+    from otelcli.store.connection import open_store
+    from otelcli.store.url import parse_store_url
+
+    with open_store(parse_store_url(f"chdb:{path}")) as store:
+        return store.query(sql)
+
+
+def _json(cli: Callable[..., Any], *args: str, code: int = 0) -> dict[str, Any]:
+    result = cli(*args, "-f", "json")
+    assert result.exit_code == code, result.stderr + result.stdout
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """Example lists follow the order spans were met: a capture's order, a table's order."""
+    out = dict(report)
+    for section in ("set_aside", "disagreements"):
+        out[section] = dict(
+            out[section], examples=sorted(map(json.dumps, out[section]["examples"]))
+        )
+    out["groups"] = sorted(map(json.dumps, out["groups"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every recorded run in a table of its own, and the bundled samples in one more."""
+    from typer.testing import CliRunner
+
+    from otelcli.cli import app
+
+    store = tmp_path_factory.mktemp("store") / "corpus.chdb"
+    runner = CliRunner()
+    loads = [(_table(r), [str(RUNS / r / "traces.jsonl")]) for r in RUN_NAMES]
+    loads.append(("samples", [str(p) for p in SAMPLES]))
+    for table, files in loads:
+        result = runner.invoke(
+            app, ["load", *files, "--into", f"chdb:{store}", "--table", table, "-f", "json"]
+        )
+        assert result.exit_code == 0, result.output
+    yield store
+
+
+@pytest.mark.parametrize("run", RUN_NAMES)
+def test_cost_from_a_store_is_the_file_paths_report(
+    cli: Callable[..., Any], corpus_store: Path, run: str
+) -> None:
+    by = [arg for d in ALL_DIMENSIONS for arg in ("--by", d)]
+    capture = str(RUNS / run / "traces.jsonl")
+    table = ("--table", _table(run))
+    from_file = _json(cli, "cost", capture, *by, "--no-fallback")
+    from_store = _json(cli, "cost", "--from", f"chdb:{corpus_store}", *table, *by, "--no-fallback")
+    assert _comparable(from_store) == _comparable(from_file)
+
+
+def test_cost_from_a_store_of_the_samples_by_trace(
+    cli: Callable[..., Any], corpus_store: Path
+) -> None:
+    files = [str(p) for p in SAMPLES]
+    from_file = _json(cli, "cost", *files, "--by", "trace", "--by", "model")
+    store = ("--from", f"chdb:{corpus_store}", "--table", "samples")
+    from_store = _json(cli, "cost", *store, "--by", "trace", "--by", "model")
+    assert from_store["total"]["usd"] is not None
+    assert _comparable(from_store) == _comparable(from_file)
+
+
+def test_double_instrumentation_is_one_call_in_the_store(
+    cli: Callable[..., Any], corpus_store: Path
+) -> None:
+    table = _table("double-anthropic-sdk-openinference")
+    report = _json(cli, "cost", "--from", f"chdb:{corpus_store}", "--table", table)
+    assert report["total"]["spans"] == 5
+    assert report["set_aside"]["count"] == 5
+    example = report["set_aside"]["examples"][0]
+    assert example["span_id"] != example["same_call_as"]
+
+
+def test_filters_narrow_what_the_store_prices(cli: Callable[..., Any], corpus_store: Path) -> None:
+    store = ("--from", f"chdb:{corpus_store}", "--table", _table("openlit"))
+    everything = _json(cli, "cost", *store)
+    assert everything["total"]["spans"] > 1
+    nothing = _json(cli, "cost", *store, "--service", "no-such-service")
+    assert nothing["spans_seen"] == 0 and nothing["total"]["spans"] == 0
+    future = _json(cli, "cost", *store, "--since", "2999-01-01")
+    assert future["spans_seen"] == 0
+    past = _json(cli, "cost", *store, "--until", "2262-01-01", "--since", "36500d")
+    assert past["total"] == everything["total"]
+    one_model = _json(
+        cli, "cost", *store, "--where", "SpanAttributes['gen_ai.request.model'] = 'o4-mini'"
+    )
+    assert 0 < one_model["total"]["spans"] < everything["total"]["spans"]
+
+
+# -- load: the exporter's table and conversions -----------------------------------------------
+
+
+def _rich_request() -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    rs.resource.attributes.extend(make_attributes({"service.name": "shop", "host.cores": 4}))
+    ss = rs.scope_spans.add()
+    ss.scope.name = "lib"
+    ss.scope.version = "2.1"
+    span = ss.spans.add()
+    span.trace_id = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
+    span.span_id = bytes.fromhex("b7ad6b7169203331")
+    span.parent_span_id = bytes(8)
+    span.trace_state = "a=1"
+    span.name = "chat gpt-4o"
+    span.kind = Span.SPAN_KIND_CLIENT
+    span.start_time_unix_nano = 1_700_000_000_123_456_789
+    span.end_time_unix_nano = 1_700_000_001_000_000_000
+    span.status.code = Status.STATUS_CODE_ERROR
+    span.status.message = "boom"
+    span.attributes.extend(
+        make_attributes(
+            {
+                "s": "text",
+                "i": 42,
+                "d1": 1.0,
+                "d2": 0.7,
+                "d3": 2.4e-07,
+                "b": True,
+                "arr": ["stop", "<&>"],
+                "kv": {"z": 1, "a": "x"},
+                "raw": b"\x00\x01",
+            }
+        )
+    )
+    event = span.events.add()
+    event.time_unix_nano = 1_700_000_000_500_000_000
+    event.name = "gen_ai.choice"
+    event.attributes.extend(make_attributes({"index": 0}))
+    link = span.links.add()
+    link.trace_id = bytes.fromhex("11" * 16)
+    link.span_id = bytes.fromhex("22" * 8)
+    link.attributes.extend(make_attributes({"why": "retry"}))
+    orphan = ss.spans.add()  # no ids, no end, no resource name override
+    orphan.name = "odd"
+    orphan.start_time_unix_nano = 5
+    return request
+
+
+def test_load_writes_what_the_exporter_writes(cli: Callable[..., Any], tmp_path: Path) -> None:
+    capture = tmp_path / "rich.pb"
+    capture.write_bytes(_rich_request().SerializeToString())
+    store = tmp_path / "s.chdb"
+    report = _json(cli, "load", str(capture), "--into", f"chdb:{store}")
+    assert (report["spans_read"], report["inserted"], report["refused"]["count"]) == (2, 2, 0)
+    rows = _sql(
+        store,
+        "SELECT toUnixTimestamp64Nano(Timestamp), TraceId, SpanId, ParentSpanId, TraceState,"
+        " SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion,"
+        " SpanAttributes, Duration, StatusCode, StatusMessage,"
+        " arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name,"
+        " Events.Attributes, Links.TraceId, Links.SpanId, Links.Attributes"
+        " FROM otel_traces ORDER BY SpanName",
+    )
+    first = rows[0]
+    assert first[:8] == [
+        1_700_000_000_123_456_789,
+        "0af7651916cd43dd8448eb211c80319c",
+        "b7ad6b7169203331",
+        "",  # an all-zero parent id is ""
+        "a=1",
+        "chat gpt-4o",
+        "Client",
+        "shop",
+    ]
+    assert first[8] == {"service.name": "shop", "host.cores": "4"}
+    assert first[9:11] == ["lib", "2.1"]
+    assert first[11] == {
+        "s": "text",
+        "i": "42",
+        "d1": "1",
+        "d2": "0.7",
+        "d3": "2.4e-7",
+        "b": "true",
+        "arr": '["stop","\\u003c\\u0026\\u003e"]',
+        "kv": '{"a":"x","z":1}',
+        "raw": "AAE=",
+    }
+    assert first[12:15] == [876_543_211, "Error", "boom"]
+    assert first[15:18] == [[1_700_000_000_500_000_000], ["gen_ai.choice"], [{"index": "0"}]]
+    assert first[18:] == [["11" * 16], ["22" * 8], [{"why": "retry"}]]
+    odd = rows[1]
+    assert odd[1:4] == ["", "", ""] and odd[6] == "Unspecified" and odd[12] == 0
+    assert odd[13] == "Unset"
+
+
+def test_load_creates_the_exporters_table(cli: Callable[..., Any], tmp_path: Path) -> None:
+    store = tmp_path / "s.chdb"
+    capture = tmp_path / "rich.pb"
+    capture.write_bytes(_rich_request().SerializeToString())
+    _json(cli, "load", str(capture), "--into", f"chdb:{store}", "--table", "spans")
+    _json(cli, "load", str(capture), "--into", f"chdb:{store}", "--table", "spans")  # again
+    [[partition, sorting, count]] = _sql(
+        store,
+        "SELECT partition_key, sorting_key, (SELECT count() FROM spans)"
+        " FROM system.tables WHERE name = 'spans'",
+    )
+    assert partition == "toDate(Timestamp)"
+    assert sorting == "ServiceName, SpanName, toDateTime(Timestamp)"
+    assert count == 4  # IF NOT EXISTS: the second load appends
+    columns = _sql(store, "SELECT name, type FROM system.columns WHERE table = 'spans'")
+    assert dict(map(tuple, columns)) == {
+        "Timestamp": "DateTime64(9)",
+        "TraceId": "String",
+        "SpanId": "String",
+        "ParentSpanId": "String",
+        "TraceState": "String",
+        "SpanName": "LowCardinality(String)",
+        "SpanKind": "LowCardinality(String)",
+        "ServiceName": "LowCardinality(String)",
+        "ResourceAttributes": "Map(LowCardinality(String), String)",
+        "ScopeName": "String",
+        "ScopeVersion": "String",
+        "SpanAttributes": "Map(LowCardinality(String), String)",
+        "Duration": "UInt64",
+        "StatusCode": "LowCardinality(String)",
+        "StatusMessage": "String",
+        "Events.Timestamp": "Array(DateTime64(9))",
+        "Events.Name": "Array(LowCardinality(String))",
+        "Events.Attributes": "Array(Map(LowCardinality(String), String))",
+        "Links.TraceId": "Array(String)",
+        "Links.SpanId": "Array(String)",
+        "Links.TraceState": "Array(String)",
+        "Links.Attributes": "Array(Map(LowCardinality(String), String))",
+    }
+
+
+def test_a_table_the_collector_filled_is_priced(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Rows written the way the exporter writes them (every value a string) read the same."""
+    from otelcli.store.connection import open_store
+    from otelcli.store.schema import traces_ddl
+    from otelcli.store.url import parse_store_url
+
+    store = tmp_path / "collector.chdb"
+    with open_store(parse_store_url(f"chdb:{store}"), create=True) as db:
+        db.command(traces_ddl("otel_traces"))
+        db.command(
+            "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName,"
+            " ResourceAttributes, ScopeName, SpanAttributes, Duration, StatusCode) VALUES"
+            " ('2026-06-01 10:00:00.000000000', 'aa', 'bb', 'chat gpt-4o', 'Client', 'api',"
+            " {'service.name': 'api'}, 'opentelemetry.instrumentation.openai_v2',"
+            " {'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai',"
+            " 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': '1200',"
+            " 'gen_ai.usage.output_tokens': '300'}, 1000000, 'Unset')"
+        )
+    quick = _json(cli, "cost", "-m", "gpt-4o", "-i", "1200", "-o", "300", "--at", "2026-06-01")
+    report = _json(cli, "cost", "--from", f"chdb:{store}", "--by", "service")
+    assert report["total"]["usd"]["total"] == quick["usd"]["total"]
+    assert report["groups"][0]["key"] == {"service": "api"}
+
+
+def test_doubles_are_written_in_the_exporters_form() -> None:
+    assert [format_double(v) for v in (1.0, 0.7, 2.4e-07, 1e21, 1e16, 1.5e-05, 0.0)] == [
+        "1",
+        "0.7",
+        "2.4e-7",
+        "1e+21",
+        "10000000000000000",
+        "0.000015",
+        "0",
+    ]
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def test_store_errors_are_one_line_with_an_exit_code(
+    cli: Callable[..., Any], corpus_store: Path, tmp_path: Path
+) -> None:
+    store = f"chdb:{corpus_store}"
+    cases: list[tuple[tuple[str, ...], int, str]] = [
+        (("--from", f"chdb:{tmp_path / 'none'}"), 2, "no store at"),
+        (("--from", store, "--table", "missing"), 2, "missing"),
+        (("--from", store, "--table", "samples", "--where", "SpanName =="), 2, "Syntax error"),
+        (("--from", store, "--table", "bad-name"), 2, "not a plain identifier"),
+        (("--from", store, "--since", "yesterday-ish"), 2, "is not a time"),
+        (("--from", "mysql://host/db"), 2, "neither chdb:DIR"),
+        (("--since", "1d"), 2, "need --from"),
+        (("--from", store, str(RUNS / "openlit" / "traces.jsonl")), 2, "not both"),
+    ]
+    for args, code, text in cases:
+        result = cli("cost", *args, "-f", "table")
+        assert result.exit_code == code, (args, result.stderr)
+        assert text in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_a_store_query_out_of_time_is_exit_6(
+    cli: Callable[..., Any], corpus_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTELCLI_STORE_TIMEOUT", "1")
+    endless = "(SELECT sum(cityHash64(number)) FROM numbers(100000000000)) > 0"
+    store = ("--from", f"chdb:{corpus_store}", "--table", "samples")
+    result = cli("cost", *store, "--where", endless, "-f", "table")
+    assert result.exit_code == 6, result.stderr
+    assert "ran out of time" in result.stderr and "OTELCLI_STORE_TIMEOUT" in result.stderr
+
+
+def test_the_sql_is_shown_with_debug(cli: Callable[..., Any], corpus_store: Path) -> None:
+    store = ("--from", f"chdb:{corpus_store}", "--table", "samples")
+    result = cli("--debug", "cost", *store, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "GROUP BY" in result.stderr and "max_execution_time" in result.stderr
