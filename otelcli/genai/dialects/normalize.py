@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -363,7 +363,7 @@ def parameters(value: Any) -> Mapping[str, Any] | None:
     return None
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: captures repeat a few parameter sets, or never repeat
 def _parsed_parameters(text: str) -> Mapping[str, Any] | None:
     try:
         value = json.loads(text)
