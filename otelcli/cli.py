@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
-from typing import Annotated
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import click
 import typer
 from typer.core import TyperGroup
 
 from otelcli import __version__
-from otelcli.global_options import GlobalOptions
+from otelcli.global_options import global_options, log_to_stderr, verbosity_options
 
 # name -> module defining `app`. Modules are imported only when their command runs (or for
 # --help), so start-up and TAB completion cost the same however many commands there are.
@@ -26,11 +30,27 @@ COMMANDS: dict[str, str] = {
     "capture": "otelcli.commands.capture",
     "validate": "otelcli.commands.validate",
     "normalize": "otelcli.commands.normalize",
+    "show": "otelcli.commands.show",
+    "diff": "otelcli.commands.diff",
     "load": "otelcli.commands.load",
 }
 
 
 class LazyCommands(TyperGroup):
+    argv: list[str] = []
+
+    def main(self, args: Any = None, *more: Any, **options: Any) -> Any:
+        self.argv = list(sys.argv[1:] if args is None else args)
+        return super().main(args, *more, **options)
+
+    def make_context(self, *args: Any, **options: Any) -> click.Context:
+        with _usage_errors(self.argv):
+            return super().make_context(*args, **options)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors(self.argv):
+            return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *COMMANDS]
 
@@ -41,7 +61,44 @@ class LazyCommands(TyperGroup):
         module = importlib.import_module(module_name)
         command = typer.main.get_command(module.app)
         command.name = cmd_name
+        _add_verbosity(command)
         return command
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        known = {name for param in params for name in param.opts}
+        return [*params, *(o for o in verbosity_options() if o.opts[0] not in known)]
+
+
+@contextmanager
+def _usage_errors(argv: list[str]) -> Iterator[None]:
+    """Usage errors the CLI framework finds (unknown option, bad value) are shown like
+    otelcli's own: one line and a hint, JSON in the JSON modes."""
+    try:
+        yield
+    except click.UsageError as exc:
+        from otelcli.commands._shared import show_usage_error
+
+        exc.show = functools.partial(show_usage_error, exc, argv)  # type: ignore[method-assign]
+        raise
+
+
+def _add_verbosity(command: click.Command) -> None:
+    """Every command (and its subcommands) takes --quiet and --verbose; --signal completes.
+    (File names need nothing: where no value is offered, the shell scripts offer files.)"""
+    known = {name for param in command.params for name in param.opts}
+    command.params.extend(o for o in verbosity_options() if o.opts[0] not in known)
+    for param in command.params:
+        if param._custom_shell_complete is None and "--signal" in param.opts:
+            param._custom_shell_complete = _signals
+    for sub in getattr(command, "commands", {}).values():
+        _add_verbosity(sub)
+
+
+def _signals(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from otelcli.choices import SIGNALS
+
+    return [name for name in SIGNALS if name.startswith(incomplete)]
 
 
 app = typer.Typer(
@@ -85,23 +142,10 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    ctx.obj = GlobalOptions(debug=debug, color=not no_color)
+    options = global_options(ctx)  # --quiet / --verbose may already be on it
+    options.debug, options.color = debug, not no_color
     if debug:
-        import logging
-        import sys
-
-        from otelcli.redact import redact_text
-
-        class RedactingFormatter(logging.Formatter):
-            def format(self, record: logging.LogRecord) -> str:
-                return redact_text(super().format(record))
-
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(RedactingFormatter("debug: %(name)s: %(message)s"))
-        logger = logging.getLogger("otelcli")
-        logger.handlers = [handler]  # one per run, on this run's stderr
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
+        log_to_stderr(debug=True)
 
 
 def main() -> None:

@@ -314,6 +314,12 @@ def resolve_times(
             start_ns = end_ns - length
         else:
             end_ns = start_ns + length
+            if end_ns > now:  # a span that has not ended yet cannot be reported
+                raise UsageError(
+                    f"the span would end {(end_ns - now) / 1e9:.3g}s in the future "
+                    f"(--start + {duration})",
+                    hint="give an earlier --start, or the duration alone (the span then ends now)",
+                )
     elif start_ns is None:
         start_ns = end_ns
     elif end_ns is None:

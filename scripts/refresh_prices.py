@@ -77,6 +77,11 @@ CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
             }
         ],
     },
+    ("openai", "gpt-4o"): {
+        "note": "gpt-4o billed at gpt-4o-2024-05-13's 5/15 before gpt-4o-2024-08-06 came out "
+        "(OpenAI moved the alias itself on 2024-10-02)",
+        "earlier_period": {"until": "2024-08-06", "input": "5", "output": "15"},
+    },
     ("deepseek", "deepseek-chat"): {
         "note": "alias moved: V3.2 price from 2025-09-29 (LiteLLM), V4-Flash price from "
         "2026-05-25 (Portkey); both dates approximate",
@@ -115,6 +120,10 @@ def apply_corrections(entry: dict[str, Any]) -> None:
         if "tiers" in fix:
             period["tiers"] = fix["tiers"]
     entry["prices"].extend(fix.get("append_periods", []))
+    earlier = fix.get("earlier_period")
+    if earlier is not None:  # the imported price holds from a date; an older one before it
+        entry["prices"][0]["from"] = earlier["until"]
+        entry["prices"].insert(0, {k: v for k, v in earlier.items() if k != "until"})
 
 
 def build() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -80,3 +81,48 @@ def test_completion_scripts_are_current(shell: str) -> None:
         sys.path.pop(0)
     committed = (REPO / "completions" / FILES[shell]).read_text()
     assert render(shell) == committed, "run `python scripts/gen_completions.py`"
+
+
+def complete(shell: str, line: str) -> tuple[str, set[str]]:
+    """What a shell's completion script gets for the command line `line` (cursor at its end)."""
+    words = line.split()
+    env = {"_OTELCLI_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": line}
+    if shell == "bash":
+        cword = len(words) if line.endswith(" ") else len(words) - 1
+        env = {"_OTELCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(cword)}
+    if shell == "fish":
+        env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
+    return loaded_modules(env=env)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("otelcli send --scenario ", {"chat", "agent", "rag", "embeddings", "stream", "gemini"}),
+        ("otelcli send --dialect open", {"openinference", "openllmetry", "openlit"}),
+        ("otelcli send --to lang", {"langfuse", "langsmith"}),
+        ("otelcli stats x.pb --format ", {"auto", "table", "json", "ndjson", "csv"}),
+        ("otelcli cost x.pb -f h", {"html"}),
+        ("otelcli validate x.pb -f j", {"json", "junit"}),
+        ("otelcli tail -f l", {"live"}),
+    ],
+)
+def test_option_values_complete_without_heavy_imports(
+    shell: str, line: str, expected: set[str]
+) -> None:
+    output, modules = complete(shell, line)
+    offered = set(re.findall(r"[a-z][a-z-]+", output)) if shell == "zsh" else set(output.split())
+    assert expected <= offered, output
+    if shell != "zsh":
+        assert offered == expected or line.endswith(" "), output  # only what was typed matches
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == [], heavy
+
+
+def test_file_arguments_leave_completion_to_the_shell() -> None:
+    # nothing offered: bash's `-o default` and zsh's _files complete file names
+    bash, _ = complete("bash", "otelcli stats ")
+    assert bash.strip() == ""
+    zsh, _ = complete("zsh", "otelcli cost run.pb --enrich -o ")
+    assert zsh.strip() == "_files"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from typer.core import TyperCommand
 
+from otelcli.choices import OUTPUT_FORMATS, complete
 from otelcli.errors import ExitCode, OtelcliError
 from otelcli.global_options import global_options
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from otelcli.flows import Result
     from otelcli.otlp.signals import Unused
-    from otelcli.render.output import Output
+    from otelcli.render.output import Output, Rows
     from otelcli.transport.config import ExporterConfig
 
 # Set by the test suite: unexpected exceptions propagate instead of becoming "exit 1".
@@ -39,10 +40,18 @@ def command_app() -> typer.Typer:
 
 
 def make_output(fmt: str = "auto", data_on_stdout: bool = False) -> Output:
+    """The one Output of a run: --format, colour, --quiet and --verbose decided here."""
     from otelcli.render.output import Output
 
-    color = global_options().color and not os.environ.get("NO_COLOR")
-    return Output(format=fmt, color=color, data_on_stdout=data_on_stdout)
+    options = global_options()
+    color = options.color and not os.environ.get("NO_COLOR")
+    return Output(
+        format=fmt,
+        color=color,
+        data_on_stdout=data_on_stdout,
+        quiet=options.quiet,
+        verbose=options.verbose,
+    )
 
 
 def finish(
@@ -50,12 +59,13 @@ def finish(
     result: Result,
     view: Callable[[Any], RenderableType] | None,
     *,
+    rows: Rows | None = None,
     report: bool = True,
 ) -> None:
-    """How every command ends: its result as a table or JSON (unless `report` is off: a
-    one-line notice said it), then the exit status of its error."""
+    """How every command ends: its result as a table, JSON or its `rows` (ndjson, csv) unless
+    `report` is off (a one-line notice said it), then the exit status of its error."""
     if report:
-        out.data(result.to_dict(), view)
+        out.data(result.to_dict(), view, rows)
     error = result.error
     if error is not None:
         if not (report and out.machine):  # a JSON report already carries its error
@@ -140,6 +150,36 @@ def _fail(fmt: str, error: OtelcliError) -> NoReturn:
         _silence_stdout()
         make_output("table").error(error)
     raise typer.Exit(int(error.exit_code)) from None
+
+
+def show_usage_error(error: Any, argv: list[str], file: Any = None) -> None:
+    """A usage error of the CLI framework (a click.UsageError), shown as otelcli shows its
+    own: in the format the command line asked for (JSON in the JSON modes)."""
+    from otelcli.errors import UsageError
+
+    ctx = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "otelcli"
+    usage = UsageError(error.format_message(), hint=f"see `{where} --help`")
+    try:
+        make_output(_format_asked(argv)).error(usage)
+    except OSError:
+        _silence_stdout()
+
+
+def _format_asked(argv: list[str]) -> str:
+    """The --format a command line asks for, read before (or without) parsing it: its last
+    --format/-f value, else OTELCLI_FORMAT; `table` when stdout carries data (`-o -`)."""
+    fmt = os.environ.get("OTELCLI_FORMAT") or "auto"
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg in ("--format", "-f") and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif arg.startswith("--format="):
+            fmt = arg.partition("=")[2]
+        elif arg in ("-o", "--output") and argv[i + 1 : i + 2] == ["-"]:
+            return "table"
+    return fmt
 
 
 def _unexpected(exc: Exception) -> OtelcliError:
@@ -230,6 +270,12 @@ def _silence_stdout() -> None:
         pass
 
 
+def _preset_names() -> list[str]:
+    from otelcli.transport.presets import PRESETS
+
+    return list(PRESETS)
+
+
 # -- option types shared by commands -----------------------------------------------------------
 
 FormatOption = Annotated[
@@ -238,7 +284,9 @@ FormatOption = Annotated[
         "--format",
         "-f",
         envvar="OTELCLI_FORMAT",
-        help="Output: auto (a table on a terminal, JSON when piped), table, json or ndjson.",
+        help="Output: auto (a table on a terminal, JSON when piped), table, json, ndjson "
+        "(one table row per line) or csv (the same rows).",
+        autocompletion=complete(OUTPUT_FORMATS),
     ),
 ]
 
@@ -275,6 +323,7 @@ PresetOption = Annotated[
         "--to",
         help="Backend preset: local, collector, portkey, langfuse, openobserve, langsmith, phoenix "
         "(endpoint and auth from its usual variables; see `otelcli presets`).",
+        autocompletion=complete(_preset_names),
         rich_help_panel="Endpoint",
     ),
 ]
@@ -435,7 +484,10 @@ def exporter_config(
     )
 
 
-def check_format(fmt: str, allowed: tuple[str, ...] = ("auto", "table", "json", "ndjson")) -> str:
+def check_format(fmt: str, allowed: tuple[str, ...] | None = None) -> str:
+    from otelcli.render.output import FORMATS
+
+    allowed = allowed or FORMATS
     if fmt not in allowed:
         from otelcli.errors import UsageError
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from otelcli.commands._shared import (
-    FormatOption,
     check_format,
     command_app,
     finish,
@@ -28,9 +27,25 @@ from otelcli.commands._store import (
 )
 from otelcli.errors import UsageError
 
+if TYPE_CHECKING:
+    from otelcli.render.output import Output
+
+from otelcli.choices import complete
+
 app = command_app()
 
-DIMENSIONS = ("model", "provider", "service", "trace", "user", "session", "span-name")
+DIMENSIONS = (
+    "model",
+    "provider",
+    "service",
+    "trace",
+    "user",
+    "session",
+    "span-name",
+    "day",
+    "hour",
+)
+COST_FORMATS = ("auto", "table", "json", "ndjson", "csv", "html")
 
 
 @app.command()
@@ -49,12 +64,16 @@ def cost(
     input_tokens: Annotated[
         int, typer.Option("--input-tokens", "-i", help="Quick mode: input tokens (incl. cached).")
     ] = 0,
+    output_tokens: Annotated[
+        int | None, typer.Option("--output-tokens", help="Quick mode: output tokens.")
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
             "--output",
             "-o",
-            help="Quick mode: output tokens. With --enrich: the file to write.",
+            help="With --enrich: the file to write (- for stdout). "
+            "(`-o N` in quick mode still means output tokens, deprecated.)",
         ),
     ] = None,
     cached: Annotated[int, typer.Option("--cached", help="Quick mode: cache-read tokens.")] = 0,
@@ -68,15 +87,25 @@ def cost(
         str | None, typer.Option("--provider", help="Provider (openai, aws.bedrock, ...).")
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Quick mode: price on this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--at", help="Quick mode: price at this date's prices (YYYY-MM-DD). Default: today."
+        ),
     ] = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", help=f"Group by {', '.join(DIMENSIONS)} (repeatable)."),
+        typer.Option(
+            "--by",
+            help=f"Group by {', '.join(DIMENSIONS)} (repeatable). With day or hour (UTC, by "
+            "span start) the table has a chart of cost and tokens over time.",
+        ),
     ] = None,
-    top: Annotated[int | None, typer.Option("--top", help="Show only the N costliest groups.")] = (
-        None
-    ),
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top", min=1, help='Show the N costliest groups and one "(other)" row for the rest.'
+        ),
+    ] = None,
     pricing: Annotated[
         str | None,
         typer.Option(
@@ -99,7 +128,18 @@ def cost(
         bool,
         typer.Option("--enrich", help="Write gen_ai.usage.cost onto each priced span (-o OUT)."),
     ] = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            envvar="OTELCLI_FORMAT",
+            help="Output: auto (a table on a terminal, JSON when piped), table, json, ndjson "
+            "(one table row per line), csv (the same rows) or html (a self-contained report "
+            "with a chart, on stdout).",
+            autocompletion=complete(COST_FORMATS),
+        ),
+    ] = "auto",
     from_store: FromOption = None,
     table: TableOption = "otel_traces",
     since: SinceOption = None,
@@ -111,9 +151,13 @@ def cost(
 
     Examples:
 
-      otelcli cost -m gpt-4o -i 1200 -o 300 --cached 200
+      otelcli cost -m gpt-4o -i 1200 --output-tokens 300 --cached 200
+
+      otelcli cost -m gpt-4o -i 1200 --output-tokens 300 --at 2024-07-01
 
       otelcli cost run.pb --by model --by service --top 10
+
+      otelcli cost run.pb --by day --by model --format html > cost.html
 
       otelcli cost run.pb --enrich -o priced.pb
 
@@ -124,25 +168,25 @@ def cost(
     from otelcli.flows import cost as flow
     from otelcli.render import cost as view
 
-    check_format(fmt, ("auto", "table", "json", "ndjson", "csv"))
+    check_format(fmt, COST_FORMATS)
     source = flow.PricingSource(pricing, fallback=not no_fallback)
     includes = _tristate(input_includes_cache)
     paths = list(inputs or [])
+    if fmt == "html" and (model is not None or (paths and paths[0] == "prices")):
+        raise UsageError("--format html is for captures", "e.g. otelcli cost run.pb --by day")
     if paths and paths[0] == "prices":
         prices = flow.list_prices(source, paths[1] if len(paths) > 1 else None)
-        if fmt == "csv":
-            make_output().text(view.prices_csv(prices.to_dict()))
-            return
-        finish(make_output(fmt), prices, view.prices_view)
+        finish(make_output(fmt), prices, view.prices_view, rows=view.prices_rows)
         return
     if model is not None:
         if paths:
             raise UsageError("give either --model (quick mode) or files, not both")
+        out = make_output(fmt)
         quick = flow.price_one(
             flow.QuickRequest(
                 model,
                 input_tokens,
-                _tokens(output),
+                _quick_output_tokens(out, output_tokens, output, enrich),
                 cached,
                 cache_write,
                 reasoning,
@@ -152,9 +196,6 @@ def cost(
                 source,
             )
         )
-        out = make_output("json" if fmt == "csv" else fmt)
-        if quick.unknown:
-            out.warning(f"no price known for {model!r}; add it with --pricing FILE")
         finish(out, quick, view.quick_view)
         return
     if from_store is not None:
@@ -180,16 +221,18 @@ def cost(
         raise UsageError(
             "nothing to price", "pass capture files, - for stdin, or --model with token counts"
         )
+    if output_tokens is not None:
+        raise UsageError("--output-tokens is for quick mode", "add --model MODEL")
     if enrich and not output:
         raise UsageError("--enrich needs -o OUT", "e.g. otelcli cost run.pb --enrich -o out.pb")
     if output is not None and not enrich:
-        raise UsageError("-o is for quick mode or --enrich", "drop -o, or add --enrich")
+        raise UsageError("-o is the file --enrich writes", "add --enrich, or drop -o")
     priced = flow.price_captures(
         flow.CostRequest(paths, by or [], top, includes, output if enrich else None, source)
     )
     report = priced.report
     # With enriched data on stdout, the report goes to stderr.
-    out = make_output("json" if fmt == "csv" else fmt, data_on_stdout=output == "-")
+    out = make_output(fmt, data_on_stdout=output == "-")
     note_unused(out, priced.unused, "cost")
     if report.unknown_models:
         names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
@@ -198,10 +241,29 @@ def cost(
         total = (priced.to_dict()["total"]["usd"] or {}).get("total")
         out.notice(f"priced {report.total.priced_spans:,} spans; total ${total}")
         finish(out, priced, None, report=False)
-    elif fmt == "csv":
-        out.text(view.report_csv(priced.to_dict()))
     else:
-        finish(out, priced, view.report_view)
+        _finish_report(out, priced, fmt)
+
+
+def _quick_output_tokens(out: Output, tokens: int | None, output: str | None, enrich: bool) -> int:
+    """--output-tokens, or the old spelling `-o N` (with a deprecation warning)."""
+    if enrich:
+        raise UsageError(
+            "--enrich is for capture files", "e.g. otelcli cost run.pb --enrich -o out.pb"
+        )
+    if output is None:
+        return tokens or 0
+    if tokens is not None:
+        raise UsageError("give --output-tokens once", "drop -o")
+    try:
+        count = int(output)
+    except ValueError:
+        raise UsageError(
+            f"-o {output!r} is not a token count",
+            "in quick mode the output tokens are --output-tokens N",
+        ) from None
+    out.warning("-o N for output tokens is deprecated: use --output-tokens N")
+    return count
 
 
 def _price_store(
@@ -222,10 +284,15 @@ def _price_store(
 ) -> None:
     from otelcli.flows import cost as flow
     from otelcli.flows import store_cost
-    from otelcli.render import cost as view
 
     if paths:
         raise UsageError("give either --from STORE or files, not both")
+    over_time = [d for d in by or () if d in ("day", "hour")]
+    if over_time:
+        raise UsageError(
+            f"--by {over_time[0]} is for capture files, not yet --from STORE",
+            "group the store by model, provider, service, trace, user, session or span-name",
+        )
     if enrich or output is not None:
         raise UsageError("--enrich and -o write spans: they need files, not --from")
     assert isinstance(pricing, flow.PricingSource)
@@ -233,15 +300,25 @@ def _price_store(
     priced = store_cost.price_store(
         store_cost.StoreCostRequest(source, by or [], top, includes, pricing)
     )
-    out = make_output("json" if fmt == "csv" else fmt)
+    out = make_output(fmt)
     report = priced.report
     if report.unknown_models:
         names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
         out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")
-    if fmt == "csv":
-        out.text(view.report_csv(priced.to_dict()))
+    _finish_report(out, priced, fmt)
+
+
+def _finish_report(out: Output, priced: Any, fmt: str) -> None:
+    """The report of captures or a store: the HTML page, or the table / JSON / rows."""
+    from otelcli.render import cost as view
+
+    if fmt == "html":
+        from otelcli.render.cost_html import report_html
+
+        out.text(report_html(priced.to_dict()))
+        finish(out, priced, None, report=False)
     else:
-        finish(out, priced, view.report_view)
+        finish(out, priced, view.report_view, rows=view.cost_rows)
 
 
 def _tristate(value: str) -> bool | None:
@@ -249,17 +326,6 @@ def _tristate(value: str) -> bool | None:
     if value not in choices:
         raise UsageError(f"--input-includes-cache {value!r} is not auto, yes or no")
     return choices[value]
-
-
-def _tokens(value: str | None) -> int:
-    if value is None:
-        return 0
-    try:
-        return int(value)
-    except ValueError:
-        raise UsageError(
-            f"-o {value!r} is not a token count", "in quick mode -o is the output tokens"
-        ) from None
 
 
 def _date(at: str | None) -> datetime | None:

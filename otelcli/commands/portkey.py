@@ -8,6 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from otelcli.choices import complete
 from otelcli.commands._shared import (
     CompressionOption,
     EndpointOption,
@@ -194,7 +195,12 @@ def headers(
     ] = None,
     style: Annotated[
         str,
-        typer.Option("--format", "-f", help="headers (Name: value lines), curl, json or env."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="headers (Name: value lines), curl, json or env.",
+            autocompletion=complete(("headers", "curl", "json", "env")),
+        ),
     ] = "headers",
 ) -> None:
     """Print the x-portkey-* headers that put a Portkey request into an existing trace.

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from otelcli.choices import complete
 from otelcli.commands._shared import (
     CompressionOption,
     EndpointOption,
@@ -23,6 +24,7 @@ from otelcli.commands._shared import (
     guarded,
     make_output,
 )
+from otelcli.genai.scenarios.names import DIALECTS, SCENARIOS
 
 app = command_app()
 
@@ -45,7 +47,9 @@ def send(
     scenario: Annotated[
         str,
         typer.Option(
-            help="chat, agent, rag, embeddings, stream, gemini or error.", rich_help_panel=SCENARIO
+            help="chat, agent, rag, embeddings, stream, gemini or error.",
+            rich_help_panel=SCENARIO,
+            autocompletion=complete(SCENARIOS),
         ),
     ] = "agent",
     dialect: Annotated[
@@ -53,6 +57,7 @@ def send(
         typer.Option(
             help="Attribute dialect: semconv, openinference, openllmetry, vercel, openlit.",
             rich_help_panel=SCENARIO,
+            autocompletion=complete(DIALECTS),
         ),
     ] = "semconv",
     signal: Annotated[

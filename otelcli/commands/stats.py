@@ -37,7 +37,7 @@ def stats(
       cat run.jsonl | otelcli stats -
     """
     from otelcli.flows import stats as flow
-    from otelcli.render.stats import stats_view
+    from otelcli.render.stats import stats_rows, stats_view
 
     out = make_output(check_format(fmt))
-    finish(out, flow.run(flow.StatsRequest(inputs, top)), stats_view)
+    finish(out, flow.run(flow.StatsRequest(inputs, top)), stats_view, rows=stats_rows)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from otelcli.choices import complete
 from otelcli.commands._shared import (
     AuthTokenOption,
     CommandAfterDashes,
@@ -27,14 +27,25 @@ from otelcli.commands._shared import (
     guarded,
     make_output,
 )
+from otelcli.commands._trace_options import (
+    AttrsOption,
+    ErrorsOption,
+    GenaiOnlyOption,
+    GrepOption,
+    MinDurationOption,
+    PricingOption,
+    ServiceOption,
+    build_filter,
+    split_attrs,
+)
 from otelcli.errors import UsageError
-
-if TYPE_CHECKING:
-    from otelcli.otlp.traces import SpanFilter
 
 app = command_app()
 
-TAIL_FORMATS = ("auto", "live", "tree", "ndjson")
+TAIL_FORMATS = ("auto", "live", "tree", "ndjson", "table", "json")
+# the names every command takes, as tail streams them: a table is the live view (trees when
+# piped), JSON is one document per span
+ALIASES = {"json": "ndjson"}
 
 
 @app.command(cls=CommandAfterDashes)
@@ -85,51 +96,12 @@ def tail(
     timeout: TimeoutOption = None,
     compression: CompressionOption = None,
     tls_no_verify: TlsNoVerifyOption = False,
-    service: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--service",
-            help="Only traces with spans of this service (repeatable).",
-            rich_help_panel="Filters",
-        ),
-    ] = None,
-    genai_only: Annotated[
-        bool,
-        typer.Option(
-            "--genai-only", help="Only traces with GenAI spans.", rich_help_panel="Filters"
-        ),
-    ] = False,
-    errors: Annotated[
-        bool,
-        typer.Option("--errors", help="Only traces with an error span.", rich_help_panel="Filters"),
-    ] = False,
-    min_duration: Annotated[
-        str | None,
-        typer.Option(
-            "--min-duration",
-            help="Only traces (NDJSON: spans) at least this long: "
-            "500ms, 2s, 150us (a bare number is ms).",
-            rich_help_panel="Filters",
-        ),
-    ] = None,
-    grep: Annotated[
-        str | None,
-        typer.Option(
-            "--grep",
-            help="Only traces with a span whose name, status message or "
-            "attribute matches this regular expression.",
-            rich_help_panel="Filters",
-        ),
-    ] = None,
-    attrs: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--attrs",
-            help="Show these attributes on each span (comma-separated or "
-            "repeated; resource attributes too).",
-            rich_help_panel="View",
-        ),
-    ] = None,
+    service: ServiceOption = None,
+    genai_only: GenaiOnlyOption = False,
+    errors: ErrorsOption = False,
+    min_duration: MinDurationOption = None,
+    grep: GrepOption = None,
+    attrs: AttrsOption = None,
     max_traces: Annotated[
         int,
         typer.Option(
@@ -148,22 +120,16 @@ def tail(
             rich_help_panel="View",
         ),
     ] = 2.0,
-    pricing: Annotated[
-        str | None,
-        typer.Option(
-            "--pricing",
-            help="Extra pricing file for costs (as for `otelcli cost`).",
-            rich_help_panel="View",
-        ),
-    ] = None,
+    pricing: PricingOption = None,
     run_for: RunForOption = None,
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
             "-f",
-            help="auto (live view on a terminal, NDJSON spans when piped), live, "
-            "tree (each trace as text once complete) or ndjson.",
+            help="auto (live view on a terminal, NDJSON spans when piped), live (or table), "
+            "tree (each trace as text once complete) or ndjson (or json: a line per span).",
+            autocompletion=complete(TAIL_FORMATS),
         ),
     ] = "auto",
 ) -> None:
@@ -196,7 +162,11 @@ def tail(
     from otelcli.render.live import SessionView, ViewOptions, summary_lines
 
     if fmt not in TAIL_FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}")
+        raise UsageError(
+            f"--format {fmt!r} is not one of {', '.join(TAIL_FORMATS)}",
+            hint="spans stream as NDJSON (-f ndjson); `otelcli convert` writes other files",
+        )
+    fmt = ALIASES.get(fmt, fmt)
     out = make_output("ndjson" if fmt == "ndjson" else "auto")
     command = command_after_dashes(ctx) or ()
     if file is not None and command:
@@ -215,6 +185,8 @@ def tail(
     mode = fmt
     if mode == "auto":
         mode = "live" if out.is_terminal else "ndjson"
+    if mode == "table":
+        mode = "live" if out.is_terminal else "tree"
     if mode == "live" and file is not None and not follow:
         mode = "tree"  # a finished file has nothing to watch
     span_filter = build_filter(service, genai_only, errors, min_duration, grep)
@@ -249,47 +221,3 @@ def tail(
         out.notice(line)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
-
-
-# -- options -----------------------------------------------------------------------------------
-
-
-def parse_duration_ns(text: str) -> int:
-    """--min-duration: 500ms, 2s, 150us; a bare number is milliseconds."""
-    from otelcli.parse import parse_duration
-
-    bare = text.strip().replace(".", "", 1).isdigit()
-    try:
-        return parse_duration(text.strip() + "ms" if bare else text)
-    except UsageError as exc:
-        raise UsageError(f"--min-duration {text!r} is not a duration", hint=exc.hint) from None
-
-
-def split_attrs(values: list[str] | None) -> list[str]:
-    return [key.strip() for value in values or () for key in value.split(",") if key.strip()]
-
-
-def build_filter(
-    services: list[str] | None,
-    genai_only: bool,
-    errors: bool,
-    min_duration: str | None,
-    grep: str | None,
-) -> SpanFilter:
-    from otelcli.otlp.traces import SpanFilter
-
-    pattern = None
-    if grep:
-        try:
-            pattern = re.compile(grep)
-        except re.error as exc:
-            raise UsageError(
-                f"--grep {grep!r}: {exc}", hint="a Python regular expression"
-            ) from None
-    return SpanFilter(
-        services=tuple(services or ()),
-        genai_only=genai_only,
-        errors_only=errors,
-        min_duration_ns=parse_duration_ns(min_duration) if min_duration else 0,
-        grep=pattern,
-    )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from otelcli.choices import REPORT_FORMATS, complete
 from otelcli.commands._shared import (
     CommandAfterDashes,
     command_after_dashes,
@@ -17,8 +18,6 @@ from otelcli.commands._shared import (
 )
 
 app = command_app()
-
-VALIDATE_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
 
 
 @app.command(cls=CommandAfterDashes)
@@ -40,7 +39,9 @@ def validate(
             "-f",
             envvar="OTELCLI_FORMAT",
             help="auto (table on a terminal, JSON when piped), table, json, ndjson (every "
-            "finding as it is found, then a summary), junit, sarif or github (annotations).",
+            "finding as it is found, then a summary), csv (a row per finding), junit, sarif or "
+            "github (annotations).",
+            autocompletion=complete(REPORT_FORMATS),
         ),
     ] = "auto",
     output: Annotated[
@@ -141,13 +142,14 @@ def validate(
     from otelcli.flows import validate as flow
     from otelcli.otlp.outfile import write_output
     from otelcli.render import reports
+    from otelcli.render.output import FORMATS
 
     command = command_after_dashes(ctx)
-    if fmt not in VALIDATE_FORMATS:
+    if fmt not in reports.REPORT_FORMATS:
         from otelcli.errors import UsageError
 
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(VALIDATE_FORMATS)}")
-    out = make_output(fmt if fmt in ("auto", "table", "json", "ndjson") else "json")
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(reports.REPORT_FORMATS)}")
+    out = make_output(fmt if fmt in FORMATS else "json")
     if list_rules:
         finish(out, flow.list_rules(), reports.rules_view)
         return

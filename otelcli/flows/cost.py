@@ -14,7 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.errors import OtelcliError
+from otelcli.errors import InvalidInputError, OtelcliError
 from otelcli.genai.pricing.cost import (
     CostBreakdown,
     CostCalculator,
@@ -68,6 +68,8 @@ class QuickResult:
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = self.breakdown.to_dict()
+        if self.error is not None:
+            result["error"] = self.error.to_dict()
         return result
 
 
@@ -84,7 +86,14 @@ def price_one(request: QuickRequest) -> QuickResult:
         at=request.at,
         input_includes_cache=request.input_includes_cache,
     )
-    return QuickResult(breakdown)
+    error = None
+    if breakdown.unknown:
+        error = InvalidInputError(
+            f"no price known for {request.model!r}",
+            hint=f"otelcli cost prices '*{request.model.split('/')[-1][:8]}*' lists close ids; "
+            "or add it with --pricing FILE",
+        )
+    return QuickResult(breakdown, error)
 
 
 # -- captures ----------------------------------------------------------------------------------

@@ -164,6 +164,7 @@ class Receiving:
         self.request = request
         self.receiver: Any = None
         self.grpc_receiver: Any = None
+        self.forwarder: Any = None  # a BackgroundSink with --forward: its live counts
 
     @property
     def listen(self) -> str | None:
@@ -220,7 +221,10 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         if request.forward is not None:
             from otelcli.transport.sink import BackgroundSink, SinkTarget
 
-            forwarder = BackgroundSink(SinkTarget(endpoint=request.forward))
+            forwarder = BackgroundSink(
+                SinkTarget(endpoint=request.forward), on_failure=lambda e: items.put(_Failed(e))
+            )
+            session.forwarder = forwarder
         if receiver is not None:
             receiver.start()
             session.receiver = receiver
@@ -288,6 +292,8 @@ def run(request: ReceiveRequest) -> ReceiveResult:
                     subscriber.batch(TRACES, item)
             elif isinstance(item, BaseException):
                 raise item
+            elif isinstance(item, _Failed):  # once per kind of failure, while it runs
+                item.tell(note)
             elif isinstance(item, _SaveFailed):
                 if item.error is None:
                     note("notice", f"otelcli: {request.save} takes batches again")
@@ -348,6 +354,8 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         if grpc_receiver is not None:
             grpc_receiver.stop()
             result.grpc_receiver = grpc_receiver.stats.to_dict()
+        if request.command and result.spans == 0 and not result.interrupted:
+            note("warning", _nothing_exported(result), "nothing exported")
         drain()
         subscriber.close()
     finally:
@@ -363,9 +371,27 @@ def run(request: ReceiveRequest) -> ReceiveResult:
             result.saved = saver.close()  # every acknowledged batch is in it already
         if forwarder is not None:
             result.forward = forwarder.close(timeout_s=30)
+            while not items.empty():  # failures met while finishing the backlog
+                item = items.get_nowait()
+                if isinstance(item, _Failed):
+                    item.tell(note)
         for name, sink in others.items():
             result.forwards[name] = sink.close(timeout_s=30)
     return result
+
+
+def _nothing_exported(result: ReceiveResult) -> str:
+    """Why a command may have sent nothing, and the variable that usually fixes it."""
+    grpc = (
+        f"send to OTELCLI_GRPC_ENDPOINT ({result.grpc_listen}) instead"
+        if result.grpc_listen
+        else "let otelcli receive gRPC too (drop --no-grpc; the grpc extra)"
+    )
+    return (
+        f"the command exported no spans to {result.listen}: an exporter fixed to OTLP/gRPC "
+        "ignores OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and talks gRPC to the HTTP port; "
+        f"make it use http/protobuf, or {grpc}"
+    )
 
 
 def _late_batches(
@@ -384,6 +410,17 @@ def _late_batches(
         elif time.monotonic() - quiet_since >= request.quiet_s:
             return
         subscriber.tick()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A new kind of forwarding failure, told by the forwarder's thread."""
+
+    error: OtelcliError
+
+    def tell(self, note: Callable[[str, str, str], None]) -> None:
+        hint = f" ({self.error.hint})" if self.error.hint else ""
+        note("warning", f"forwarding failed: {self.error.message}{hint}", "forwarding")
 
 
 @dataclass

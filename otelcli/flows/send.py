@@ -28,6 +28,8 @@ from otelcli.otlp.values import AttrValue
 from otelcli.transport.delivery import Outgoing, Stop
 from otelcli.transport.sink import BackgroundSink, SinkReport, SinkTarget, drain
 
+PACE_S = 0.1  # at a given --rate, a request carries at most this many seconds of spans
+
 
 @dataclass(frozen=True)
 class LoadPlan:
@@ -41,11 +43,19 @@ class LoadPlan:
         if self.count is None and self.duration_s is None:
             raise UsageError("load needs --count or --duration")
         if self.rate is not None and self.rate <= 0:
-            raise UsageError("--rate must be positive")
+            raise UsageError(
+                f"--rate {self.rate:g}: the rate is spans per second, above 0",
+                hint="leave --rate out to send as fast as possible",
+            )
 
     @property
     def copies_per_batch(self) -> int:
-        return max(1, self.batch_size // self.spans_per_copy)
+        """Whole traces per request: --batch-size, smaller at low rates so that a request
+        holds at most PACE_S worth of spans (pacing is per span, not per batch)."""
+        copies = max(1, self.batch_size // self.spans_per_copy)
+        if self.rate is not None:
+            copies = min(copies, max(1, int(self.rate * PACE_S / self.spans_per_copy)))
+        return copies
 
     @property
     def total_copies(self) -> int | None:
@@ -77,8 +87,9 @@ def generate(
         copies = (
             plan.copies_per_batch if remaining is None else min(remaining, plan.copies_per_batch)
         )
-        due = started + sent_spans / plan.rate if plan.rate else None
         spans = copies * plan.spans_per_copy
+        # due once its last span's time has come: the last request goes at --duration
+        due = started + (sent_spans + spans) / plan.rate if plan.rate else None
         yield Outgoing(spans, data=template.batch(copies), due=due)
         sent_spans += spans
         if remaining is not None:

@@ -216,7 +216,7 @@ def list_rules() -> RulesResult:
                 "rule": rule.id,
                 "level": rule.level,
                 "category": rule.category,
-                "description": rule.message.format(attribute="<attribute>", span_type=""),
+                "description": rule.description,
                 "weaver_id": rule.weaver,
             }
             for rule in RULES.values()

@@ -283,6 +283,11 @@ def _trace_fields(
     raw_name = headers.get(SPAN_NAME) or fields.get("span_name")
     trace_from_traceparent = parent_from_traceparent = False
     if traceparent is not None:  # each only where the Portkey header is absent
+        if (str(raw_trace).lower(), str(raw_parent).lower()) == (
+            traceparent.trace_id.lower(),
+            traceparent.parent_span_id.lower(),
+        ):  # the headers repeat the traceparent (`otelcli portkey headers`): the caller's
+            trace_from_traceparent = parent_from_traceparent = True
         if not raw_trace:
             raw_trace, trace_from_traceparent = traceparent.trace_id, True
         if not raw_parent:

@@ -26,6 +26,7 @@ PARENT_SPAN_ID = "x-portkey-parent-span-id"
 METADATA = "x-portkey-metadata"
 PROVIDER = "x-portkey-provider"
 CONFIG = "x-portkey-config"
+TRACEPARENT = "traceparent"
 
 HeaderFormat = Literal["headers", "curl", "json", "env"]
 HEADER_FORMATS: tuple[HeaderFormat, ...] = ("headers", "curl", "json", "env")
@@ -79,11 +80,16 @@ class PortkeyTraceHeaders:
     span_name: str | None = None
     parent_span_id: str | None = None
     metadata: Mapping[str, str] | None = None
+    # the caller's traceparent, sent along when the ids are its own: whoever reads the request
+    # back (the gateway's logs, `otelcli portkey`) knows the parent is the caller's span
+    traceparent: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         out = {TRACE_ID: self.trace_id, SPAN_ID: self.span_id}
         if self.parent_span_id:
             out[PARENT_SPAN_ID] = self.parent_span_id
+        if self.traceparent:
+            out[TRACEPARENT] = self.traceparent
         if self.span_name:
             out[SPAN_NAME] = self.span_name
         if self.metadata:
@@ -126,12 +132,20 @@ def headers_for_trace(
         )
     merged = dict(parse_baggage(baggage))
     merged.update(metadata or {})
+    parent_id = parent_span_id or (parent.parent_span_id.lower() if parent else None)
+    caller = None
+    if parent is not None and (trace, parent_id) == (
+        parent.trace_id.lower(),
+        parent.parent_span_id.lower(),
+    ):
+        caller = f"00-{trace}-{parent_id}-{parent.flags}"
     return PortkeyTraceHeaders(
         trace_id=trace,
         span_id=span_id or new_span_id(),
         span_name=name,
-        parent_span_id=parent_span_id or (parent.parent_span_id.lower() if parent else None),
+        parent_span_id=parent_id,
         metadata=merged or None,
+        traceparent=caller,
     )
 
 

@@ -24,21 +24,7 @@ def replay_view(result: dict[str, Any]) -> RenderableType:
             rows.append(("stopped by", result["signal"]))
     else:
         delivery = result["delivery"]
-        rows += [
-            ("sent", f"{delivery['accepted']:,}"),
-            ("rejected", f"{delivery['rejected']:,}"),
-            ("failed", f"{delivery['failed']:,}"),
-        ]
-        if delivery["unknown"]:
-            rows.append(
-                (
-                    "unknown",
-                    f"{delivery['unknown']:,} (timed out after sending: may have arrived)",
-                )
-            )
-        if delivery["interrupted"] or delivery["not_sent"]:
-            stopped_by = result["signal"] or "interrupted"
-            rows.append((f"not sent ({stopped_by})", f"{delivery['not_sent']:,}"))
+        rows += _delivered({**delivery, "signal": result["signal"] or delivery["signal"]})
         if result["dead_letter"]:
             where = result["dead_letter"]
             if result["unsent_file"]:
@@ -130,6 +116,21 @@ def send_one_line(result: dict[str, Any]) -> str:
     )
 
 
+def _delivered(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What became of the spans, a row each: offered = accepted + rejected + failed (+ unknown);
+    spans an interruption left unsent are counted apart."""
+    rows: list[tuple[str, Any]] = [
+        (key, f"{result[key]:,}") for key in ("offered", "accepted", "rejected", "failed")
+    ]
+    if result.get("unknown"):
+        rows.append(
+            ("unknown", f"{result['unknown']:,} (timed out after sending: may have arrived)")
+        )
+    if result.get("interrupted"):
+        rows.append((f"not sent ({result['signal'] or 'interrupted'})", f"{result['not_sent']:,}"))
+    return rows
+
+
 def send_view(result: dict[str, Any]) -> RenderableType:
     rows: list[tuple[str, Any]] = []
     for key in ("sent", "scenario", "dialect", "endpoint", "endpoint_from", "output"):
@@ -139,22 +140,7 @@ def send_view(result: dict[str, Any]) -> RenderableType:
         rows.append(("trace ids", ", ".join(result["trace_ids"])))
     if "offered" in result:  # load
         latency = result["latency"]
-        rows += [
-            (
-                "spans",
-                f"{result['offered']:,} offered, {result['accepted']:,} accepted, "
-                f"{result['rejected']:,} rejected, {result['failed']:,} failed",
-            ),
-        ]
-        if result["unknown"]:
-            rows.append(("unknown", f"{result['unknown']:,} (timed out after sending)"))
-        if result["interrupted"]:
-            rows.append(
-                (
-                    f"not sent ({result['signal'] or 'interrupted'})",
-                    f"{result['not_sent']:,}",
-                )
-            )
+        rows += _delivered(result)
         rows += [
             ("requests", f"{result['requests']:,} ({result['retries']:,} retries)"),
             (
@@ -171,18 +157,9 @@ def send_view(result: dict[str, Any]) -> RenderableType:
                 )
             )
     elif "accepted" in result:
+        rows += _delivered({**result, "offered": result["spans"]})
         rows += [
-            (
-                "spans",
-                f"{result['spans']} sent, {result['accepted']} accepted, "
-                f"{result['rejected']} rejected",
-            ),
             ("status", f"HTTP {result['status']}" if result["status"] else "no response"),
-            *(
-                [("unknown", f"{result['unknown']} (timed out after sending)")]
-                if result.get("unknown")
-                else []
-            ),
             ("latency", f"{result['latency_ms']} ms ({result['attempts']} attempt(s))"),
         ]
     else:

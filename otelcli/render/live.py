@@ -94,10 +94,20 @@ class LiveScreen:
         self._next = now + self.refresh_s
         self.redraws += 1
         panel = metrics_panel(self.metrics) if self.metrics else None
-        # The panel goes first, so that cropping a tall tree never hides it.
-        height = self.console.height - (panel.row_count + 4 if panel is not None else 0)
-        screen = self.view.renderable(self.status(), max(height, 5), final)
-        self._live.update(screen if panel is None else Group(panel, screen), refresh=True)
+        if panel is None:
+            screen = self.view.renderable(self.status(), self.console, final)
+            self._live.update(screen, refresh=True)
+            return
+        # The panel goes first; the traces get the lines below it (the console's height is
+        # what the board view fills, so it is lent for the measure).
+        height = self.console.height
+        used = len(self.console.render_lines(panel, self.console.options, pad=False))
+        self.console.height = max(5, height - used)
+        try:
+            screen = self.view.renderable(self.status(), self.console, final)
+        finally:
+            self.console.height = height
+        self._live.update(Group(panel, screen), refresh=True)
 
     def close(self) -> None:
         self.tick(force=True, final=True)
@@ -251,7 +261,7 @@ class SessionView(SessionNotes):
         board = TraceBoard(max_traces=options.max_traces)
         if options.mode == "tree":
             self.view = TreePrinter(
-                _text_console(out),
+                text_console(out),
                 board,
                 summarizer,
                 style=TreeStyle(attrs=options.attrs, max_nodes=1 << 30),
@@ -306,7 +316,7 @@ def metrics_panel(board: MetricsBoard) -> Table:
     return table
 
 
-def _text_console(out: Output) -> Console:
+def text_console(out: Output) -> Console:
     """The terminal's console, or for pipes and files a wide one: trees wrap badly."""
     if out.is_terminal:
         return out.console
@@ -341,11 +351,27 @@ def status_line(options: ViewOptions, session: Receiving, board: TraceBoard) -> 
     if options.save:
         text.append(f" · saving to {options.save}")
     if options.forward is not None:
-        text.append(f" · forwarding to {options.forward}")
+        _forwarding(text, options.forward, session.forwarder)
     if options.span_filter is not None and options.span_filter.active:
         text.append(" · filtered")
     text.append(" · Ctrl-C to stop")
     return text
+
+
+def _forwarding(text: Text, endpoint: str, forwarder: Any) -> None:
+    """Where forwarding stands: what was accepted, and when spans fail, how many and why."""
+    delivery = getattr(forwarder, "live", None)
+    overflow = getattr(forwarder, "overflow", 0)
+    text.append(f" · forwarding to {endpoint}")
+    if delivery is None and not overflow:
+        return
+    accepted = delivery.accepted if delivery is not None else 0
+    lost = overflow + (delivery.failed + delivery.unknown if delivery is not None else 0)
+    text.append(f": {accepted:,} accepted")
+    if lost or (delivery is not None and delivery.errors):
+        last = delivery.errors[-1].message if delivery is not None and delivery.errors else ""
+        reason = f" (last: {last})" if last else " (backlog full)"
+        text.append(f", FAILING: {lost:,} not delivered{reason}", style="bold red")
 
 
 def summary_lines(result: ReceiveResult) -> list[str]:
@@ -399,7 +425,7 @@ def summary_lines(result: ReceiveResult) -> list[str]:
         sent = delivery.accepted if delivery is not None else 0
         line = f"forwarded {sent:,} spans to {forward.endpoint}"
         if delivery is not None:
-            lost = delivery.offered - delivery.accepted
+            lost = delivery.taken - delivery.accepted  # not sent ones too
             if lost:
                 line += f"; {lost:,} not delivered"
         if forward.error is not None:

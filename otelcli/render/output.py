@@ -1,11 +1,14 @@
 """The one place that writes to the terminal: data to stdout, notices and progress to stderr.
 
-`auto` means a rich table on a terminal and JSON when piped. Errors come out as JSON in the
-JSON modes, so scripts can always parse what they get.
+`auto` means a rich table on a terminal and JSON when piped. The same names mean the same on
+every command: `table` the rich view, `json` one document, `ndjson` one table row per line and
+`csv` the same rows with a header line. Errors come out as JSON in the JSON modes, so scripts can
+always parse what they get.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
 
+from otelcli.choices import OUTPUT_FORMATS
 from otelcli.errors import OtelcliError
 from otelcli.redact import redact_text
 
@@ -23,7 +27,9 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.progress import Progress
 
-FORMATS = ("auto", "table", "json", "ndjson")
+FORMATS = OUTPUT_FORMATS
+
+Rows = Callable[[Any], list[dict[str, Any]]]
 
 
 def _default(value: Any) -> Any:
@@ -77,6 +83,10 @@ class Output:
     # stdout carries the command's data (`-o -`): its report and errors go to stderr instead,
     # so there is one document on stdout per run.
     data_on_stdout: bool = False
+    # --quiet: no notices, warnings or progress (data and errors still come out);
+    # --verbose: details too (`detail`).
+    quiet: bool = False
+    verbose: bool = False
 
     def __post_init__(self) -> None:
         # Everything shown passes the secret filter: tables, JSON, the live view, errors.
@@ -100,6 +110,7 @@ class Output:
 
     @property
     def machine(self) -> bool:
+        """JSON modes: errors are JSON too (csv is for humans' spreadsheets: errors on stderr)."""
         return self.mode in ("json", "ndjson")
 
     @cached_property
@@ -116,17 +127,28 @@ class Output:
 
     # -- data -------------------------------------------------------------------------------
 
-    def data(self, payload: Any, table: Callable[[Any], RenderableType] | None = None) -> None:
-        """Emit a command's result: a rich rendering in table mode, JSON otherwise (on stderr
-        when stdout carries the data)."""
-        if self.mode == "table" and table is not None:
+    def data(
+        self,
+        payload: Any,
+        table: Callable[[Any], RenderableType] | None = None,
+        rows: Rows | None = None,
+    ) -> None:
+        """Emit a command's result (on stderr when stdout carries the data): the rich view
+        in table mode, the document in json, its table rows (`rows`) in ndjson and csv."""
+        if self.quiet and self.data_on_stdout:
+            return  # the report would be a notice beside the data
+        mode = self.mode
+        if mode == "table" and table is not None:
             (self.err_console if self.data_on_stdout else self.console).print(table(payload))
             return
-        if self.mode == "ndjson" and isinstance(payload, list):
-            for record in payload:
-                self._write_report(to_json(record) + b"\n")
+        if mode in ("ndjson", "csv"):
+            records = uniform(table_rows(payload, rows))
+            if mode == "csv":
+                self._write_report(to_csv(records).encode())
+                return
+            self._write_report(b"".join(to_json(record) + b"\n" for record in records))
             return
-        pretty = self.mode == "json" and _isatty(self._report_stream)
+        pretty = mode == "json" and _isatty(self._report_stream)
         self._write_report(to_json(payload, pretty=pretty) + b"\n")
 
     def _write_report(self, data: bytes) -> None:
@@ -155,10 +177,17 @@ class Output:
 
     def notice(self, message: str, style: str = "dim") -> None:
         """A message for the human on stderr (never mixed into data)."""
-        self.err_console.print(message, style=style, markup=False, highlight=False)
+        if not self.quiet:
+            self.err_console.print(message, style=style, markup=False, highlight=False)
+
+    def detail(self, message: str) -> None:
+        """A notice only --verbose asks for."""
+        if self.verbose and not self.quiet:
+            self.notice(message)
 
     def warning(self, message: str) -> None:
-        self.err_console.print(f"warning: {message}", style="yellow", markup=False)
+        if not self.quiet:
+            self.err_console.print(f"warning: {message}", style="yellow", markup=False)
 
     def error(self, error: OtelcliError) -> None:
         if self.machine:
@@ -172,7 +201,7 @@ class Output:
     @contextmanager
     def progress(self, description: str, total: float | None = None) -> Iterator[ProgressHandle]:
         """A progress bar on stderr when stderr is a terminal; silent otherwise."""
-        if not getattr(self.stderr, "isatty", lambda: False)():
+        if self.quiet or not getattr(self.stderr, "isatty", lambda: False)():
             yield ProgressHandle(None, None)
             return
         from rich.progress import (
@@ -197,6 +226,57 @@ class Output:
         with progress:
             task = progress.add_task(description, total=total, detail="")
             yield ProgressHandle(progress, task)
+
+
+def table_rows(payload: Any, rows: Rows | None) -> list[dict[str, Any]]:
+    """The rows of a result's table: what `rows` makes of it, a list's items, or else the
+    document as one row (nested objects flattened to dotted keys)."""
+    if rows is not None:
+        return rows(payload)
+    if isinstance(payload, list):
+        return [
+            flat(record) if isinstance(record, dict) else {"value": record} for record in payload
+        ]
+    return [flat(payload) if isinstance(payload, dict) else {"value": payload}]
+
+
+def flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted keys (lists stay whole), so that a row is one level deep."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            row.update(flat(value, name + ".") if value else {name: None})
+        else:
+            row[name] = value
+    return row
+
+
+def uniform(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with the columns of all (in first-seen order), None where a row has none."""
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    return [{column: record.get(column) for column in columns} for record in records]
+
+
+def to_csv(records: list[dict[str, Any]]) -> str:
+    """Uniform rows as CSV, a header line first; lists as JSON."""
+    columns = list(records[0]) if records else []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow(_cell(record.get(column)) for column in columns)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return to_json(value).decode()
+    return value
 
 
 def _isatty(stream: IO[str] | None) -> bool:

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from otelcli.choices import REPORT_FORMATS as REPORT_FORMATS
 from otelcli.genai.semconv.findings import LEVEL_RANK, RULES
-from otelcli.render.output import to_json
+from otelcli.render.output import flat, to_csv, to_json, uniform
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from collections.abc import Sequence
 
-REPORT_FORMATS = ("auto", "table", "json", "ndjson", "junit", "sarif", "github")
+    from rich.console import RenderableType
+    from rich.table import Table
+
 _SARIF_LEVELS = {"violation": "error", "improvement": "warning", "information": "note"}
 _GITHUB_COMMANDS = {"violation": "error", "improvement": "warning", "information": "notice"}
 
@@ -132,12 +135,8 @@ def render_sarif(document: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "id": rule_id,
                 "name": "".join(part.title() for part in rule_id.split("_")),
-                "shortDescription": {
-                    "text": rule.message.format(attribute="<attribute>", span_type="")
-                },
-                "help": {
-                    "text": rule.hint or rule.message.format(attribute="<attribute>", span_type="")
-                },
+                "shortDescription": {"text": rule.description},
+                "help": {"text": rule.hint or rule.description},
                 "defaultConfiguration": {"level": _SARIF_LEVELS[rule.level]},
                 "properties": {"category": rule.category},
             }
@@ -236,8 +235,78 @@ def render_github(document: Mapping[str, Any]) -> str:
 _STYLES = {"violation": "bold red", "improvement": "yellow", "information": "cyan"}
 
 
+def described(rule: Mapping[str, Any]) -> str:
+    """The rule's description with its placeholders filled where every finding agrees
+    (one attribute, one span type)."""
+    text = str(rule["description"])
+    attributes, span_types = list(rule["attributes"]), list(rule["span_types"])
+    if len(attributes) == 1:
+        text = text.replace("<attribute>", attributes[0])
+    if len(span_types) == 1 and span_types[0] != "-":
+        text = text.replace("<span type>", span_types[0])
+    return text
+
+
+LEVEL_COLUMNS = ("spans", "findings", "rule", "attributes / span types", "example span")
+
+
+def _level_table(level: str, rules: list[Mapping[str, Any]]) -> RenderableType:
+    """One severity: its rules, the most spans affected first (the example spans give way
+    on a narrow terminal)."""
+    from otelcli.render.tables import Fitted
+
+    rules = sorted(rules, key=lambda r: (-r.get("spans", r["count"]), -r["count"], r["rule"]))
+    return Fitted(
+        lambda columns: _rules_table(level, rules, columns), LEVEL_COLUMNS, ("example span",)
+    )
+
+
+def _rules_table(level: str, rules: list[Mapping[str, Any]], columns: Sequence[str]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    findings = sum(r["count"] for r in rules)
+    table = Table(
+        title=f"{level}: {findings:,} finding(s) in {len(rules)} rule(s)",
+        title_justify="left",
+        title_style=_STYLES[level],
+        expand=False,
+    )
+    for column in columns:
+        numbers = column in ("spans", "findings")
+        # attribute names stay whole: long ones fold onto the next line
+        table.add_column(
+            column,
+            justify="right" if numbers else "left",
+            no_wrap=numbers,
+            overflow="ellipsis" if column == "example span" else "fold",
+            ratio=None if numbers else (2 if column == "rule" else 1),
+        )
+    for rule in rules:
+        attributes = ", ".join(
+            f"{k} ({v})" if v > 1 else k for k, v in list(rule["attributes"].items())[:3]
+        ) or ", ".join(list(rule["span_types"])[:3])
+        more = len(rule["attributes"]) - 3
+        if more > 0:
+            attributes += f" +{more}"
+        example = rule["examples"][0] if rule["examples"] else None
+        cells: dict[str, Any] = {
+            "spans": f"{rule.get('spans', rule['count']):,}",
+            "findings": f"{rule['count']:,}",
+            "rule": Text.assemble((rule["rule"], "bold"), "\n", described(rule)),
+            "attributes / span types": attributes,
+            "example span": (
+                f"{example['span_name'] or '-'}\n{example['trace_id'][:16]}…/{example['span_id']}"
+                if example
+                else "-"
+            ),
+        }
+        table.add_row(*(cells[c] for c in columns))
+    return table
+
+
 def render_terminal(document: Mapping[str, Any]) -> RenderableType:
-    """Findings grouped by rule (worst first) with counts and an example span each."""
+    """Findings by severity (worst first), each rule with the spans it affects first."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -264,32 +333,11 @@ def render_terminal(document: Mapping[str, Any]) -> RenderableType:
     if command is not None:
         head.add_row("command", f"{' '.join(command['argv'])} (exit {command['exit_code']})")
 
-    table = Table(title="findings by rule", title_justify="left", expand=False)
-    table.add_column("level")
-    table.add_column("rule")
-    table.add_column("count", justify="right")
-    table.add_column("attributes / span types")
-    table.add_column("example span")
-    for rule in document["rules"]:
-        attributes = ", ".join(
-            f"{k} ({v})" if v > 1 else k for k, v in list(rule["attributes"].items())[:3]
-        ) or ", ".join(list(rule["span_types"])[:3])
-        more = len(rule["attributes"]) - 3
-        if more > 0:
-            attributes += f" +{more}"
-        example = rule["examples"][0] if rule["examples"] else None
-        where = (
-            f"{example['span_name'] or '-'}\n{example['trace_id'][:16]}…/{example['span_id']}"
-            if example
-            else "-"
-        )
-        table.add_row(
-            Text(rule["level"], style=_STYLES[rule["level"]]),
-            rule["rule"],
-            f"{rule['count']:,}",
-            attributes,
-            where,
-        )
+    sections: list[RenderableType] = []
+    for level in ("violation", "improvement", "information"):
+        rules = [rule for rule in document["rules"] if rule["level"] == level]
+        if rules:
+            sections.append(_level_table(level, rules))
     by_level = summary["by_level"]
     verdict = Text(
         ("PASSED" if document["passed"] else "FAILED")
@@ -299,7 +347,7 @@ def render_terminal(document: Mapping[str, Any]) -> RenderableType:
     )
     parts: list[RenderableType] = [head]
     if document["rules"]:
-        parts.append(table)
+        parts.extend(sections)
     else:
         parts.append(Text("no findings", style="green"))
     parts.append(verdict)
@@ -320,6 +368,8 @@ def render_report(document: Mapping[str, Any], fmt: str, to_file: bool) -> str |
     if fmt == "ndjson":
         records = [*document["findings"], {"summary": summary_record(document)}]
         return "".join(to_json(record).decode() + "\n" for record in records)
+    if fmt == "csv":  # the findings' rows (the verdict is the exit status)
+        return to_csv(uniform([flat(finding) for finding in document["findings"]]))
     if to_file and fmt in ("json", "auto"):
         return to_json(document, pretty=True).decode() + "\n"
     return None

@@ -104,6 +104,14 @@ def _metrics_view(metrics: dict[str, Any]) -> list[RenderableType]:
     return [summary, table, counts("metric scopes", metrics["scopes"], "scope", "data points")]
 
 
+def stats_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The counts as rows: all spans first, then per service, scope and (listed) span name."""
+    rows = [{"count": "all", "name": "", "spans": result["spans"]}]
+    for count, key in (("service", "services"), ("scope", "scopes"), ("span_name", "span_names")):
+        rows += [{"count": count, "name": name, "spans": n} for name, n in result[key].items()]
+    return rows
+
+
 def presets_view(rows: list[dict[str, Any]]) -> RenderableType:
     table = Table(title="--to presets", title_justify="left")
     for column in ("preset", "backend", "reads", "endpoint now"):

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 from rich.tree import Tree
 
@@ -126,7 +127,12 @@ def _short(value: Any, limit: int = 80) -> str:
 
 def trace_header(entry: TraceEntry, totals: TraceTotals, settled: bool, priced: bool) -> Text:
     text = Text()
-    text.append("✓ " if settled else "● ", style="green" if settled else "yellow")
+    if not settled:
+        text.append("● ", style="yellow")
+    elif totals.errors:  # done, but not well: a span failed
+        text.append("✗ ", style="bold red")
+    else:
+        text.append("✓ ", style="green")
     if entry.continued:
         text.append("(continued) ", style="dim")
     text.append(totals.root_name or "(root not received)", style="bold")
@@ -209,11 +215,6 @@ def _walk(nodes: Iterable[Node]) -> Iterator[Node]:
         stack.extend(reversed(node.children))
 
 
-def _tree_lines(entry: TraceEntry, style: TreeStyle) -> int:
-    logs = sum(len(v) for v in entry.logs.values())
-    return 1 + min(len(entry.spans), style.max_nodes) + logs + 1
-
-
 def render_text(renderable: RenderableType, width: int = 120) -> str:
     """Plain text (no colour, no control codes) of a rich renderable, for pipes and files."""
     buffer = io.StringIO()
@@ -248,31 +249,45 @@ class BoardView:
     span_filter: SpanFilter = field(default_factory=SpanFilter)
     idle_s: float = 2.0
 
-    def renderable(self, status: Text, height: int, final: bool = False) -> Group:
-        budget = max(4, height - 2)
-        chosen: list[TraceEntry] = []
+    def renderable(self, status: Text, console: Console, final: bool = False) -> Group:
+        """The newest traces that fit above the status line, lines counted as the console
+        wraps them; the newest is always shown (its head, when it alone is taller)."""
+        options = console.options
+        height = console.height
+        status_lines = len(console.render_lines(status, options, pad=False))
+        budget = max(1, height - status_lines)
+        now = self.board.clock()
+        shown: list[list[list[Segment]]] = []
         for entry in self.board.newest():
             if not entry.spans:
                 continue
             if not self.span_filter.matches_trace(entry, self.summarizer):
                 continue
-            lines = _tree_lines(entry, self.style)
-            if chosen and lines > budget:
-                break
-            chosen.append(entry)
-            budget -= lines
+            settled = final or self.board.is_settled(entry, self.idle_s, now)
+            tree = render_trace(entry, self.summarizer, self.style, settled)
+            lines = console.render_lines(tree, options, pad=False)
+            if len(lines) > budget:
+                if shown:
+                    break
+                more = Text(f"… {len(lines) - budget + 1:,} more lines", style="dim")
+                lines = lines[: budget - 1] + console.render_lines(more, options, pad=False)
+            shown.append(lines)
+            budget -= len(lines)
             if budget <= 0:
                 break
-        now = self.board.clock()
-        trees: list[RenderableType] = [
-            render_trace(
-                entry,
-                self.summarizer,
-                self.style,
-                final or self.board.is_settled(entry, self.idle_s, now),
-            )
-            for entry in reversed(chosen)
-        ]
-        if not trees:
-            trees.append(Text("waiting for traces…", style="dim"))
-        return Group(*trees, status)
+        parts: list[RenderableType] = [_Lines(lines) for lines in reversed(shown)]
+        if not parts:
+            parts.append(Text("waiting for traces…", style="dim"))
+        return Group(*parts, status)
+
+
+class _Lines:
+    """Lines already rendered (so that what was counted is what is drawn)."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()

@@ -39,6 +39,7 @@ class ExporterConfig:
     client_key: str | None = None
     verify_tls: bool = True
     endpoint_source: str = "default"  # which setting the endpoint came from, for messages
+    preset: str | None = None  # the --to backend, whose own variables carry the auth
 
     @property
     def content_type(self) -> str:
@@ -196,14 +197,23 @@ def resolve_exporter_config(
         merged_headers[key] = value
     check_url(url, source)
 
+    protocol_from = "--protocol"
     if protocol:
         resolved_protocol = _choice(protocol, PROTOCOLS, "--protocol")
     elif found := _first_env(
         env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
     ):
+        protocol_from = found[0]
         resolved_protocol = _choice(found[1], PROTOCOLS, found[0])
     else:
         resolved_protocol = preset_protocol or "http/protobuf"
+    if preset_protocol and resolved_protocol != preset_protocol:
+        # said before sending: the backend would refuse every batch
+        raise ConfigError(
+            f"--to {preset} takes {preset_protocol} only, not {resolved_protocol} "
+            f"(from {protocol_from})",
+            hint=f"drop {protocol_from}, or set it to {preset_protocol}",
+        )
 
     resolved_timeout: float | None = DEFAULT_TIMEOUT_S
     if timeout_s is not None:
@@ -241,6 +251,7 @@ def resolve_exporter_config(
         client_key=tls_file("CLIENT_KEY"),
         verify_tls=not tls_no_verify,
         endpoint_source=source,
+        preset=preset.lower() if preset else None,
     )
 
 

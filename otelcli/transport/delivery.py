@@ -1,7 +1,8 @@
 """Deliver a stream of batches through an exporter: concurrency, pacing, dead letters, counts.
 
 Shared by replay, send's load mode and portkey. The report always adds up:
-offered = accepted + rejected + failed + unknown + not_sent. Failed spans were not delivered;
+taken = offered + not_sent, and offered (the spans sent) = accepted + rejected + failed +
+unknown. Failed spans were not delivered;
 unknown ones timed out after their request was sent (they may have arrived); not-sent ones were
 taken from the source but never attempted (an interruption). Every failed, unknown and not-sent
 batch goes to the dead-letter writer when there is one (`dead_lettered` counts them); without
@@ -114,7 +115,7 @@ class Outgoing:
 
 @dataclass
 class DeliveryReport:
-    offered: int = 0  # spans handed to the exporter
+    taken: int = 0  # spans taken from the source (sent, or not sent when interrupted)
     accepted: int = 0
     rejected: int = 0  # dropped by the endpoint under partial success
     failed: int = 0  # not delivered
@@ -153,10 +154,13 @@ class DeliveryReport:
             self.errors.append(error)
 
     @property
+    def offered(self) -> int:
+        """Spans handed to the exporter: taken, less those an interruption left unsent."""
+        return self.taken - self.not_sent
+
+    @property
     def adds_up(self) -> bool:
-        return self.offered == (
-            self.accepted + self.rejected + self.failed + self.unknown + self.not_sent
-        )
+        return self.offered == self.accepted + self.rejected + self.failed + self.unknown
 
     @property
     def spans_per_second(self) -> float:
@@ -214,6 +218,7 @@ class DeliveryReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "taken": self.taken,
             "offered": self.offered,
             "accepted": self.accepted,
             "rejected": self.rejected,
@@ -336,7 +341,7 @@ def deliver(
                 item = next(iterator, None)
                 if item is None:
                     break
-                report.offered += item.spans  # counted the moment it is taken
+                report.taken += item.spans  # counted the moment it is taken
                 while len(in_flight) >= limit and not stopping():
                     settle(wait(in_flight, POLL_S, return_when=FIRST_COMPLETED).done)
                 if item.due is not None:
@@ -354,7 +359,7 @@ def deliver(
                 if stopping():
                     # The source has stopped reading; what it still holds is not sent.
                     for item in iterator:
-                        report.offered += item.spans
+                        report.taken += item.spans
                         park(item)
                     for future in list(in_flight):
                         future.cancel()

@@ -355,7 +355,7 @@ class OtlpExporter:
                 delay = self._backoff(attempt)
                 refusal = self._refusal(attempt, delay, deadline, asked=False)
                 if refusal is None and _is_transient(exc):
-                    log.debug("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
+                    log.info("attempt %d failed (%s); retrying in %.2fs", attempt, exc, delay)
                     self._sleep(delay)
                     if not self.stopping:  # a cut-off during the wait: no new attempt
                         continue
@@ -366,10 +366,10 @@ class OtlpExporter:
                 self._read_partial_success(result, content_type, response_body)
                 return result
             message = _error_message(content_type, response_body)
-            if message:
+            if message and message not in result.messages:  # retries: said once
                 result.messages.append(message)
             if status == 413 and spans > 1:
-                log.debug("413 for %d spans: splitting the batch", spans)
+                log.info("413 for %d spans: splitting the batch", spans)
                 halves = self._split(batch, data, deadline)
                 halves.requests += 1  # count this request and its attempts too
                 halves.attempts += attempt
@@ -379,7 +379,7 @@ class OtlpExporter:
                 delay = retry_after if retry_after is not None else self._backoff(attempt)
                 refusal = self._refusal(attempt, delay, deadline, asked=asked)
                 if refusal is None:
-                    log.debug("HTTP %d; retrying in %.2fs", status, delay)
+                    log.info("HTTP %d; retrying in %.2fs", status, delay)
                     self._sleep(delay)
                     if not self.stopping:
                         continue
@@ -631,28 +631,61 @@ def _error_message(content_type: str, body: bytes) -> str:
 
 
 def _raw_error_message(content_type: str, body: bytes) -> str:
-    """The message of a google.rpc.Status body (protobuf or JSON), or the start of a text body."""
+    """The first line of what an error body says: a google.rpc.Status message (protobuf or
+    JSON), the usual JSON error fields, or the start of a text body."""
     if not body:
         return ""
-    if "json" in content_type:
-        try:
-            value = orjson.loads(body)
-            if isinstance(value, dict):
-                return str(value.get("message") or value.get("error") or "")[:300]
-        except orjson.JSONDecodeError:
-            pass
-    elif "protobuf" in content_type:
+    text = ""
+    if "protobuf" in content_type:
         # google.rpc.Status field 2 is the message; read off the wire, no googleapis protos needed.
-        return (string_field(body, 2) or "")[:300]
-    return body[:300].decode("utf-8", "replace").strip()
+        text = string_field(body, 2) or ""
+    if not text:  # JSON or text, whatever the content type claims
+        try:
+            text = _json_message(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            text = ""
+    if not text:
+        start = body[:2000].decode("utf-8", "replace")
+        text = start if start.isprintable() or "\n" in start else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
+
+
+_MESSAGE_KEYS = ("message", "error", "detail", "error_description", "title", "msg", "description")
+
+
+def _json_message(value: object, depth: int = 0) -> str:
+    """The message in an error document: {"message": ...}, {"error": {"message": ...}},
+    FastAPI's {"detail": [{"msg": ...}]} and the like."""
+    if depth > 3:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        return _json_message(value[0], depth + 1)
+    if isinstance(value, dict):
+        for key in _MESSAGE_KEYS:
+            found = _json_message(value.get(key), depth + 1)
+            if found:
+                return found
+    return ""
 
 
 def _hint_for_status(status: int, config: ExporterConfig) -> str:
     if status in (401, 403):
         names = ", ".join(config.headers) or "none"
+        if config.preset is not None:
+            from otelcli.transport.presets import PRESETS
+
+            preset = PRESETS.get(config.preset)
+            variables = preset.variables if preset else "its variables"
+            return (
+                f"check the key --to {config.preset} reads from {variables} (headers sent: "
+                f"{names}); OTEL_EXPORTER_OTLP_HEADERS is not used with a preset"
+            )
         return (
-            f"check the auth header (headers sent: {names}); set OTEL_EXPORTER_OTLP_HEADERS, "
-            "--header, or the preset's key variable"
+            f"check the auth header (headers sent: {names}); set OTEL_EXPORTER_OTLP_HEADERS "
+            "or pass --header"
         )
     if status in (404, 405):
         return (

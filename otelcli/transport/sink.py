@@ -229,6 +229,14 @@ def _deliver(
 FORWARD_BACKLOG = 1000  # batches waiting for the endpoint while receiving goes on
 
 
+def failure_kind(error: OtelcliError) -> tuple[str, str]:
+    """What makes two failures the same for a warning: the error's code and HTTP status."""
+    import re
+
+    status = re.search(r"HTTP \d{3}", error.message)
+    return error.code, status.group(0) if status else ""
+
+
 class BackgroundSink:
     """The sink fed one batch at a time, on a thread of its own (tail --forward).
 
@@ -236,12 +244,21 @@ class BackgroundSink:
     a batch that finds it full is not attempted (counted as offered and not sent). `close`
     finishes what is queued and returns the same SinkReport as `drain`."""
 
-    def __init__(self, target: SinkTarget, backlog: int = FORWARD_BACKLOG) -> None:
+    def __init__(
+        self,
+        target: SinkTarget,
+        backlog: int = FORWARD_BACKLOG,
+        on_failure: Callable[[OtelcliError], None] | None = None,
+    ) -> None:
         import queue
         import threading
 
         self.target = target
         self.overflow = 0  # spans that found the queue full
+        # the counts so far, updated as requests settle (read by the live view)
+        self.live: DeliveryReport | None = None
+        self.on_failure = on_failure  # told once per kind of failure, on the sink's thread
+        self._kinds: set[tuple[str, str]] = set()
         self._queue: queue.Queue[Outgoing | None] = queue.Queue(backlog)
         self._stop = Stop()
         self._report: SinkReport | None = None
@@ -262,9 +279,21 @@ class BackgroundSink:
         while (item := self._queue.get()) is not None:
             yield item
 
+    def _progress(self, report: SinkReport) -> None:
+        delivery = self.live = report.delivery
+        if delivery is None or self.on_failure is None:
+            return
+        for error in delivery.errors:
+            kind = failure_kind(error)
+            if kind not in self._kinds:
+                self._kinds.add(kind)
+                self.on_failure(error)
+
     def _run(self) -> None:
         try:
-            self._report = drain(self._items(), self.target, stop=self._stop)
+            self._report = drain(
+                self._items(), self.target, stop=self._stop, on_progress=self._progress
+            )
         except BaseException as exc:  # noqa: BLE001 - reported by close, on the caller's thread
             self._failure = exc
 
@@ -285,7 +314,7 @@ class BackgroundSink:
         delivery = report.delivery or DeliveryReport()
         report.delivery = delivery
         if self.overflow:
-            delivery.offered += self.overflow
+            delivery.taken += self.overflow
             delivery.not_sent += self.overflow
         if gave_up or report.error is None and self.overflow:
             report.signal = None

@@ -88,7 +88,7 @@ def test_quick_mode_json(cli: Cli) -> None:
         "gpt-4o",
         "-i",
         "1200",
-        "-o",
+        "--output-tokens",
         "300",
         "--cached",
         "200",
@@ -111,16 +111,44 @@ def test_quick_mode_json(cli: Cli) -> None:
 
 
 def test_quick_mode_table_and_unknown_model(cli: Cli) -> None:
-    table = cli("--no-color", "cost", "-m", "gpt-4o", "-i", "1000", "-o", "10", "-f", "table")
+    table = cli(
+        "--no-color", "cost", "-m", "gpt-4o", "-i", "1000", "--output-tokens", "10", "-f", "table"
+    )
     assert table.exit_code == 0 and "openai/gpt-4o" in table.stdout and "$0.002600" in table.stdout
-    unknown = cli("cost", "-m", "house-model", "-i", "10", "-o", "1", "-f", "json")
-    assert unknown.exit_code == 0
-    assert json.loads(unknown.stdout)["usd"] is None and "house-model" in unknown.stderr
+    unknown = cli("cost", "-m", "house-model", "-i", "10", "--output-tokens", "1", "-f", "json")
+    assert unknown.exit_code == 3  # nothing priced is a failure a script can see
+    report = json.loads(unknown.stdout)
+    assert report["usd"] is None and "house-model" in report["error"]["message"]
+    assert "--pricing" in report["error"]["hint"]
+    shown = cli("--no-color", "cost", "-m", "house-model", "-i", "10", "-f", "table")
+    assert shown.exit_code == 3 and "unknown (no price)" in shown.stdout
+    assert "error: no price known for 'house-model'" in shown.stderr and "hint:" in shown.stderr
 
 
 def test_quick_mode_at_a_past_date(cli: Cli) -> None:
-    result = cli("cost", "-m", "o3", "-i", "1000000", "-o", "0", "--at", "2025-06-01", "-f", "json")
+    result = cli("cost", "-m", "o3", "-i", "1000000", "--at", "2025-06-01", "-f", "json")
     assert json.loads(result.stdout)["usd"]["total"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("at", "total"),
+    [("2024-07-01", "20"), ("2024-09-01", "12.5"), (None, "12.5")],
+)
+def test_quick_mode_prices_gpt_4o_at_the_date(cli: Cli, at: str | None, total: str) -> None:
+    # gpt-4o was billed as gpt-4o-2024-05-13 ($5/$15) before gpt-4o-2024-08-06 ($2.50/$10)
+    args = ["cost", "-m", "gpt-4o", "-i", "1000000", "--output-tokens", "1000000", "-f", "json"]
+    result = cli(*args, *(["--at", at] if at else []))
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["usd"]["total"] == total
+
+
+def test_old_dash_o_for_output_tokens_still_works_with_a_warning(cli: Cli) -> None:
+    result = cli("cost", "-m", "gpt-4o", "-i", "0", "-o", "1000000", "-f", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["tokens"]["output"] == 1_000_000
+    assert "deprecated: use --output-tokens" in result.stderr
+    quiet = cli("cost", "-m", "gpt-4o", "-i", "0", "-o", "1000000", "-f", "json", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
 @pytest.mark.parametrize(
@@ -158,8 +186,13 @@ def test_two_groupings_top_and_csv(cli: Cli, capture: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 1
+    assert len(rows) == 2  # the costliest group and "(other)" for the rest
     assert (rows[0]["service"], rows[0]["model"], rows[0]["total_usd"]) == ("web", "gpt-4o", "10")
+    assert (rows[1]["service"], rows[1]["model"], rows[1]["total_usd"]) == (
+        "(other)",
+        "(other)",
+        "2.65",
+    )
 
 
 def test_table_report_lists_unknowns_and_skips(cli: Cli, capture: Path) -> None:
@@ -214,6 +247,9 @@ def test_prices_listing(cli: Cli) -> None:
         (["cost"], 2),
         (["cost", "x.pb", "--by", "colour"], 2),
         (["cost", "-m", "gpt-4o", "-o", "many"], 2),
+        (["cost", "-m", "gpt-4o", "--enrich"], 2),
+        (["cost", "x.pb", "--output-tokens", "3"], 2),
+        (["cost", "x.pb", "--top", "0"], 2),
         (["cost", "--pricing", "/nonexistent/prices.toml", "-m", "gpt-4o"], 2),
     ],
 )

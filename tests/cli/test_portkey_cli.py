@@ -196,6 +196,31 @@ def test_headers_round_trip_through_convert(cli: Cli, tmp_path: Path) -> None:
     assert span.attributes["user.id"] == "ana"
 
 
+def test_headers_from_a_traceparent_keep_the_caller_as_parent(cli: Cli, tmp_path: Path) -> None:
+    """portkey headers --traceparent, sent with a request, then converted: the span is the
+    caller's child (a remote parent), not an orphan made a root."""
+    printed = cli("portkey", "headers", "--traceparent", TRACEPARENT, "-f", "curl")
+    assert printed.exit_code == 0, printed.stderr
+    assert f"-H 'traceparent: {TRACEPARENT}'" in printed.stdout
+    flags = printed.stdout.replace("\\\n", " ").strip()
+    request = tmp_path / "call.curl"
+    request.write_text(
+        "curl https://api.portkey.ai/v1/chat/completions "
+        + flags
+        + """ -d '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}'\n"""
+    )
+    out = tmp_path / "call.json"
+    report = cli("portkey", str(request), "-o", str(out), "-f", "json")
+    assert report.exit_code == 0, report.stdout + report.stderr
+    summary = json.loads(report.stdout)["summary"]
+    assert summary["orphans"] == [] and summary["remote_parents"] == 1
+    (span,) = spans_in(out)
+    assert span.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert span.parent_span_id == "00f067aa0ba902b7"
+    explicit = cli("portkey", "headers", "--traceparent", TRACEPARENT, "--parent-span-id", "ab")
+    assert "traceparent" not in explicit.stdout  # other ids than the caller's: not repeated
+
+
 @pytest.mark.parametrize(
     ("style", "expected"),
     [

@@ -100,7 +100,7 @@ def test_tail_tree_text(cli: Cli, app: list[str]) -> None:
     result = cli("tail", "--format", "tree", "--", *app)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    assert text.count("✓ POST /chat") == 2
+    assert text.count("✗ POST /chat") == 2  # settled, but a span failed: not ✓
     total = f"tokens in 1,200 out 300  ${TURN_COST.normalize()}"
     assert text.count(total) == 2
     assert "└── ████████████████ POST /chat 0" in text
@@ -190,7 +190,7 @@ def test_forward_to_itself_is_refused(cli: Cli) -> None:
     ("args", "message"),
     [
         (["--follow"], "--follow needs --file"),
-        (["--format", "table"], "--format"),
+        (["--format", "yaml"], "--format"),  # table and json are the shared names
         (["--min-duration", "soon"], "not a duration"),
         (["--grep", "("], "--grep"),
         (["--file", "x.pb", "--", "true"], "cannot be combined"),

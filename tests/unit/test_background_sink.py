@@ -47,7 +47,7 @@ def test_a_full_backlog_is_counted_not_sent_and_fails_the_run() -> None:
         release.set()
         report = sink.close()
     delivery = report.delivery
-    assert delivery is not None and delivery.adds_up and delivery.offered == 20
+    assert delivery is not None and delivery.adds_up and delivery.taken == 20
     assert delivery.not_sent == sink.overflow >= 9
     assert delivery.accepted == 20 - delivery.not_sent
     assert report.error is not None and "backlog was full" in report.error.message

@@ -181,12 +181,14 @@ def test_presets(
         assert config.headers[header[0]] == header[1]
 
 
-def test_phoenix_forces_protobuf_but_a_flag_still_wins() -> None:
+def test_phoenix_takes_protobuf_and_says_so_before_sending() -> None:
     assert resolve({}, preset="phoenix").protocol == "http/protobuf"
-    assert (
-        resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, preset="phoenix").protocol
-        == "http/json"
-    )
+    with pytest.raises(ConfigError, match=r"--to phoenix takes http/protobuf only.*PROTOCOL\)"):
+        resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, preset="phoenix")
+    with pytest.raises(ConfigError, match=r"not http/json \(from --protocol\)") as raised:
+        resolve({}, preset="phoenix", protocol="http/json")
+    assert raised.value.hint == "drop --protocol, or set it to http/protobuf"
+    assert resolve({}, preset="local", protocol="http/json").protocol == "http/json"
 
 
 def test_preset_names_the_missing_variable() -> None:

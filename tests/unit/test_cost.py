@@ -313,6 +313,8 @@ def test_every_grouping_adds_up_to_the_total(table: PriceTable, dimension: str) 
         "trace": {f"{n:032x}" for n in (1, 2, 3, 4)},
         "user": {"ann", "bob", "unknown"},
         "session": {"s1", "unknown"},
+        "day": {"2026-11-01"},
+        "hour": {"2026-11-01T12Z"},
         "span-name": {
             "chat gpt-4o",
             "chat claude",
@@ -329,10 +331,15 @@ def test_two_dimensions_and_top(table: PriceTable) -> None:
     top = report.top(1)
     assert top[0][0] == ("shop", "claude-sonnet-4-20250514")
     data = report.to_dict(top=2)
-    assert len(data["groups"]) == 2 and data["groups"][0]["key"] == {
+    assert len(data["groups"]) == 3 and data["groups"][0]["key"] == {
         "service": "shop",
         "model": "claude-sonnet-4-20250514",
     }
+    other = data["groups"][-1]  # what --top leaves out, in one row: the rows add up
+    assert other["key"] == {"service": "(other)", "model": "(other)"}
+    assert other["other_groups"] == len(report.groups) - 2
+    assert sum(g["spans"] for g in data["groups"]) == report.total.spans
+    assert sum(Decimal(g["usd"]["total"]) for g in data["groups"]) == report.total.total_usd
     unknown_group = report.groups[("shop", "mystery-model-9")].to_dict()
     assert unknown_group["usd"] is None  # unknown is never $0
 

@@ -50,7 +50,7 @@ def test_a_stop_while_reading_counts_and_keeps_every_span(
         with open_writer(str(dead)) as writer:
             report = deliver(source(), exporter, concurrency=2, dead_letter=writer, stop=stop)
     assert report.interrupted and report.signal == "SIGINT"
-    assert report.offered == 200 and report.adds_up
+    assert report.taken == 200 and report.offered == report.accepted and report.adds_up
     assert report.not_sent >= 150  # the source went on; deliver took no more to send
     assert report.accepted == len(receiver.spans)
     undelivered = report.failed + report.unknown + report.not_sent
@@ -163,5 +163,6 @@ def test_a_batch_is_counted_once_taken(receiver: RecordingReceiver) -> None:
     stop.request()
     with OtlpExporter(ExporterConfig(endpoint=receiver.url)) as exporter:
         report = deliver(batches(3), exporter, stop=stop)
-    assert report.offered == report.not_sent == 15 and receiver.requests == []
+    assert report.taken == report.not_sent == 15 and receiver.requests == []
+    assert report.offered == 0  # taken, never sent
     assert report.adds_up

@@ -597,7 +597,8 @@ def test_the_command_gets_the_grpc_endpoint_unless_no_grpc(cli: Any) -> None:
     with_grpc = cli("tail", "-f", "ndjson", "--", *probe)
     without = cli("tail", "-f", "ndjson", "--no-grpc", "--", *probe)
     assert with_grpc.exit_code == 3 and "OTLP/gRPC on" in with_grpc.stderr
-    assert without.exit_code == 0 and "gRPC" not in without.stderr
+    assert without.exit_code == 0 and "OTLP/gRPC on" not in without.stderr
+    assert "OTELCLI_GRPC_ENDPOINT" not in without.stderr  # not offered: nothing listens there
 
 
 @pytest.mark.parametrize(

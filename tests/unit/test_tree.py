@@ -29,7 +29,7 @@ from otelcli.otlp.writer import open_writer
 from otelcli.render.live import LiveScreen, SpanLines, TreePrinter
 from otelcli.render.tree import format_usd, render_text, render_trace, trace_text
 
-T0 = 1_700_000_000_000_000_000
+T0 = 1_750_000_000_000_000_000  # 2025-06: gpt-4o at its current price
 MS = 1_000_000
 TRACE = bytes(range(1, 17))
 
@@ -353,7 +353,7 @@ def test_format_usd(value: str, text: str) -> None:
 # -- the rendered tree, pinned -----------------------------------------------------------------
 
 PINNED = """\
-✓ POST /chat  chatbot  1.00s  4 spans  1 error  tokens in 1,200 out 300  $0.005  trace 0102030405060708090a0b0c0d0e0f10
+✗ POST /chat  chatbot  1.00s  4 spans  1 error  tokens in 1,200 out 300  $0.005  trace 0102030405060708090a0b0c0d0e0f10
 └── ████████████████ POST /chat 1.00s
     ├── ··████████······ chat gpt-4o 500.0ms  in 1,200 (800 cached) out 300 $0.005 finish=tool_calls
     │   gen_ai.provider.name=openai
@@ -401,7 +401,7 @@ def test_live_screen_draws_status_and_settled_traces(summarizer: Summarizer) -> 
     drawn = buffer.getvalue()
     assert "STATUS LINE" in drawn and "execute_tool get_weather" in drawn
     assert "● POST /chat" in drawn  # live: still open
-    assert "✓ POST /chat" in drawn  # the final frame shows it settled
+    assert "✗ POST /chat" in drawn  # the final frame: settled, with a failed span
 
 
 def test_live_screen_shows_only_what_fits(summarizer: Summarizer) -> None:

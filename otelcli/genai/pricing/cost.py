@@ -49,7 +49,19 @@ if TYPE_CHECKING:
 
     from otelcli.otlp.spans import SpanView
 
-GROUP_DIMENSIONS = ("model", "provider", "service", "trace", "user", "session", "span-name")
+GROUP_DIMENSIONS = (
+    "model",
+    "provider",
+    "service",
+    "trace",
+    "user",
+    "session",
+    "span-name",
+    "day",
+    "hour",
+)
+TIME_DIMENSIONS = ("day", "hour")  # by the span's start (UTC); their groups stay in time order
+OTHER = "(other)"  # the key of the row that sums the groups --top leaves out
 
 # Attributes written by enrichment.
 COST_ATTRIBUTE = "gen_ai.usage.cost"
@@ -201,6 +213,14 @@ class CostBreakdown:
             },
             "notes": list(self.notes),
         }
+
+
+def _time_bucket(start_ns: int, dimension: str) -> str:
+    """The UTC day (2026-12-07) or hour (2026-12-07T15Z) a span started in."""
+    if not start_ns:
+        return UNKNOWN
+    moment = datetime.fromtimestamp(start_ns / 1e9, tz=UTC)
+    return moment.strftime("%Y-%m-%d" if dimension == "day" else "%Y-%m-%dT%HZ")
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -395,15 +415,31 @@ class CostReport:
         )
         return ranked if n is None else ranked[:n]
 
+    def shown_groups(self, top: int | None = None) -> list[dict[str, Any]]:
+        """The groups a report lists: all, or the `top` costliest and one "(other)" row
+        summing the rest, so that the rows add up to the total. Over time, in time order."""
+        ranked = self.top()
+        shown, rest = (ranked, []) if top is None else (ranked[:top], ranked[top:])
+        if any(d in TIME_DIMENSIONS for d in self.by):
+            shown.sort(key=lambda item: item[0])
+        rows = [
+            {"key": dict(zip(self.by, key, strict=True)), **totals.to_dict()}
+            for key, totals in shown
+        ]
+        if rest:
+            other = CostTotals()
+            for _, totals in rest:
+                other.add(totals)
+            key = dict.fromkeys(self.by, OTHER)
+            rows.append({"key": key, "other_groups": len(rest), **other.to_dict()})
+        return rows
+
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         return {
             "by": list(self.by),
             "spans_seen": self.spans_seen,
             "total": self.total.to_dict(),
-            "groups": [
-                {"key": dict(zip(self.by, key, strict=True)), **totals.to_dict()}
-                for key, totals in self.top(top)
-            ],
+            "groups": self.shown_groups(top),
             "unknown_models": [
                 {"model": model, "provider": provider, "spans": count}
                 for (model, provider), count in sorted(
@@ -1134,6 +1170,8 @@ class CostCalculator:
             return str(values[S_USER]) if values[S_USER] not in (None, "") else UNKNOWN
         if dimension == "session":
             return str(values[S_SESSION]) if values[S_SESSION] not in (None, "") else UNKNOWN
+        if dimension in TIME_DIMENSIONS:
+            return _time_bucket(view.span.start_time_unix_nano, dimension)
         return view.span.name
 
     def _compare(self, view: SpanView, b: CostBreakdown, reported: Any, source: str) -> None:

@@ -32,6 +32,11 @@ class Rule:
     hint: str | None = None
     weaver: str | None = None  # the matching Weaver live-check finding id, if any
 
+    @property
+    def description(self) -> str:
+        """The message as a template for any span: "<attribute> is missing on <span type>"."""
+        return self.message.format(attribute="<attribute>", span_type="<span type>")
+
 
 def _load_rules() -> tuple[Rule, ...]:
     """The rule catalogue (otelcli/data/findings.json): one definition per rule, as data."""
@@ -116,6 +121,7 @@ class RuleSummary:
     rule: str
     level: str
     count: int = 0
+    spans: int = 0  # spans with at least one such finding
     attributes: Counter[str] = field(default_factory=Counter)
     span_types: Counter[str] = field(default_factory=Counter)
     examples: list[Finding] = field(default_factory=list)
@@ -222,11 +228,15 @@ class ValidationReport:
         if self._summaries is None:
             out: dict[tuple[str, str], RuleSummary] = {}
             for (span_type, _), signature in self._signatures.items():
+                seen: set[tuple[str, str]] = set()
                 for raw, level in signature.findings:
                     summary = out.get((raw[0], level))
                     if summary is None:
                         summary = out[(raw[0], level)] = RuleSummary(raw[0], level)
                     summary.count += signature.count
+                    if (raw[0], level) not in seen:  # a span counts once per rule
+                        seen.add((raw[0], level))
+                        summary.spans += signature.count
                     if raw[1]:
                         summary.attributes[raw[1]] += signature.count
                     summary.span_types[span_type or "-"] += signature.count
