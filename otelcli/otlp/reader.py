@@ -141,9 +141,10 @@ class CaptureReader:
         except InvalidInputError as exc:
             if not (self.in_folder and self.batches == 0):
                 raise
-            self.skipped = exc.message
+            # The reason without the path in front (the report lists it by path).
+            self.skipped = exc.message.removeprefix(f"{self.name}: ")
             if self._unused is not None:
-                self._unused.files[self.name] = exc.message
+                self._unused.files[self.name] = self.skipped
         except (OSError, EOFError, zlib.error) as exc:
             raise InvalidInputError(
                 f"{self.name}: cannot read: {_reason(exc)}",
