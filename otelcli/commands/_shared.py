@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from otelcli.flows import Result
+    from otelcli.otlp.signals import Unused
     from otelcli.render.output import Output, Rows
     from otelcli.transport.config import ExporterConfig
 
@@ -70,6 +71,14 @@ def finish(
         if not (report and out.machine):  # a JSON report already carries its error
             out.error(error)
         raise typer.Exit(int(error.exit_code))
+
+
+def note_unused(out: Output, unused: Unused, command: str) -> None:
+    """One line on stderr for the batches of signals `command` does not use (and files in
+    folders that are no captures): counted, never an error."""
+    text = unused.describe(command)
+    if text:
+        out.notice(text)
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
@@ -284,7 +293,8 @@ FormatOption = Annotated[
 InputsArgument = Annotated[
     list[str],
     typer.Argument(
-        help="Capture files (.pb .json .jsonl, length-prefixed, optionally .gz); - for stdin.",
+        help="Capture files of any signal (.pb .json .jsonl, length-prefixed, optionally .gz), "
+        "folders of them; - for stdin.",
         show_default=False,
     ),
 ]

@@ -109,15 +109,11 @@ def _view(result: dict[str, Any]) -> Any:
     ]
     if result.get("grpc_listen"):
         rows.append(("and gRPC on", result["grpc_listen"]))
-    log_records = receiver.get("log_records", 0) + grpc_receiver.get("log_records", 0)
-    data_points = receiver.get("data_points", 0) + grpc_receiver.get("data_points", 0)
-    if log_records or data_points:
-        rows.append(
-            (
-                "not saved",
-                f"{log_records:,} log records, {data_points:,} metric data points (traces only)",
-            )
-        )
+    if saved.get("log_records") or saved.get("data_points"):
+        rows.append(("log records", f"{saved['log_records']:,}"))
+        rows.append(("data points", f"{saved['data_points']:,}"))
+    for signal, path in (saved.get("files") or {}).items():
+        rows.append((f"{signal} in", path))
     if saved.get("refused_batches"):
         rows.append(
             (

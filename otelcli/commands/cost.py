@@ -13,6 +13,7 @@ from otelcli.commands._shared import (
     finish,
     guarded,
     make_output,
+    note_unused,
 )
 from otelcli.commands._store import (
     FromOption,
@@ -246,6 +247,7 @@ def cost(
     report = priced.report
     # With enriched data on stdout, the report goes to stderr.
     out = make_output(fmt, data_on_stdout=output == "-")
+    note_unused(out, priced.unused, "cost")
     if report.unknown_models:
         names = ", ".join(f"{m} ({p})" for (m, p) in list(report.unknown_models)[:5])
         out.warning(f"no price for {len(report.unknown_models)} model(s): {names}")

@@ -23,6 +23,7 @@ from otelcli.commands._shared import (
     finish,
     guarded,
     make_output,
+    note_unused,
 )
 
 app = command_app()
@@ -200,4 +201,5 @@ def replay(
             ),
             stop=stop,
         )
+    note_unused(out, summary.unused, "replay")
     finish(out, summary, replay_view)

@@ -60,6 +60,16 @@ def send(
             autocompletion=complete(DIALECTS),
         ),
     ] = "semconv",
+    signal: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signal",
+            help="traces, logs (each call's gen_ai.client.inference.operation.details event) "
+            "or metrics (gen_ai.client.token.usage, gen_ai.client.operation.duration); "
+            "repeatable. Default: traces.",
+            rich_help_panel=SCENARIO,
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option(help="Make ids, tokens and timings reproducible.", rich_help_panel=SCENARIO),
@@ -179,6 +189,8 @@ def send(
 
       otelcli send --count 100000 --rate 5000
 
+      otelcli send --signal traces --signal logs --signal metrics
+
       export TRACEPARENT=$(otelcli send --name build --print-traceparent)
 
       otelcli send --dry-run -o agent.jsonl --seed 7
@@ -218,7 +230,13 @@ def send(
         resource.update(parse_attrs(resource_attr))
     service_name = service or resource.pop("service.name", None)
     spec = flow.ScenarioSpec(
-        scenario, dialect, seed, content, service_name or "otelcli-demo", resource
+        scenario,
+        dialect,
+        seed,
+        content,
+        service_name or "otelcli-demo",
+        resource,
+        frozenset(s.lower() for s in signal) if signal else frozenset({"traces"}),
     )
 
     if loading:

@@ -14,6 +14,7 @@ from otelcli.commands._shared import (
     finish,
     guarded,
     make_output,
+    note_unused,
 )
 
 app = command_app()
@@ -183,6 +184,7 @@ def validate(
         )
     )
     document = result.document
+    note_unused(out, result.unused, "validate")
     if streamed:
         out.lines([{"summary": reports.summary_record(document)}])
     elif output is not None:

@@ -9,10 +9,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+
 from otelcli.errors import OtelcliError
 from otelcli.genai.dialects.capture import CaptureNormalizer, NormalizeStats
 from otelcli.otlp.formats import Format
-from otelcli.otlp.reader import read_batches
+from otelcli.otlp.reader import read_all
+from otelcli.otlp.signals import Batch
 from otelcli.transport.delivery import Outgoing, Stop
 from otelcli.transport.sink import SinkReport, SinkTarget, drain
 
@@ -42,6 +47,9 @@ class ConvertResult:
             "compressed": written.compressed,
             "batches": written.batches,
             "spans": written.spans,
+            "log_records": written.log_records,
+            "data_points": written.data_points,
+            "files": written.files,  # signal -> file, when a single-signal format was split
             "bytes": written.bytes,
         }
 
@@ -74,13 +82,22 @@ class NormalizeResult:
 
 def normalize(request: NormalizeRequest, stop: Stop | None = None) -> NormalizeResult:
     normalizer = CaptureNormalizer(replace=request.replace, dialect=request.dialect)
-    batches = (normalizer.normalize_batch(batch) for batch in read_batches(request.inputs))
-    sink = drain((Outgoing.of(batch) for batch in batches), _target(request), stop=stop)
+
+    def normalized() -> Iterator[Batch]:
+        # Spans get semconv keys; logs and metrics are written as they came.
+        for batch in read_all(request.inputs):
+            yield (
+                normalizer.normalize_batch(batch)
+                if isinstance(batch, ExportTraceServiceRequest)
+                else batch
+            )
+
+    sink = drain((Outgoing.of(batch) for batch in normalized()), _target(request), stop=stop)
     return NormalizeResult(sink, normalizer.stats, sink.error)
 
 
 def _outgoing(inputs: Sequence[str]) -> Iterator[Outgoing]:
-    return (Outgoing.of(batch) for batch in read_batches(inputs))
+    return (Outgoing.of(batch) for batch in read_all(inputs))
 
 
 def _target(request: ConvertRequest | NormalizeRequest) -> SinkTarget:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 
 from otelcli.errors import InvalidInputError, OtelcliError
 from otelcli.flows.jobs import fewer_collections, map_ordered
@@ -16,8 +23,11 @@ from otelcli.genai.pricing.cost import (
     enrich_batches,
     price_call,
 )
+from otelcli.genai.pricing.metrics import MetricCost, price_usage_metric
 from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
-from otelcli.otlp.reader import as_batch, read_batches, read_slices
+from otelcli.genai.usage_metric import UsageMetricTally
+from otelcli.otlp.reader import RawBatch, as_batch, capture_readers
+from otelcli.otlp.signals import Unused
 from otelcli.transport.delivery import Outgoing
 from otelcli.transport.sink import SinkTarget, drain
 
@@ -107,36 +117,88 @@ class CostResult:
     top: int | None = None
     enriched: str | None = None
     error: OtelcliError | None = None
+    unused: Unused = field(default_factory=Unused)  # batches of signals cost does not price
+    from_metrics: MetricCost | None = None  # the token-usage metric, priced
 
     def to_dict(self) -> dict[str, Any]:
         result = self.report.to_dict(self.top)
         if self.enriched is not None:
             result["enriched"] = self.enriched
+        if self.from_metrics is not None:
+            result["from_metrics"] = self.from_metrics.to_dict()
+        if self.unused:
+            result["not_used"] = self.unused.to_dict()
         return result
 
 
 def price_captures(request: CostRequest) -> CostResult:
+    table = request.source.table()
     calculator = CostCalculator(
-        request.source.table(),
+        table,
         by=list(request.by),
         input_includes_cache=request.input_includes_cache,
     )
+    unused = Unused()
+    usage = UsageMetricTally()
+    span_traces: set[bytes] = set()
+
+    def traces() -> Iterator[ExportTraceServiceRequest | RawBatch]:
+        # Spans to the calculator (protobuf ones unparsed under --jobs); the token-usage
+        # metric to its tally; the rest counted.
+        for reader in capture_readers(request.inputs, unused=unused):
+            for batch in reader.slices() if request.jobs > 1 else reader:
+                if isinstance(batch, (ExportTraceServiceRequest, RawBatch)):
+                    yield batch
+                elif isinstance(batch, ExportMetricsServiceRequest):
+                    before = usage.points
+                    usage.add_batch(batch)
+                    if usage.points == before:
+                        unused.add(batch)
+                else:
+                    unused.add(batch)
+
     error = None
     if request.enrich_to is not None:
-        batches = read_batches(request.inputs)
-        priced = (Outgoing.of(batch) for batch in enrich_batches(batches, calculator))
+        spans = (_noting_traces(as_batch(item), span_traces) for item in traces())
+        priced = (Outgoing.of(batch) for batch in enrich_batches(spans, calculator))
         error = drain(priced, SinkTarget(output=request.enrich_to)).error
     elif request.jobs > 1:
         with fewer_collections():
-            slices = read_slices(request.inputs)
-            measure = calculator.measure_batch
-            for part in map_ordered(slices, lambda item: measure(as_batch(item)), request.jobs):
+            parts = map_ordered(traces(), lambda item: _measured(calculator, item), request.jobs)
+            for part, trace_ids in parts:
                 calculator.merge(part)
+                span_traces.update(trace_ids)
     else:
         with fewer_collections():
-            for batch in read_batches(request.inputs):
-                calculator.add_batch(batch)
-    return CostResult(calculator.report, request.top, request.enrich_to, error)
+            for item in traces():
+                calculator.add_batch(_noting_traces(as_batch(item), span_traces))
+    from_metrics = None
+    if usage:
+        from_metrics = price_usage_metric(usage, table, span_traces, bool(span_traces))
+        calculator.report.total.add(from_metrics.added())
+    return CostResult(
+        calculator.report, request.top, request.enrich_to, error, unused, from_metrics
+    )
+
+
+def _noting_traces(
+    batch: ExportTraceServiceRequest, trace_ids: set[bytes]
+) -> ExportTraceServiceRequest:
+    """`batch`, its spans' trace ids added to `trace_ids` (the calls a metric point may
+    cover)."""
+    trace_ids.update(
+        span.trace_id for rs in batch.resource_spans for ss in rs.scope_spans for span in ss.spans
+    )
+    return batch
+
+
+def _measured(
+    calculator: CostCalculator, item: ExportTraceServiceRequest | RawBatch
+) -> tuple[Any, set[bytes]]:
+    """A --jobs worker's part: the batch measured, and its trace ids."""
+    trace_ids: set[bytes] = set()
+    batch = _noting_traces(as_batch(item), trace_ids)
+    return calculator.measure_batch(batch), trace_ids
 
 
 # -- the table ---------------------------------------------------------------------------------

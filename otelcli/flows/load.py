@@ -12,8 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+
 from otelcli.errors import OtelcliError
 from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.signals import Unused, only
 from otelcli.store.connection import Store, open_store
 from otelcli.store.rows import encode_rows, span_rows
 from otelcli.store.schema import traces_ddl
@@ -41,9 +46,11 @@ class LoadResult:
     refused: dict[str, int] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     error: OtelcliError | None = None
+    unused: Unused = field(default_factory=Unused)  # logs and metrics: the table holds spans
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "not_used": self.unused.to_dict(),
             "store": self.store,
             "table": self.table,
             "spans_read": self.spans_read,
@@ -97,7 +104,7 @@ def _load_into(store: Store, table: str, request: LoadRequest, result: LoadResul
     try:
         for path in request.inputs:
             reader = CaptureReader(path)
-            for batch in reader:
+            for batch in only(ExportTraceServiceRequest, reader, result.unused):
                 for row in span_rows(batch):
                     result.spans_read += 1
                     pending.append(row)

@@ -112,6 +112,10 @@ class ReceiveResult:
     grpc_receiver: dict[str, Any] = field(default_factory=dict)
     saved: SaveReport | None = None
     forward: SinkReport | None = None
+    log_records: int = 0
+    data_points: int = 0
+    # logs and metrics forwarded to their own paths (/v1/logs, /v1/metrics)
+    forwards: dict[str, SinkReport] = field(default_factory=dict)
     command_exit_code: int | None = None
     interrupted: bool = False
     notes: list[Note] = field(default_factory=list)
@@ -121,9 +125,9 @@ class ReceiveResult:
         """What the run ends with, apart from the command's own exit code."""
         if self.saved is not None and self.saved.error is not None:
             return self.saved.error  # the save file may lack what senders gave up on
-        if self.forward is not None:
+        if self.forward is not None and self.forward.error is not None:
             return self.forward.error
-        return None
+        return next((f.error for f in self.forwards.values() if f.error is not None), None)
 
     @property
     def exit_code(self) -> int:
@@ -145,6 +149,9 @@ class ReceiveResult:
             "grpc_receiver": self.grpc_receiver,
             "saved": self.saved.to_dict() if self.saved is not None else None,
             "forward": self.forward.to_dict() if self.forward is not None else None,
+            "log_records": self.log_records,
+            "data_points": self.data_points,
+            "forwards": {signal: f.to_dict() for signal, f in self.forwards.items()},
             "command_exit_code": self.command_exit_code,
             "interrupted": self.interrupted,
         }
@@ -204,6 +211,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
     if receiver is not None and request.forward is not None:
         _refuse_loop(request.forward, receiver.url)
     forwarder: BackgroundSink | None = None
+    others: dict[str, BackgroundSink] = {}  # forwarders of logs and metrics
     child = None
     stop_reading = threading.Event()
     restore_signals = _stop_on_signals(stop_requested)
@@ -250,6 +258,28 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         subscriber.started(session)
         wants_traces = TRACES in subscriber.signals
 
+        def handle_other(item: Any) -> None:
+            """A logs or metrics batch: counted, kept (--file), forwarded, shown."""
+            from otelcli.otlp.signals import Signal, count_records, signal_of
+
+            signal = signal_of(item)
+            if signal is Signal.LOGS:
+                result.log_records += count_records(item)
+            else:
+                result.data_points += count_records(item)
+            if saver is not None and receiver is None:
+                saver.write(item)
+            if request.forward is not None:
+                sink = others.get(signal.value)
+                if sink is None:
+                    from otelcli.transport.sink import BackgroundSink, SinkTarget
+
+                    target = SinkTarget(endpoint=request.forward, signal=signal)
+                    sink = others[signal.value] = BackgroundSink(target)
+                sink.submit(item)
+            if signal.value in subscriber.signals:
+                subscriber.batch(signal.value, item)
+
         def handle(item: Any) -> None:
             if isinstance(item, ExportTraceServiceRequest):
                 result.batches += 1
@@ -274,8 +304,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
                         f"UNAVAILABLE) so that senders keep them and retry; {item.error.hint}",
                     )
             else:
-                signal, batch = item
-                subscriber.batch(signal, batch)
+                handle_other(item)
 
         def pump(wait_s: float) -> bool:
             """Handle what is queued (waiting up to `wait_s` for the first); True if any."""
@@ -346,6 +375,8 @@ def run(request: ReceiveRequest) -> ReceiveResult:
                 item = items.get_nowait()
                 if isinstance(item, _Failed):
                     item.tell(note)
+        for name, sink in others.items():
+            result.forwards[name] = sink.close(timeout_s=30)
     return result
 
 
@@ -449,7 +480,7 @@ class _Saver:
 
             raise ConsumerUnavailable("the save file is not open (yet, or any more)")
         self.writer.write(batch)
-        self.spans += count_spans(batch)
+        self.spans += count_spans(batch)  # 0 for logs and metrics: the writer counts those
 
     def keep(self, batch: Any) -> None:
         """The receiver's callback: in the file, then queued for the view and the forwarder."""
@@ -584,19 +615,14 @@ def _make_grpc_receiver(
 def _receiving(
     kind: Any, request: ReceiveRequest, items: Any, on_traces: Any, host: str, port: int
 ) -> Any:
-    """An HTTP or gRPC receiver that hands traces to `on_traces` (the save file, then the
-    queue) and queues logs when the subscriber asks for them."""
-    on_logs = None
-    if LOGS in request.subscriber.signals:
-
-        def on_logs(batch: Any) -> None:
-            items.put((LOGS, batch))
-
+    """An HTTP or gRPC receiver that hands every signal to `on_traces` (the save file, then
+    the queue): logs and metrics are kept and forwarded like traces."""
     return kind(
         host,
         port,
         on_traces=on_traces,
-        on_logs=on_logs,
+        on_logs=on_traces,
+        on_metrics=on_traces,
         auth_token=request.receiver.auth_token,
         max_body_bytes=request.receiver.max_body_bytes,
     )
@@ -639,12 +665,12 @@ def _start_reader(
                 for batch in follow_batches(path, stop):
                     items.put(batch)
             else:
-                from otelcli.otlp.reader import read_batches
+                from otelcli.otlp.reader import read_all
 
-                for batch in read_batches([path]):
+                for read_batch in read_all([path]):
                     if stop.is_set():
                         return
-                    items.put(batch)
+                    items.put(read_batch)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             items.put(exc)
         finally:

@@ -7,25 +7,42 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
 from otelcli.errors import OtelcliError, UsageError
-from otelcli.otlp.batching import rechunk, split_request
-from otelcli.otlp.reader import CaptureReader, read_batches
+from otelcli.otlp.batching import rechunk
+from otelcli.otlp.reader import capture_readers, read_all
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
+from otelcli.otlp.rewrite_signals import apply as rewrite_signal
+from otelcli.otlp.rewrite_signals import signal_time_range
+from otelcli.otlp.signals import (
+    REQUEST_TYPES,
+    Batch,
+    Signal,
+    Unused,
+    count_records,
+    signal_of,
+)
 from otelcli.otlp.spans import count_spans
+from otelcli.otlp.split import items as split_items
+from otelcli.otlp.split import split_batch
+from otelcli.otlp.writer import signal_path
 from otelcli.redact import redact_url
 from otelcli.transport.config import ExporterConfig
 from otelcli.transport.delivery import DeliveryReport, Outgoing, Stop
 from otelcli.transport.sink import SinkReport, SinkTarget, drain
 
 Progress = Callable[[int, int, int, float], None]  # (batches, bytes read, spans done, spans/s)
+
+
+T = TypeVar("T")
 
 
 def parse_pace(value: str) -> float | None:
@@ -128,11 +145,16 @@ class ReplaySummary:
     time_shift_ns: int = 0
     error: OtelcliError | None = None
     signal: str | None = None  # the signal that stopped the run (a dry run too)
+    unused: Unused = field(default_factory=Unused)  # not replayed (skipped folder files)
+    signals: dict[str, SignalReplay] = field(default_factory=dict)  # logs, metrics
 
     @property
     def adds_up(self) -> bool:
         """read = filtered + accepted + rejected + failed + unknown + not_sent (or + written);
-        with a --dead-letter file, every failed, unknown and not-sent span is in it."""
+        with a --dead-letter file, every failed, unknown and not-sent span is in it. The same
+        for each other signal, in its own records."""
+        if not all(replay.adds_up for replay in self.signals.values()):
+            return False
         if self.delivery is None:
             return self.read == self.filtered + (self.written or 0)
         d = self.delivery
@@ -154,6 +176,40 @@ class ReplaySummary:
             "time_shift_ns": self.time_shift_ns,
             "signal": self.signal,
             "adds_up": self.adds_up,
+            "signals": {name: replay.to_dict() for name, replay in self.signals.items()},
+            "not_replayed": self.unused.to_dict(),
+        }
+
+
+@dataclass
+class SignalReplay:
+    """What replay did with one signal besides traces: counts in its own records."""
+
+    signal: Signal
+    read: int = 0  # log records or data points
+    filtered: int = 0
+    written: int | None = None
+    delivery: DeliveryReport | None = None
+    dead_letter: str | None = None
+    unsent_file: bool = False
+
+    @property
+    def adds_up(self) -> bool:
+        if self.delivery is None:
+            return self.read == self.filtered + (self.written or 0)
+        d = self.delivery
+        undelivered = d.failed + d.unknown + d.not_sent
+        return self.read == self.filtered + d.accepted + d.rejected + undelivered
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.signal.records,
+            "read": self.read,
+            "filtered": self.filtered,
+            "written": self.written,
+            "delivery": self.delivery.to_dict() if self.delivery else None,
+            "dead_letter": self.dead_letter,
+            "adds_up": self.adds_up,
         }
 
 
@@ -168,12 +224,13 @@ def _spool_stdin(inputs: list[str], stack: list[str]) -> list[str]:
     return [handle.name if path == "-" else path for path in inputs]
 
 
-def _fit(batch: ExportTraceServiceRequest, max_bytes: int) -> Iterator[ExportTraceServiceRequest]:
-    """Split a batch until each part encodes within `max_bytes` (a single span always goes)."""
-    if batch.ByteSize() <= max_bytes or count_spans(batch) <= 1:
+def _fit(batch: Batch, max_bytes: int) -> Iterator[Batch]:
+    """Split a batch of any signal until each part encodes within `max_bytes` (a single span,
+    log record or metric always goes)."""
+    if batch.ByteSize() <= max_bytes or split_items(batch) <= 1:
         yield batch
         return
-    for half in split_request(batch):
+    for half in split_batch(batch):
         yield from _fit(half, max_bytes)
 
 
@@ -204,9 +261,7 @@ def run_replay(
             os.unlink(path)
 
 
-def _until_stopped(
-    batches: Iterator[ExportTraceServiceRequest], stop: Stop
-) -> Iterator[ExportTraceServiceRequest]:
+def _until_stopped(batches: Iterator[T], stop: Stop) -> Iterator[T]:
     while not stop.requested:
         batch = next(batches, None)
         if batch is None:
@@ -229,30 +284,41 @@ def _run(
     summary = ReplaySummary(target=target, files=len(inputs), dead_letter=dead_letter_path)
     first_start = 0
     if needs_times:
-        first_start, last_end = time_range(_until_stopped(read_batches(inputs), stop))
+        first_start, last_end = _time_range(_until_stopped(read_all(inputs), stop))
         if plan.rebase == "end" and last_end:
             summary.time_shift_ns = time.time_ns() - last_end
         elif plan.rebase == "start" and first_start:
             summary.time_shift_ns = time.time_ns() - first_start
         plan.rewrite.time_shift_ns = summary.time_shift_ns
-    readers = [CaptureReader(path) for path in inputs]
+    readers = list(capture_readers(inputs, unused=summary.unused))
     read_bytes = 0
     started = clock()
+
+    side: deque[Batch] = deque()  # logs and metrics on their way to the file (-o)
 
     def rewritten() -> Iterator[ExportTraceServiceRequest]:
         nonlocal read_bytes
         for reader in readers:
             # Once stopped, read nothing more: what was read still flows on, to be counted.
             for batch in _until_stopped(iter(reader), stop):
-                summary.read += count_spans(batch)
-                summary.filtered += plan.rewrite.apply(batch)
                 read_bytes = sum(r.bytes_read for r in readers)
-                yield batch
+                if isinstance(batch, ExportTraceServiceRequest):
+                    summary.read += count_spans(batch)
+                    summary.filtered += plan.rewrite.apply(batch)
+                    yield batch
+                elif output is not None:
+                    # A file takes every signal in one pass.
+                    side.append(_rewrite_other(batch, plan, summary))
+                else:
+                    summary.unused.add(batch)  # sent in a pass of their own, below
 
     def outgoing() -> Iterator[Outgoing]:
         origin = first_start + summary.time_shift_ns
         for chunk in rechunk(rewritten(), plan.batch_size):
-            for batch in _fit(chunk, plan.max_batch_bytes):
+            while side:
+                yield Outgoing.of(side.popleft())
+            for part in _fit(chunk, plan.max_batch_bytes):
+                batch = cast(ExportTraceServiceRequest, part)  # the halves of traces are traces
                 due = None
                 if plan.speed is not None and origin:
                     earliest = min(
@@ -263,6 +329,8 @@ def _run(
                     )
                     due = started + max(0, earliest - origin) / 1e9 / plan.speed
                 yield Outgoing.of(batch, due)
+        while side:
+            yield Outgoing.of(side.popleft())
 
     def progress(report: SinkReport) -> None:
         if on_progress is None:
@@ -287,6 +355,83 @@ def _run(
     summary.signal, summary.error = sink.signal, sink.error
     if output is not None:
         summary.written = sink.file.spans if sink.file else 0
+        for signal_summary in summary.signals.values():
+            signal_summary.written = _written(sink, signal_summary.signal)
     else:
         summary.delivery = sink.delivery
+        for signal in (Signal.LOGS, Signal.METRICS):
+            if summary.unused.batches[signal] and not stop.requested:
+                _replay_signal(signal, plan, inputs, config, dead_letter_path, summary, stop)
     return summary
+
+
+def _rewrite_other(batch: Batch, plan: ReplayPlan, summary: ReplaySummary) -> Batch:
+    assert not isinstance(batch, ExportTraceServiceRequest)
+    signal = signal_of(batch)
+    counts = summary.signals.setdefault(signal.value, SignalReplay(signal))
+    counts.read += count_records(batch)
+    counts.filtered += rewrite_signal(plan.rewrite, batch)
+    return batch
+
+
+def _written(sink: SinkReport, signal: Signal) -> int:
+    if sink.file is None:
+        return 0
+    return sink.file.log_records if signal is Signal.LOGS else sink.file.data_points
+
+
+def _replay_signal(
+    signal: Signal,
+    plan: ReplayPlan,
+    inputs: list[str],
+    config: ExporterConfig | None,
+    dead_letter_path: str | None,
+    summary: ReplaySummary,
+    stop: Stop,
+) -> None:
+    """Send one signal's batches to its path (/v1/logs, /v1/metrics): a pass of its own over
+    the inputs, with the same rewrite (so ids follow the spans' new ones) and accounting."""
+    del summary.unused.batches[signal], summary.unused.records[signal]
+    counts = summary.signals[signal.value] = SignalReplay(signal)
+    kind = REQUEST_TYPES[signal]
+
+    def outgoing() -> Iterator[Outgoing]:
+        for batch in _until_stopped(read_all(inputs), stop):
+            if isinstance(batch, kind):
+                rewritten = _rewrite_other(batch, plan, summary)
+                for part in _fit(rewritten, plan.max_batch_bytes):
+                    yield Outgoing.of(part)
+
+    dead_letter = signal_path(dead_letter_path, signal) if dead_letter_path else None
+    target = SinkTarget(
+        endpoint=config,
+        dead_letter=dead_letter,
+        concurrency=plan.concurrency,
+        inputs=inputs,
+        signal=signal,
+    )
+    sink = drain(outgoing(), target, stop=stop)
+    counts.delivery, counts.dead_letter = sink.delivery, sink.dead_letter
+    counts.unsent_file = sink.unsent_file
+    if summary.error is None and sink.error is not None:
+        summary.error = sink.error
+        summary.signal = summary.signal or sink.signal
+
+
+def _time_range(batches: Iterator[Batch]) -> tuple[int, int]:
+    """(earliest, latest) over spans, log records and metric points."""
+    others: list[tuple[int, int]] = []
+
+    def spans() -> Iterator[ExportTraceServiceRequest]:
+        for batch in batches:
+            if isinstance(batch, ExportTraceServiceRequest):
+                yield batch
+            else:
+                others.append(signal_time_range([batch]))
+
+    first, last = time_range(spans())
+    for other_first, other_last in others:
+        if other_first and (not first or other_first < first):
+            first = other_first
+        last = max(last, other_last)
+    return first, last

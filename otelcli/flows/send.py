@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -19,12 +19,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otelcli.errors import OtelcliError, UsageError
 from otelcli.genai.scenarios.build import build_scenario, scenario_template
+from otelcli.genai.scenarios.signals import scenario_signals
 from otelcli.otlp.handmade import build_span
 from otelcli.otlp.ids import TraceParent
+from otelcli.otlp.signals import signal_of
 from otelcli.otlp.template import TraceTemplate
 from otelcli.otlp.values import AttrValue
 from otelcli.transport.delivery import Outgoing, Stop
-from otelcli.transport.sink import SinkReport, SinkTarget, drain
+from otelcli.transport.sink import BackgroundSink, SinkReport, SinkTarget, drain
 
 PACE_S = 0.1  # at a given --rate, a request carries at most this many seconds of spans
 
@@ -105,6 +107,23 @@ class ScenarioSpec:
     content: bool = False
     service: str = "otelcli-demo"
     resource: Mapping[str, AttrValue] = field(default_factory=dict)
+    # traces, logs (the calls' events), metrics (token usage and duration): --signal
+    signals: frozenset[str] = frozenset({"traces"})
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.signals) - set(SIGNALS))
+        if unknown or not self.signals:
+            raise UsageError(
+                f"--signal {', '.join(unknown) or '(none)'} is not traces, logs or metrics",
+                hint="repeat --signal for several: --signal traces --signal logs",
+            )
+
+    @property
+    def extra(self) -> frozenset[str]:
+        return self.signals - {"traces"}
+
+
+SIGNALS = ("traces", "logs", "metrics")
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,7 @@ class SendResult:
     context: TraceParent | None = None  # a hand-built span's own context (--print-traceparent)
     endpoint_from: str | None = None
     error: OtelcliError | None = None
+    signals: dict[str, SinkReport] = field(default_factory=dict)  # logs and metrics sent
 
     @property
     def trace_ids(self) -> list[str]:
@@ -155,6 +175,9 @@ class SendResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self._traces_dict(), **_other_signals(self.sink, self.signals)}
+
+    def _traces_dict(self) -> dict[str, Any]:
         delivery = self.sink.delivery
         if delivery is None:
             written = self.sink.file
@@ -212,9 +235,43 @@ def send_one(
             resource_attrs=scenario.resource,
         )
         label = f"{scenario.scenario} ({scenario.dialect})"
-    sink = drain([Outgoing.of(batch)], target)
+    extra = scenario_signals(batch, scenario.extra, content=scenario.content)
+    traces = [Outgoing.of(batch)] if "traces" in scenario.signals else []
+    reports: dict[str, SinkReport] = {}
+    if target.endpoint is None:  # a file takes every signal
+        sink = drain(traces + [Outgoing.of(b) for b in extra], target)
+    else:
+        sink = drain(traces, target)
+        for other in extra:
+            signal = signal_of(other)
+            reports[signal.value] = drain([Outgoing.of(other)], replace(target, signal=signal))
     source = target.endpoint.endpoint_source if target.endpoint else None
-    return SendResult(label, batch, sink, context, source, sink.error)
+    error = sink.error or next((r.error for r in reports.values() if r.error), None)
+    return SendResult(label, batch, sink, context, source, error, reports)
+
+
+def _other_signals(sink: SinkReport, reports: Mapping[str, SinkReport]) -> dict[str, Any]:
+    """Logs and metrics: what the file took, or each signal's delivery."""
+    result: dict[str, Any] = {}
+    if reports:
+        result["signals"] = {name: _signal_dict(r) for name, r in reports.items()}
+    written = sink.file
+    if written is not None and (written.log_records or written.data_points):
+        result["log_records"] = written.log_records
+        result["data_points"] = written.data_points
+    return result
+
+
+def _signal_dict(report: SinkReport) -> dict[str, Any]:
+    delivery = report.delivery
+    return {
+        "endpoint": report.endpoint,
+        "records": delivery.offered if delivery else 0,
+        "accepted": delivery.accepted if delivery else 0,
+        "rejected": delivery.rejected if delivery else 0,
+        "failed": delivery.failed if delivery else 0,
+        "error": report.error.to_dict() if report.error else None,
+    }
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -226,8 +283,12 @@ class LoadResult:
     spans_per_trace: int
     sink: SinkReport
     error: OtelcliError | None = None
+    signals: dict[str, SinkReport] = field(default_factory=dict)  # logs and metrics sent
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self._traces_dict(), **_other_signals(self.sink, self.signals)}
+
+    def _traces_dict(self) -> dict[str, Any]:
         delivery = self.sink.delivery
         if delivery is None:
             written = self.sink.file
@@ -268,5 +329,31 @@ def send_load(
 ) -> LoadResult:
     """Whole traces of the scenario at the plan's rate until its count or duration. Generated
     spans a signal left unsent are counted, not saved: they can be made again."""
-    sink = drain(generate(plan, template, stop=stop), target, stop=stop, on_progress=on_progress)
-    return LoadResult(scenario, plan.spans_per_copy, sink, sink.error)
+    batches = generate(plan, template, stop=stop)
+    if not scenario.extra:
+        sink = drain(batches, target, stop=stop, on_progress=on_progress)
+        return LoadResult(scenario, plan.spans_per_copy, sink, sink.error)
+    # Logs and metrics made from each batch's traces: into the same file, or each to its own
+    # path through a background sink (a full backlog counts them not sent).
+    others: dict[str, BackgroundSink] = {}
+
+    def with_signals() -> Iterator[Outgoing]:
+        for item in batches:
+            if "traces" in scenario.signals:
+                yield item
+            traces = ExportTraceServiceRequest.FromString(item.data or b"")
+            for other in scenario_signals(traces, scenario.extra, content=scenario.content):
+                if target.endpoint is None:
+                    yield Outgoing.of(other)
+                    continue
+                signal = signal_of(other)
+                sink = others.get(signal.value)
+                if sink is None:
+                    sink = BackgroundSink(replace(target, signal=signal))
+                    others[signal.value] = sink
+                sink.submit(other)
+
+    main = drain(with_signals(), target, stop=stop, on_progress=on_progress)
+    reports = {name: sink.close() for name, sink in others.items()}
+    error = main.error or next((r.error for r in reports.values() if r.error), None)
+    return LoadResult(scenario, plan.spans_per_copy, main, error, reports)

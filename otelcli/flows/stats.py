@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import OtelcliError
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import capture_readers
 from otelcli.otlp.stats import CaptureStats
 
 
@@ -30,16 +30,19 @@ class StatsResult:
 
 def run(request: StatsRequest) -> StatsResult:
     result = StatsResult(request.top)
-    for path in request.inputs:
-        reader = CaptureReader(path)
+    for reader in capture_readers(request.inputs):
         for batch in reader:
             result.totals.add(batch)
+        if reader.skipped is not None:
+            result.inputs.append({"path": reader.name, "skipped": reader.skipped})
+            continue
         result.inputs.append(
             {
                 "path": reader.name,
                 "format": reader.format.value if reader.format else None,
                 "compressed": reader.compressed,
                 "batches": reader.batches,
+                "signals": {signal.value: count for signal, count in reader.signals.items()},
                 "bytes": reader.bytes_read,
             }
         )

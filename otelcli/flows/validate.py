@@ -6,18 +6,22 @@ required extras) from a policy file; the verdict and exit status follow from --f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import ExitCode, Interrupted, OtelcliError, UsageError
 from otelcli.flows import receive
 from otelcli.flows.receive import Subscriber
 from otelcli.genai.semconv.document import report_document
+from otelcli.genai.semconv.events import EventChecker
 from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
+from otelcli.genai.semconv.metrics import MetricChecker
 from otelcli.genai.semconv.policy import load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
-from otelcli.genai.semconv.validate import Options, Validator
+from otelcli.genai.semconv.validate import Options, Validator, iter_check
+from otelcli.otlp.signals import Unused
 
 FAIL_LEVELS = ("violation", "improvement", "information", "none")
 
@@ -46,6 +50,7 @@ class ValidateResult:
     findings_fail: bool
     command_exit_code: int = 0
     error: OtelcliError | None = None
+    unused: Unused = field(default_factory=Unused)  # batches of signals no check reads
 
     @property
     def exit_code(self) -> int:
@@ -84,25 +89,19 @@ def run(request: ValidateRequest) -> ValidateResult:
         explain=request.explain,
     )
     validator = Validator(rules, report, options)
+    unused = Unused()
+    events, metrics = EventChecker(validator), MetricChecker(validator)
     command_info = None
     if request.command is not None:
-        command_info = _run_command(request.command, request.grace_s, validator)
+        checking = _Checking(validator, events, metrics)
+        command_info = _run_command(request.command, request.grace_s, checking)
         sources = [f"command: {' '.join(request.command)}"]
     else:
-        from otelcli.flows.jobs import fewer_collections, map_ordered
-        from otelcli.otlp.reader import as_batch, read_batches, read_slices
-
-        with fewer_collections():
-            if request.jobs > 1:
-                inspect = validator.inspect_batch
-                slices = read_slices(request.inputs)
-                for part in map_ordered(slices, lambda item: inspect(as_batch(item)), request.jobs):
-                    validator.merge(part)
-            else:
-                for batch in read_batches(request.inputs):
-                    validator.check_batch(batch)
+        _check_signals(request.inputs, validator, events, metrics, unused, request.jobs)
         sources = list(request.inputs)
     validator.finish()
+    events.finish(validator._seen)  # noqa: SLF001 - the span ids the validator has seen
+    metrics.finish()
     document = report_document(
         report,
         rules,
@@ -113,29 +112,98 @@ def run(request: ValidateRequest) -> ValidateResult:
     )
     if command_info is not None and command_info["spans"] == 0:
         document["passed"] = False
+    if events.log_records or metrics.metrics:
+        document["signals"] = {"logs": events.to_dict(), "metrics": metrics.to_dict()}
+    if unused:
+        document["not_used"] = unused.to_dict()
     return ValidateResult(
         document,
         report.fails(threshold),
         int(command_info["exit_code"]) if command_info else 0,
+        unused=unused,
     )
 
 
-class _Checking(Subscriber):
-    """Validates each trace batch as the command sends it."""
+def _check_signals(
+    inputs: Sequence[str],
+    validator: Validator,
+    events: EventChecker,
+    metrics: MetricChecker,
+    unused: Unused,
+    jobs: int = 1,
+) -> None:
+    """Spans to the span validator (in `jobs` worker processes when more than one), events
+    and metrics to theirs (one report for all)."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
 
-    def __init__(self, validator: Validator) -> None:
+    from otelcli.flows.jobs import fewer_collections, map_ordered
+    from otelcli.otlp.reader import RawBatch, as_batch, capture_readers
+    from otelcli.otlp.spans import iter_spans
+
+    def spans() -> Iterator[ExportTraceServiceRequest | RawBatch]:
+        for reader in capture_readers(inputs, unused=unused):
+            for batch in reader.slices() if jobs > 1 else reader:
+                if isinstance(batch, (ExportTraceServiceRequest, RawBatch)):
+                    yield batch
+                elif isinstance(batch, ExportLogsServiceRequest):
+                    events.check_batch(batch)
+                else:
+                    metrics.check_batch(batch)
+
+    with fewer_collections():
+        if jobs > 1:
+            parts = map_ordered(spans(), lambda item: _inspected(validator, item), jobs)
+            for part, span_tokens in parts:
+                validator.merge(part)
+                metrics.span_tokens.update(span_tokens)
+        else:
+            for item in spans():
+                for view in iter_check(iter_spans(as_batch(item)), validator):
+                    metrics.add_span_usage(view.attributes)
+
+
+def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str, str]]]:
+    """A --jobs worker's part: the batch inspected, and its spans' token usage."""
+    from otelcli.genai.semconv.metrics import tally_span_usage
+    from otelcli.otlp.reader import as_batch
+    from otelcli.otlp.spans import iter_spans
+
+    batch = as_batch(item)
+    span_tokens: Counter[tuple[str, str]] = Counter()
+    for view in iter_spans(batch):
+        tally_span_usage(view.attributes, span_tokens)
+    return validator.inspect_batch(batch), span_tokens
+
+
+class _Checking(Subscriber):
+    """Validates each batch as the command sends it: spans, events and metrics."""
+
+    signals = frozenset({"traces", "logs", "metrics"})
+
+    def __init__(self, validator: Validator, events: EventChecker, metrics: MetricChecker) -> None:
         self.validator = validator
+        self.events = events
+        self.metrics = metrics
 
     def batch(self, signal: str, request: Any) -> None:
-        self.validator.check_batch(request)
+        if signal == "traces":
+            from otelcli.otlp.spans import iter_spans
+
+            for view in iter_check(iter_spans(request), self.validator):
+                self.metrics.add_span_usage(view.attributes)
+        elif signal == "logs":
+            self.events.check_batch(request)
+        elif signal == "metrics":
+            self.metrics.check_batch(request)
 
 
-def _run_command(command: Sequence[str], grace_s: float, validator: Validator) -> dict[str, Any]:
+def _run_command(command: Sequence[str], grace_s: float, checking: _Checking) -> dict[str, Any]:
     """Run the command under a loopback receiver, validating what it sends."""
     session = receive.run(
-        receive.ReceiveRequest(
-            command=tuple(command), grace_s=grace_s, subscriber=_Checking(validator)
-        )
+        receive.ReceiveRequest(command=tuple(command), grace_s=grace_s, subscriber=checking)
     )
     if session.interrupted:
         raise Interrupted(f"interrupted: validated {session.spans:,} spans")

@@ -52,6 +52,9 @@ _EXTENSIONS = {
 }
 
 
+CAPTURE_EXTENSIONS = (*_EXTENSIONS, ".otlp")  # the names a folder's captures have
+
+
 def format_for_path(path: str, requested: Format | None = None) -> tuple[Format, bool]:
     """The (format, gzip) to write `path` with; an explicit format wins over the extension."""
     name = path.lower()

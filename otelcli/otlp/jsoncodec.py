@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format
@@ -17,8 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otelcli.errors import InvalidInputError
+from otelcli.otlp.signals import REQUEST_TYPES, Batch, Signal, signal_of
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
+_METRIC_DATA = ("gauge", "sum", "histogram", "exponentialHistogram")
 _ID_LENGTHS = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 
 
@@ -45,17 +48,62 @@ def id_to_base64(key: str, value: object, where: str) -> str:
     )
 
 
-def _ids_hex_to_base64(data: dict[str, Any], where: str) -> None:
-    for resource_spans in data.get("resourceSpans") or ():
-        for scope_spans in resource_spans.get("scopeSpans") or ():
-            for span in scope_spans.get("spans") or ():
-                for key in _ID_KEYS:
-                    if key in span:
-                        span[key] = id_to_base64(key, span[key], where)
-                for link in span.get("links") or ():
-                    for key in ("traceId", "spanId"):
-                        if key in link:
-                            link[key] = id_to_base64(key, link[key], where)
+def _id_holders(data: dict[str, Any], signal: Signal) -> Iterator[dict[str, Any]]:
+    """Every object of a request that holds ids: spans and links, log records, exemplars."""
+    if signal is Signal.TRACES:
+        for resource_spans in data.get("resourceSpans") or ():
+            for scope_spans in resource_spans.get("scopeSpans") or ():
+                for span in scope_spans.get("spans") or ():
+                    yield span
+                    yield from span.get("links") or ()
+    elif signal is Signal.LOGS:
+        for resource_logs in data.get("resourceLogs") or ():
+            for scope_logs in resource_logs.get("scopeLogs") or ():
+                yield from scope_logs.get("logRecords") or ()
+    else:
+        for resource_metrics in data.get("resourceMetrics") or ():
+            for scope_metrics in resource_metrics.get("scopeMetrics") or ():
+                for metric in scope_metrics.get("metrics") or ():
+                    for kind in _METRIC_DATA:
+                        for point in (metric.get(kind) or {}).get("dataPoints") or ():
+                            yield from point.get("exemplars") or ()
+
+
+def _ids_hex_to_base64(data: dict[str, Any], where: str, signal: Signal) -> None:
+    for holder in _id_holders(data, signal):
+        for key in _ID_KEYS:
+            if key in holder:
+                holder[key] = id_to_base64(key, holder[key], where)
+
+
+_SHAPE_HINT = (
+    'an OTLP/JSON request looks like {"resourceSpans": [...]}, {"resourceLogs": [...]} '
+    'or {"resourceMetrics": [...]}'
+)
+
+
+def dict_to_batch(data: object, where: str) -> Batch:
+    """Parse one OTLP/JSON request of any signal (already decoded from JSON); the signal is the
+    root key it has. An empty object is an empty traces request."""
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"{where}: expected an OTLP/JSON object, got {type(data).__name__}",
+            hint=_SHAPE_HINT,
+        )
+    roots = [signal for signal in Signal if signal.json_root in data]
+    if len(roots) > 1:
+        raise InvalidInputError(
+            f"{where}: one JSON object holds {' and '.join(s.value for s in roots)}",
+            hint="an OTLP/JSON request is of one signal; put each on its own line (JSON Lines)",
+        )
+    if not roots:
+        if not data:
+            return ExportTraceServiceRequest()
+        raise InvalidInputError(
+            f"{where}: no resourceSpans, resourceLogs or resourceMetrics in this JSON object",
+            hint=_SHAPE_HINT,
+        )
+    return _parse(data, where, roots[0])
 
 
 def hex_ids_to_base64(value: Any, where: str) -> None:
@@ -73,27 +121,19 @@ def hex_ids_to_base64(value: Any, where: str) -> None:
 
 def dict_to_request(data: object, where: str) -> ExportTraceServiceRequest:
     """Parse one OTLP/JSON traces object (already decoded from JSON)."""
-    if not isinstance(data, dict):
+    batch = dict_to_batch(data, where)
+    if not isinstance(batch, ExportTraceServiceRequest):
         raise InvalidInputError(
-            f"{where}: expected an OTLP/JSON object, got {type(data).__name__}",
-            hint='a traces request looks like {"resourceSpans": [...]}',
+            f"{where}: this is {signal_of(batch).value} data, not traces",
+            hint="this reads trace captures (resourceSpans)",
         )
-    if "resourceSpans" not in data:
-        other = next((k for k in ("resourceLogs", "resourceMetrics") if k in data), None)
-        if other:
-            raise InvalidInputError(
-                f"{where}: this is {other[8:].lower()} data, not traces",
-                hint="otelcli reads trace captures (resourceSpans)",
-            )
-        if not data:
-            return ExportTraceServiceRequest()
-        raise InvalidInputError(
-            f"{where}: no resourceSpans in this JSON object",
-            hint='a traces request looks like {"resourceSpans": [...]}',
-        )
+    return batch
+
+
+def _parse(data: dict[str, Any], where: str, signal: Signal) -> Batch:
     try:
-        _ids_hex_to_base64(data, where)
-        return json_format.ParseDict(data, ExportTraceServiceRequest(), ignore_unknown_fields=True)
+        _ids_hex_to_base64(data, where, signal)
+        return json_format.ParseDict(data, REQUEST_TYPES[signal](), ignore_unknown_fields=True)
     except (json_format.ParseError, AttributeError, TypeError) as exc:
         raise InvalidInputError(
             f"{where}: not valid OTLP/JSON: {str(exc).splitlines()[0][:200]}",
@@ -101,23 +141,17 @@ def dict_to_request(data: object, where: str) -> ExportTraceServiceRequest:
         ) from None
 
 
-def _ids_base64_to_hex(data: dict[str, Any]) -> None:
-    for resource_spans in data.get("resourceSpans", ()):
-        for scope_spans in resource_spans.get("scopeSpans", ()):
-            for span in scope_spans.get("spans", ()):
-                for key in _ID_KEYS:
-                    if key in span:
-                        span[key] = base64.b64decode(span[key]).hex()
-                for link in span.get("links", ()):
-                    for key in ("traceId", "spanId"):
-                        if key in link:
-                            link[key] = base64.b64decode(link[key]).hex()
+def _ids_base64_to_hex(data: dict[str, Any], signal: Signal) -> None:
+    for holder in _id_holders(data, signal):
+        for key in _ID_KEYS:
+            if key in holder:
+                holder[key] = base64.b64decode(holder[key]).hex()
 
 
-def request_to_dict(request: ExportTraceServiceRequest) -> dict[str, Any]:
-    """Spec OTLP/JSON as a dict (ids hex, int64 as strings, enums as integers)."""
+def request_to_dict(request: Batch) -> dict[str, Any]:
+    """Spec OTLP/JSON as a dict (ids hex, int64 as strings, enums as integers), any signal."""
     data: dict[str, Any] = json_format.MessageToDict(request, use_integers_for_enums=True)
-    _ids_base64_to_hex(data)
+    _ids_base64_to_hex(data, signal_of(request))
     return data
 
 

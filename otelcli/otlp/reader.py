@@ -1,7 +1,11 @@
-"""Read trace captures as a stream of ExportTraceServiceRequest batches.
+"""Read captures as a stream of batches of any signal (otelcli/otlp/signals.py).
+
+Each body's signal is told by its content: the root key of an OTLP/JSON object (per line in
+JSON Lines, so one file may mix signals), the leaf fields of a protobuf body (per record in a
+length-prefixed file; a plain protobuf file is one request, so one signal).
 
 Every format is streamed: JSONL line by line, length-prefixed files record by record, and a
-plain protobuf file in slices of whole top-level `resource_spans` fields (protobuf merges
+plain protobuf file in slices of whole top-level `resource_*` fields (protobuf merges
 concatenated messages, so each slice parses as a request of its own). Memory is bounded by
 one record, one line or one ResourceSpans, never the file. A pretty-printed JSON document is
 the one exception: it has to be parsed whole.
@@ -21,9 +25,10 @@ import os
 import stat
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -31,8 +36,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otelcli.errors import InvalidInputError
-from otelcli.otlp.formats import Format
-from otelcli.otlp.jsoncodec import dict_to_request
+from otelcli.otlp.formats import CAPTURE_EXTENSIONS, Format
+from otelcli.otlp.jsoncodec import dict_to_batch
+from otelcli.otlp.signals import (
+    REQUEST_TYPES,
+    Batch,
+    Signal,
+    Unused,
+    detect_pb,
+    only,
+    signal_of,
+)
 from otelcli.otlp.wire import LENGTH_DELIMITED, field_end, read_varint
 
 _BUFFER = 1 << 20
@@ -47,6 +61,7 @@ _LIMIT_HINT = (
     "otelcli reads at most {limit} per record, line or document from gzip or stdin; "
     "read it from an uncompressed file instead, or split the capture"
 )
+_PB_HINT = "is this an OTLP export request (traces, logs or metrics)?"
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_START = (ord("{"), ord("["))
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # includes the bytes of a UTF-8 BOM
@@ -54,21 +69,23 @@ _WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # includes the bytes of a UTF-8 BOM
 
 @dataclass(frozen=True, slots=True)
 class RawBatch:
-    """A protobuf batch cut from a capture but not parsed yet: parse() it where it is used
-    (a --jobs worker process), with the reader's own error message."""
+    """A protobuf trace batch cut from a capture but not parsed yet: parse() it where it is
+    used (a --jobs worker process), with the reader's own error message."""
 
     data: bytes
     offset: int
     name: str
 
     def parse(self) -> ExportTraceServiceRequest:
-        return _parse_pb(self.name, self.data, self.offset)
+        batch = _parse_pb(self.name, self.data, self.offset, Signal.TRACES)
+        assert isinstance(batch, ExportTraceServiceRequest)
+        return batch
 
 
-Slice = ExportTraceServiceRequest | RawBatch
+Slice = Batch | RawBatch
 
 
-def as_batch(item: Slice) -> ExportTraceServiceRequest:
+def as_batch(item: ExportTraceServiceRequest | RawBatch) -> ExportTraceServiceRequest:
     return item.parse() if isinstance(item, RawBatch) else item
 
 
@@ -99,30 +116,43 @@ class CaptureReader:
     `format`, `compressed`, `bytes_read` and `total_bytes` are there for progress and reports.
     """
 
-    def __init__(self, source: str, stdin: BinaryIO | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        stdin: BinaryIO | None = None,
+        in_folder: bool = False,
+        unused: Unused | None = None,
+    ) -> None:
         self.source = source
+        # A file found in a folder that turns out not to be a capture (notes in a .json) is
+        # skipped, with the reason here and in `unused`, instead of failing the run.
+        self.in_folder = in_folder
+        self.skipped: str | None = None
+        self._unused = unused
         self.name = "<stdin>" if source == "-" else source
         self.format: Format | None = None
         self.compressed = False
         self.total_bytes: int | None = None
         self.batches = 0
+        self.signals: Counter[Signal] = Counter()  # batches per signal
+        self._pb_signal: Signal | None = None  # a plain protobuf file's, once told
+        self._defer = False  # protobuf trace batches as RawBatch (slices())
         self._counter: _CountingReader | None = None
         self._stdin = stdin
         self._regular = False  # a regular file
         # the most one field, record, line or document may take; None for a plain regular
         # file, whose remaining size bounds what can still be read
         self._limit: int | None = MAX_ITEM_BYTES
-        self._defer = False  # protobuf batches as RawBatch (slices())
 
     @property
     def bytes_read(self) -> int:
         return self._counter.count if self._counter else 0
 
-    def __iter__(self) -> Iterator[ExportTraceServiceRequest]:
-        return cast(Iterator[ExportTraceServiceRequest], self._items())
+    def __iter__(self) -> Iterator[Batch]:
+        return self._items()  # type: ignore[return-value]  # RawBatch only after slices()
 
     def slices(self) -> Iterator[Slice]:
-        """The batches with protobuf ones left unparsed (RawBatch): for parsing elsewhere."""
+        """The batches with protobuf trace ones left unparsed (RawBatch): for parsing elsewhere."""
         self._defer = True
         return self._items()
 
@@ -138,7 +168,17 @@ class CaptureReader:
             self._limit = None if self._regular and not self.compressed else MAX_ITEM_BYTES
             for batch in self._decode(stream):
                 self.batches += 1
+                self.signals[
+                    Signal.TRACES if isinstance(batch, RawBatch) else signal_of(batch)
+                ] += 1
                 yield batch
+        except InvalidInputError as exc:
+            if not (self.in_folder and self.batches == 0):
+                raise
+            # The reason without the path in front (the report lists it by path).
+            self.skipped = exc.message.removeprefix(f"{self.name}: ")
+            if self._unused is not None:
+                self._unused.files[self.name] = self.skipped
         except (OSError, EOFError, zlib.error) as exc:
             raise InvalidInputError(
                 f"{self.name}: cannot read: {_reason(exc)}",
@@ -204,12 +244,12 @@ class CaptureReader:
             yield from self._read_length_prefixed(stream)
         else:
             raise InvalidInputError(
-                f"{self.name}: not a trace capture (unrecognised content)",
+                f"{self.name}: not an OTLP capture (unrecognised content)",
                 hint="otelcli reads OTLP protobuf, OTLP/JSON, JSON Lines and length-prefixed "
                 "records, optionally gzip-compressed",
             )
 
-    def _read_json(self, stream: io.BufferedReader) -> Iterator[ExportTraceServiceRequest]:
+    def _read_json(self, stream: io.BufferedReader) -> Iterator[Batch]:
         line_number = 1
         first_line = self._line(stream, 1)
         try:
@@ -223,7 +263,8 @@ class CaptureReader:
             except orjson.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid JSON: {exc}",
-                    hint="expected an OTLP/JSON request, an array of them, or one per line",
+                    hint="expected an OTLP/JSON request (traces, logs or metrics), an array of "
+                    "them, or one per line",
                 ) from None
             del document
             yield from self._from_json_value(value, self.name)
@@ -245,7 +286,8 @@ class CaptureReader:
             except orjson.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{where}: invalid JSON: {exc}",
-                    hint="each line of a JSON Lines capture must be one OTLP/JSON request",
+                    hint="each line of a JSON Lines capture must be one OTLP/JSON request "
+                    "(of any signal)",
                 ) from None
             del line
             yield from self._from_json_value(value, where)
@@ -276,12 +318,12 @@ class CaptureReader:
         return document
 
     @staticmethod
-    def _from_json_value(value: object, where: str) -> Iterator[ExportTraceServiceRequest]:
+    def _from_json_value(value: object, where: str) -> Iterator[Batch]:
         if isinstance(value, list):
             for index, item in enumerate(value):
-                yield dict_to_request(item, f"{where}[{index}]")
+                yield dict_to_batch(item, f"{where}[{index}]")
         else:
-            yield dict_to_request(value, where)
+            yield dict_to_batch(value, where)
 
     def _read_pb(self, stream: io.BufferedReader) -> Iterator[Slice]:
         buffer = bytearray()
@@ -301,7 +343,7 @@ class CaptureReader:
             except ValueError as exc:
                 raise InvalidInputError(
                     f"{self.name}: invalid protobuf at byte {offset + scan}: {exc}",
-                    hint="is this an OTLP ExportTraceServiceRequest capture?",
+                    hint=_PB_HINT,
                 ) from None
             if found is None and not eof:
                 chunk = stream.read(_BUFFER)
@@ -320,7 +362,10 @@ class CaptureReader:
                 with memoryview(buffer) as view:
                     data = bytes(view[:scan])
                 del buffer[:scan]
-                yield self._parse_pb(data, offset)
+                if self._pb_signal is None:
+                    # One request per file: the first slice with a leaf in it tells.
+                    self._pb_signal = detect_pb(data)
+                yield self._parse_pb(data, offset, self._pb_signal)
                 del data
                 offset += scan
                 scan = 0
@@ -372,9 +417,10 @@ class CaptureReader:
                         f"{self.name}: invalid JSON record at byte {offset}: {exc}"
                     ) from None
                 del record
-                yield dict_to_request(value, f"{self.name}@{offset}")
+                yield dict_to_batch(value, f"{self.name}@{offset}")
             else:
-                yield self._parse_pb(bytes(record), offset)
+                data = bytes(record)
+                yield self._parse_pb(data, offset, detect_pb(data))
             offset += 4 + size
 
     def _record(self, stream: io.BufferedReader, size: int, offset: int) -> bytes | bytearray:
@@ -403,19 +449,22 @@ class CaptureReader:
             hint="the capture may have been cut short while it was written",
         )
 
-    def _parse_pb(self, data: bytes, offset: int) -> Slice:
-        if self._defer:
+    def _parse_pb(self, data: bytes, offset: int, signal: Signal | None) -> Slice:
+        signal = signal or Signal.TRACES
+        if self._defer and signal is Signal.TRACES:
             return RawBatch(data, offset, self.name)
-        return _parse_pb(self.name, data, offset)
+        return _parse_pb(self.name, data, offset, signal)
 
 
-def _parse_pb(name: str, data: bytes, offset: int) -> ExportTraceServiceRequest:
+def _parse_pb(name: str, data: bytes, offset: int, signal: Signal) -> Batch:
+    """`data` as a request of `signal` (traces when nothing in it tells: then it holds no
+    span, log record or metric, and an empty request is the same for all three)."""
     try:
-        return ExportTraceServiceRequest.FromString(data)
+        return REQUEST_TYPES[signal].FromString(data)
     except Exception as exc:  # DecodeError, or RuntimeError from some backends
         raise InvalidInputError(
             f"{name}: invalid protobuf near byte {offset}: {_reason(exc)}",
-            hint="is this an OTLP ExportTraceServiceRequest capture?",
+            hint=_PB_HINT,
         ) from None
 
 
@@ -428,15 +477,54 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
+def capture_readers(
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
+) -> Iterator[CaptureReader]:
+    """A reader per source; a folder stands for the capture files in it (by name, sorted),
+    and those that turn out not to be captures are counted in `unused` once read."""
+    for source in sources:
+        if source != "-" and os.path.isdir(source):
+            for path, reason in folder_files(source):
+                if reason is not None:
+                    if unused is not None:
+                        unused.files[path] = reason
+                    continue
+                yield CaptureReader(path, stdin, in_folder=True, unused=unused)
+        else:
+            yield CaptureReader(source, stdin)
+
+
+def folder_files(folder: str) -> list[tuple[str, str | None]]:
+    """The files of a folder, sorted, each with the reason it is not read (None: it is)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read the folder {folder}: {exc.strerror or exc}",
+            hint="check the path and its permissions",
+        ) from None
+    found: list[tuple[str, str | None]] = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        plain = name.lower().removesuffix(".gz")
+        known = any(plain.endswith(extension) for extension in CAPTURE_EXTENSIONS)
+        found.append((path, None if known else "not a capture file name"))
+    return found
+
+
+def read_all(
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
+) -> Iterator[Batch]:
+    """All batches of all sources, in order, of every signal (`signals.only` takes one)."""
+    for reader in capture_readers(sources, stdin, unused):
+        yield from reader
+
+
 def read_batches(
-    sources: Sequence[str], stdin: BinaryIO | None = None
+    sources: Sequence[str], stdin: BinaryIO | None = None, unused: Unused | None = None
 ) -> Iterator[ExportTraceServiceRequest]:
-    """All batches of all sources, in order."""
-    for source in sources:
-        yield from CaptureReader(source, stdin)
-
-
-def read_slices(sources: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Slice]:
-    """All batches of all sources, in order, protobuf ones unparsed (see RawBatch)."""
-    for source in sources:
-        yield from CaptureReader(source, stdin).slices()
+    """The trace batches of all sources, in order; logs and metrics are counted in `unused`."""
+    unused = Unused() if unused is None else unused
+    return only(ExportTraceServiceRequest, read_all(sources, stdin, unused), unused)

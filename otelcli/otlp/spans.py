@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 from otelcli.otlp.values import AttrValue, attributes_to_dict
 
 if TYPE_CHECKING:
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-        ExportTraceServiceRequest,
-    )
     from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
     from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    from otelcli.otlp.signals import Batch
 
 SPAN_KIND_NAMES = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 STATUS_NAMES = ("UNSET", "OK", "ERROR")
@@ -106,8 +105,9 @@ class SpanView:
         return f"SpanView({self.name!r}, trace={self.trace_id}, span={self.span_id})"
 
 
-def iter_spans(batch: ExportTraceServiceRequest) -> Iterator[SpanView]:
-    for resource_spans in batch.resource_spans:
+def iter_spans(batch: Batch) -> Iterator[SpanView]:
+    """The spans of a batch (none in a logs or metrics batch)."""
+    for resource_spans in getattr(batch, "resource_spans", ()):
         resource_attributes = attributes_to_dict(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
@@ -115,5 +115,8 @@ def iter_spans(batch: ExportTraceServiceRequest) -> Iterator[SpanView]:
                 yield SpanView(resource_attributes, scope, span)
 
 
-def count_spans(batch: ExportTraceServiceRequest) -> int:
-    return sum(len(ss.spans) for rs in batch.resource_spans for ss in rs.scope_spans)
+def count_spans(batch: Batch) -> int:
+    """The spans in a batch (0 in a logs or metrics batch)."""
+    return sum(
+        len(ss.spans) for rs in getattr(batch, "resource_spans", ()) for ss in rs.scope_spans
+    )

@@ -5,23 +5,38 @@ aside and renamed onto the target on a clean close (through symlinks, keeping it
 an interrupted or failed run leaves the original untouched; FIFOs, devices and stdout are
 written directly. `stream=True` (the save file of `tail`/`capture`) writes the real file batch
 by batch instead, each batch whole (one gzip member each for .gz) before `write` returns.
+
+Batches of every signal are written. JSON Lines and length-prefixed files hold any mix; a
+protobuf file or an OTLP/JSON document is one request, so of one signal: the first signal
+written takes PATH and each other one a file of its own beside it (`run.pb` -> `run.logs.pb`),
+which the reader takes back as it takes a folder. Standard output cannot split, so a second
+signal there is refused with a hint.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
+from collections import Counter
 from types import TracebackType
 from typing import BinaryIO
 
 import orjson
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-)
 
-from otelcli.errors import UsageError
+from otelcli.errors import OutputError, UsageError
 from otelcli.otlp.formats import Format, format_for_path
 from otelcli.otlp.jsoncodec import request_to_dict
 from otelcli.otlp.outfile import OutputFile
+from otelcli.otlp.signals import REQUEST_TYPES, Batch, Signal, count_records, signal_of
+
+_ONE_SIGNAL = (Format.PB, Format.JSON)  # formats that hold a single request
+
+
+def signal_path(path: str, signal: Signal) -> str:
+    """Where `signal` goes beside a single-signal file: run.pb.gz -> run.logs.pb.gz."""
+    directory, name = os.path.split(path)
+    stem, dot, extensions = name.partition(".")
+    return os.path.join(directory, f"{stem}.{signal.value}{dot}{extensions}")
 
 
 def check_streamable(path: str, fmt: Format) -> None:
@@ -59,14 +74,15 @@ class BatchWriter:
         )
         self._json_items = 0
         self._closed = False
-        if fmt is Format.JSON:
-            self._emit(b'{"resourceSpans":[')
+        self.signal: Signal | None = None  # of a single-signal file, once the first batch came
+        self.records: Counter[Signal] = Counter()  # spans, log records, data points written
+        self.others: dict[Signal, BatchWriter] = {}  # the files beside it for other signals
 
     def _emit(self, data: bytes) -> None:
         (self._gzip or self._sink).write(data)
         self.bytes_written += len(data)
 
-    def _record(self, batch: ExportTraceServiceRequest) -> bytes:
+    def _record(self, batch: Batch) -> bytes:
         if self.format is Format.PB:
             # Concatenated requests are one valid request: repeated fields merge.
             return batch.SerializeToString()
@@ -76,7 +92,8 @@ class BatchWriter:
         if self.format is Format.JSONL:
             return orjson.dumps(request_to_dict(batch)) + b"\n"
         parts = []
-        for resource_spans in request_to_dict(batch).get("resourceSpans", ()):
+        root = signal_of(batch).json_root
+        for resource_spans in request_to_dict(batch).get(root, ()):
             parts.append((b"," if self._json_items else b"") + orjson.dumps(resource_spans))
             self._json_items += 1
         return b"".join(parts)
@@ -92,17 +109,57 @@ class BatchWriter:
             self._emit(record)
         self.batches += 1
 
-    def write(self, batch: ExportTraceServiceRequest) -> None:
-        self._keep(self._record(batch))
+    def _target(self, signal: Signal) -> BatchWriter:
+        """The writer for `signal`: this one, or for a single-signal file one beside it."""
+        if self.format not in _ONE_SIGNAL:
+            return self
+        if self.signal is None:
+            self.signal = signal
+            if self.format is Format.JSON:
+                self._emit(b'{"' + signal.json_root.encode() + b'":[')
+        if signal is self.signal:
+            return self
+        other = self.others.get(signal)
+        if other is None:
+            if self.path == "-":
+                raise OutputError(
+                    f"standard output takes one {self.format.describe()}, of"
+                    f" {self.signal.value}; this capture also has {signal.value}",
+                    hint="use --to-format jsonl or lp (they mix signals), or write to a file "
+                    "(each signal then gets its own file beside it)",
+                    path="-",
+                )
+            other = BatchWriter(
+                signal_path(self.path, signal), self.format, self.compressed, stream=self.stream
+            )
+            other._target(signal)
+            self.others[signal] = other
+        return other
 
-    def write_bytes(self, serialized_request: bytes) -> None:
-        """Write an already-serialized ExportTraceServiceRequest (skips a parse for pb/lp)."""
-        if self.format is Format.PB:
-            self._keep(serialized_request)
-        elif self.format is Format.LP:
-            self._keep(len(serialized_request).to_bytes(4, "big") + serialized_request)
+    def write(self, batch: Batch) -> None:
+        signal = signal_of(batch)
+        target = self._target(signal)
+        target._keep(target._record(batch))
+        self.records[signal] += count_records(batch)
+
+    def write_bytes(
+        self, serialized_request: bytes, signal: Signal = Signal.TRACES, records: int = 0
+    ) -> None:
+        """Write an already-serialized request of `signal` (skips a parse for pb/lp)."""
+        target = self._target(signal)
+        if target.format is Format.PB:
+            target._keep(serialized_request)
+        elif target.format is Format.LP:
+            target._keep(len(serialized_request).to_bytes(4, "big") + serialized_request)
         else:
-            self.write(ExportTraceServiceRequest.FromString(serialized_request))
+            target._keep(target._record(REQUEST_TYPES[signal].FromString(serialized_request)))
+        self.records[signal] += records
+
+    @property
+    def paths(self) -> dict[str, str]:
+        """signal -> file, for every file written (one unless signals were split)."""
+        main = {self.signal.value if self.signal else "all": self.path}
+        return main | {signal.value: other.path for signal, other in self.others.items()}
 
     def close(self, discard: bool = False) -> None:
         """Finish the file (renamed into place), or with `discard` leave the original as it was.
@@ -112,9 +169,13 @@ class BatchWriter:
         if self._closed:
             return
         self._closed = True
+        for other in self.others.values():
+            other.close(discard)
         try:
             if not discard:
                 if self.format is Format.JSON:
+                    if self.signal is None:
+                        self._emit(b'{"resourceSpans":[')
                     self._emit(b"]}\n")
                 if self._gzip is not None:
                     self._gzip.close()

@@ -148,8 +148,39 @@ def report_view(result: dict[str, Any]) -> RenderableType:
         summary.append(("disagrees", f"{disagreements['count']:,} spans carry a different cost"))
     if result.get("enriched"):
         summary.append(("wrote", result["enriched"]))
+    if result.get("from_metrics"):
+        metrics = result["from_metrics"]
+        summary.append(
+            (
+                "from metrics",
+                f"{_money(metrics['usd_in_total'])} of the total "
+                f"({metrics['calls_in_total']:,} calls no span covers)",
+            )
+        )
+        parts.append(_metrics_table(metrics))
     parts.append(key_values(None, summary))
     return stack(*parts)
+
+
+def _metrics_table(metrics: dict[str, Any]) -> RenderableType:
+    """Cost from the token-usage metric, in a section of its own."""
+    table = Table(
+        title=f"cost from metrics ({metrics['metric']}; {metrics['note']})",
+        title_justify="left",
+    )
+    for column in ("model", "provider", "calls", "input tok", "output tok", "cost", "in total"):
+        table.add_column(column, justify="left" if column in ("model", "provider") else "right")
+    for group in metrics["groups"]:
+        table.add_row(
+            group["model"],
+            group["provider"] or "-",
+            f"{group['calls']:,}",
+            f"{group['tokens']['input']:,}",
+            f"{group['tokens']['output']:,}",
+            _money(group["usd"]) if group["usd"] is not None else "unknown",
+            "yes" if group["in_total"] else "no: spans cover these calls",
+        )
+    return table
 
 
 PRICE_VIEW = ("id", "from", "above", "input", "output", "cache read", "cache write")

@@ -36,6 +36,13 @@ def replay_view(result: dict[str, Any]) -> RenderableType:
         ]
         for message, count in delivery["messages"].items():
             rows.append(("server said", f"{message} (x{count})"))
+    for name, replay in result.get("signals", {}).items():
+        done = f"{replay['written'] or 0:,} written"
+        if replay["delivery"] is not None:
+            d = replay["delivery"]
+            done = f"{d['accepted']:,} sent, {d['rejected']:,} rejected, {d['failed']:,} failed"
+        read = f"{replay['read']:,} {replay['records']} read"
+        rows.append((name, f"{read}, {replay['filtered']:,} filtered, {done}"))
     rows.append(("adds up", "yes" if result["adds_up"] else "NO"))
     return key_values(None, rows)
 

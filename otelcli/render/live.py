@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
 from otelcli.flows.receive import LOGS, TRACES, Note, ReceiveResult, Receiving, Subscriber
@@ -24,11 +25,15 @@ from otelcli.render.tree import BoardView, TreeStyle, render_trace
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
 
     from otelcli.genai.pricing.summary import GenAISummary, Summarizer
+    from otelcli.genai.usage_metric import MetricsBoard
     from otelcli.render.output import Output
 
 StatusLine = Callable[[], Text]
@@ -55,6 +60,7 @@ class LiveScreen:
             board, summarizer, style or TreeStyle(), span_filter or SpanFilter(), idle_s
         )
         self.status = status
+        self.metrics: MetricsBoard | None = None  # GenAI metrics, once any arrive
         self.refresh_s = refresh_s
         self.redraws = 0
         self._next = 0.0
@@ -74,14 +80,34 @@ class LiveScreen:
     def add_logs(self, request: ExportLogsServiceRequest) -> None:
         self.board.add_logs(request)
 
+    def add_metrics(self, request: ExportMetricsServiceRequest) -> None:
+        from otelcli.genai.usage_metric import MetricsBoard
+
+        if self.metrics is None:
+            self.metrics = MetricsBoard()
+        self.metrics.add_batch(request)
+
     def tick(self, force: bool = False, final: bool = False) -> None:
         now = time.monotonic()
         if not force and now < self._next:
             return
         self._next = now + self.refresh_s
         self.redraws += 1
-        screen = self.view.renderable(self.status(), self.console, final)
-        self._live.update(screen, refresh=True)
+        panel = metrics_panel(self.metrics) if self.metrics else None
+        if panel is None:
+            screen = self.view.renderable(self.status(), self.console, final)
+            self._live.update(screen, refresh=True)
+            return
+        # The panel goes first; the traces get the lines below it (the console's height is
+        # what the board view fills, so it is lent for the measure).
+        height = self.console.height
+        used = len(self.console.render_lines(panel, self.console.options, pad=False))
+        self.console.height = max(5, height - used)
+        try:
+            screen = self.view.renderable(self.status(), self.console, final)
+        finally:
+            self.console.height = height
+        self._live.update(Group(panel, screen), refresh=True)
 
     def close(self) -> None:
         self.tick(force=True, final=True)
@@ -213,7 +239,12 @@ class SessionView(SessionNotes):
     def __init__(self, out: Output, options: ViewOptions) -> None:
         super().__init__(out, listening=options.mode != "live")  # the status line says it
         self.options = options
-        self.signals = frozenset({TRACES} if options.mode == "ndjson" else {TRACES, LOGS})
+        live = options.mode == "live"
+        self.signals = frozenset(
+            {TRACES}
+            if options.mode == "ndjson"
+            else {TRACES, LOGS, *(("metrics",) if live else ())}
+        )
         self.view: LiveScreen | TreePrinter | SpanLines | None = None
 
     def started(self, session: Receiving) -> None:
@@ -255,6 +286,8 @@ class SessionView(SessionNotes):
             self.view.add_batch(request)
         elif signal == LOGS:
             self.view.add_logs(request)
+        elif signal == "metrics" and isinstance(self.view, LiveScreen):
+            self.view.add_metrics(request)
 
     def tick(self) -> None:
         if self.view is not None:
@@ -263,6 +296,24 @@ class SessionView(SessionNotes):
     def close(self) -> None:
         if self.view is not None:
             self.view.close()
+
+
+def metrics_panel(board: MetricsBoard) -> Table:
+    """GenAI metrics by model: calls, tokens, mean latency, error rate."""
+    table = Table(title="GenAI metrics", title_justify="left", box=None, pad_edge=False)
+    for column in ("model", "calls", "input tok", "output tok", "mean latency", "errors"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for model, row in board.by_model().items():
+        mean, errors = row.mean_s, row.error_rate
+        table.add_row(
+            model,
+            f"{row.calls:,}",
+            f"{row.input_tokens:,}",
+            f"{row.output_tokens:,}",
+            "-" if mean is None else f"{mean:.2f}s",
+            "-" if errors is None else f"{errors:.0%}",
+        )
+    return table
 
 
 def text_console(out: Output) -> Console:
@@ -351,7 +402,15 @@ def summary_lines(result: ReceiveResult) -> list[str]:
     saved = result.saved
     if saved is not None:
         file = saved.file
-        lines.append(f"saved {file.batches:,} batches to {file.path} ({file.format})")
+        kept = f"{file.spans:,} spans"
+        if file.log_records or file.data_points:
+            kept += f", {file.log_records:,} log records, {file.data_points:,} data points"
+        line = f"saved {kept} in {file.batches:,} batches to {file.path} ({file.format})"
+        if file.files:
+            line += "; one file per signal: " + ", ".join(
+                f"{signal} {path}" for signal, path in file.files.items()
+            )
+        lines.append(line)
         if saved.refused_batches:
             lines.append(
                 f"could not save {saved.refused_batches:,} batches "
@@ -371,6 +430,16 @@ def summary_lines(result: ReceiveResult) -> list[str]:
                 line += f"; {lost:,} not delivered"
         if forward.error is not None:
             line += f" ({forward.error.message})"
+        lines.append(line)
+    for signal, other in result.forwards.items():
+        delivery = other.delivery
+        sent = delivery.accepted if delivery is not None else 0
+        what = "log records" if signal == "logs" else "data points"
+        line = f"forwarded {sent:,} {what} to {other.endpoint}"
+        if delivery is not None and delivery.offered != delivery.accepted:
+            line += f"; {delivery.offered - delivery.accepted:,} not delivered"
+        if other.error is not None:
+            line += f" ({other.error.message})"
         lines.append(line)
     if result.command_exit_code is not None:
         lines.append(f"command exited with {result.command_exit_code}")

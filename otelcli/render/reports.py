@@ -63,7 +63,7 @@ def render_junit(document: Mapping[str, Any]) -> str:
             )
             lines = [f"{count} finding(s): {rule['description']}"]
             lines += [
-                f"- {e['message']} (span {e['span_name']!r} "
+                f"- {e['message']} ({_item(e)} {e['span_name']!r} "
                 f"trace {e['trace_id']} span {e['span_id']})"
                 for e in examples.get((rule["rule"], span_type), [])
             ]
@@ -104,6 +104,14 @@ def render_junit(document: Mapping[str, Any]) -> str:
     root.set("errors", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_ITEMS = {"traces": "span", "logs": "event", "metrics": "metric"}
+
+
+def _item(finding: Mapping[str, Any]) -> str:
+    """What a finding is about, by its signal: span, event or metric."""
+    return _ITEMS.get(finding.get("signal", "traces"), "span")
 
 
 def _classname(span_type: str) -> str:
@@ -204,7 +212,7 @@ def render_github(document: Mapping[str, Any]) -> str:
         text = f"{rule['count']} x {rule['description']}"
         if example is not None:
             text += (
-                f"\ne.g. {example['message']} (span {example['span_name']!r}, "
+                f"\ne.g. {example['message']} ({_item(example)} {example['span_name']!r}, "
                 f"trace {example['trace_id']}, span {example['span_id']})"
             )
         if rule["hint"]:

@@ -41,10 +41,12 @@ def key_values(title: str | None, rows: Iterable[tuple[str, Any]]) -> Table:
     return table
 
 
-def counts(title: str, values: Mapping[str, int], label: str = "name") -> Table:
+def counts(
+    title: str, values: Mapping[str, int], label: str = "name", unit: str = "spans"
+) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(label)
-    table.add_column("spans", justify="right")
+    table.add_column(unit, justify="right")
     for name, count in values.items():
         table.add_row(name, f"{count:,}")
     return table

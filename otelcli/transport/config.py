@@ -12,10 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from otelcli.errors import ConfigError
-from otelcli.redact import remember_headers, remember_url
+from otelcli.redact import redact_url, remember_headers, remember_url
+
+if TYPE_CHECKING:
+    from otelcli.otlp.signals import Signal
 
 DEFAULT_ENDPOINT = "http://localhost:4318/"
 DEFAULT_TIMEOUT_S = 10.0
@@ -45,6 +49,20 @@ class ExporterConfig:
 def signal_url(base: str) -> str:
     """The general endpoint rule: make sure the base ends with '/' and append v1/traces."""
     return (base if base.endswith("/") else base + "/") + "v1/traces"
+
+
+def signal_endpoint(traces_url: str, signal: Signal) -> str:
+    """The logs or metrics URL beside a traces URL (.../v1/traces -> .../v1/logs)."""
+    parts = urlsplit(traces_url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1/traces"):
+        raise ConfigError(
+            f"cannot tell where {signal.value} go from the traces endpoint "
+            f"{redact_url(traces_url)}",
+            hint="give --endpoint as a base URL (e.g. http://localhost:4318): otelcli sends "
+            "to /v1/traces, /v1/logs and /v1/metrics under it",
+        )
+    return urlunsplit(parts._replace(path=path[: -len("traces")] + signal.value))
 
 
 def as_is_url(url: str) -> str:

@@ -38,7 +38,7 @@ from otelcli.errors import (
     OtelcliError,
     Terminated,
 )
-from otelcli.otlp.spans import count_spans
+from otelcli.otlp.signals import Batch, count_records
 from otelcli.otlp.writer import BatchWriter
 from otelcli.transport.exporter import ExportResult, OtlpExporter
 
@@ -103,14 +103,14 @@ def stop_on_signals(stop: Stop | None = None) -> Iterator[Stop]:
 class Outgoing:
     """One request to send: a batch, or pre-encoded protobuf bytes with their span count."""
 
-    spans: int
-    batch: ExportTraceServiceRequest | None = None
+    spans: int  # spans, log records or data points
+    batch: Batch | None = None
     data: bytes | None = None
     due: float | None = None  # monotonic time before which it must not be sent (pacing)
 
     @classmethod
-    def of(cls, batch: ExportTraceServiceRequest, due: float | None = None) -> Outgoing:
-        return cls(count_spans(batch), batch=batch, due=due)
+    def of(cls, batch: Batch, due: float | None = None) -> Outgoing:
+        return cls(count_records(batch), batch=batch, due=due)
 
 
 @dataclass
@@ -284,13 +284,13 @@ def deliver(
             made.append(unsent())
         return made[0]
 
-    def keep(batches: Iterable[ExportTraceServiceRequest]) -> None:
+    def keep(batches: Iterable[Batch]) -> None:
         target = writer()
         if target is None:
             return
         for batch in batches:
             target.write(batch)
-            report.dead_lettered += count_spans(batch)
+            report.dead_lettered += count_records(batch)
 
     def stopping() -> bool:
         """Has a stop been asked since last time? Tell the exporter (never from a handler)."""

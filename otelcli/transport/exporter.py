@@ -26,12 +26,16 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpcore
 import httpx
 import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -46,16 +50,26 @@ from otelcli.errors import (
     OtelcliError,
     TlsSetupError,
 )
-from otelcli.otlp.batching import split_request
 from otelcli.otlp.jsoncodec import request_to_dict
-from otelcli.otlp.spans import count_spans
+from otelcli.otlp.signals import REQUEST_TYPES, Batch, Signal, count_records
+from otelcli.otlp.split import split_batch
 from otelcli.otlp.wire import string_field
 from otelcli.redact import redact_headers, redact_text, redact_url
-from otelcli.transport.config import ExporterConfig
+from otelcli.transport.config import ExporterConfig, signal_endpoint
 
 log = logging.getLogger("otelcli.transport")
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+_RESPONSES: dict[Signal, tuple[Any, str]] = {
+    Signal.TRACES: (ExportTraceServiceResponse, "rejected_spans"),
+    Signal.LOGS: (ExportLogsServiceResponse, "rejected_log_records"),
+    Signal.METRICS: (ExportMetricsServiceResponse, "rejected_data_points"),
+}
+_REJECTED_JSON = {
+    Signal.TRACES: "rejectedSpans",
+    Signal.LOGS: "rejectedLogRecords",
+    Signal.METRICS: "rejectedDataPoints",
+}
 MAX_REQUEST_BYTES = 64 << 20  # the spec's client limit, before compression
 MAX_RESPONSE_BYTES = 4 << 20
 BACKOFF_INITIAL_S = 0.5
@@ -81,7 +95,7 @@ class ExportResult:
     latency_s: float = 0.0  # time to the last response
     messages: list[str] = field(default_factory=list)  # server messages (partial success, errors)
     error: OtelcliError | None = None
-    undelivered: list[ExportTraceServiceRequest] = field(default_factory=list)
+    undelivered: list[Batch] = field(default_factory=list)
 
     def merge(self, other: ExportResult) -> None:
         self.spans += other.spans
@@ -226,7 +240,14 @@ class OtlpExporter:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        signal: Signal = Signal.TRACES,
     ) -> None:
+        """`signal`: what this exporter sends; logs and metrics go to the path beside the
+        traces endpoint's (/v1/logs, /v1/metrics)."""
+        self.signal = signal
+        self._request = REQUEST_TYPES[signal]
+        if signal is not Signal.TRACES:
+            config = replace(config, endpoint=signal_endpoint(config.endpoint, signal))
         self.config = config
         self._client = client or build_client(config)
         self._owns_client = client is None
@@ -267,8 +288,9 @@ class OtlpExporter:
     def stopping(self) -> bool:
         return self._cutoff is not None
 
-    def export(self, batch: ExportTraceServiceRequest) -> ExportResult:
-        return self._export(batch, None, count_spans(batch), self._deadline())
+    def export(self, batch: Batch) -> ExportResult:
+        """Export a batch of this exporter's signal."""
+        return self._export(batch, None, count_records(batch), self._deadline())
 
     def export_serialized(self, data: bytes, spans: int) -> ExportResult:
         """Export a pre-encoded protobuf request (the fast path for load generation)."""
@@ -289,7 +311,7 @@ class OtlpExporter:
 
     def _export(
         self,
-        batch: ExportTraceServiceRequest | None,
+        batch: Batch | None,
         data: bytes | None,
         spans: int,
         deadline: float | None,
@@ -376,10 +398,10 @@ class OtlpExporter:
                 )
             return self._give_up(result, batch, data, self._status_error(status, message))
 
-    def _encode(self, batch: ExportTraceServiceRequest | None, data: bytes | None) -> bytes:
+    def _encode(self, batch: Batch | None, data: bytes | None) -> bytes:
         if self.config.protocol == "http/json":
             if batch is None:
-                batch = ExportTraceServiceRequest.FromString(data or b"")
+                batch = self._request.FromString(data or b"")
             return orjson.dumps(request_to_dict(batch))
         if data is not None:
             return data
@@ -388,15 +410,15 @@ class OtlpExporter:
 
     def _split(
         self,
-        batch: ExportTraceServiceRequest | None,
+        batch: Batch | None,
         data: bytes | None,
         deadline: float | None,
     ) -> ExportResult:
         if batch is None:
-            batch = ExportTraceServiceRequest.FromString(data or b"")
+            batch = self._request.FromString(data or b"")
         result = ExportResult()
-        for half in split_request(batch):
-            result.merge(self._export(half, None, count_spans(half), deadline))
+        for half in split_batch(batch):
+            result.merge(self._export(half, None, count_records(half), deadline))
         return result
 
     def _post(
@@ -507,7 +529,7 @@ class OtlpExporter:
     def _give_up(
         self,
         result: ExportResult,
-        batch: ExportTraceServiceRequest | None,
+        batch: Batch | None,
         data: bytes | None,
         error: OtelcliError,
         *,
@@ -527,11 +549,12 @@ class OtlpExporter:
             try:
                 if "json" in content_type:
                     partial = orjson.loads(body).get("partialSuccess") or {}
-                    rejected = int(partial.get("rejectedSpans") or 0)
+                    rejected = int(partial.get(_REJECTED_JSON[self.signal]) or 0)
                     message = str(partial.get("errorMessage") or "")
                 else:
-                    response = ExportTraceServiceResponse.FromString(body)
-                    rejected = response.partial_success.rejected_spans
+                    kind, rejected_field = _RESPONSES[self.signal]
+                    response = kind.FromString(body)
+                    rejected = getattr(response.partial_success, rejected_field)
                     message = response.partial_success.error_message
             except Exception:  # a 2xx with a body we cannot read is still a success
                 log.debug("2xx with an unreadable body (%s)", content_type)
@@ -575,9 +598,8 @@ class OtlpExporter:
         )
 
 
-def _as_request(
-    batch: ExportTraceServiceRequest | None, data: bytes | None
-) -> ExportTraceServiceRequest:
+def _as_request(batch: Batch | None, data: bytes | None) -> Batch:
+    # Pre-encoded bytes come from send's load mode only: traces.
     return batch if batch is not None else ExportTraceServiceRequest.FromString(data or b"")
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import OtelcliError
 from otelcli.otlp.formats import Format
+from otelcli.otlp.signals import Signal
+from otelcli.otlp.spans import count_spans
 from otelcli.otlp.writer import BatchWriter, open_writer
 from otelcli.redact import redact_url
 from otelcli.transport.config import ExporterConfig
@@ -35,6 +37,7 @@ class SinkTarget:
     concurrency: int = 4
     # Without --dead-letter, what a signal leaves unsent goes beside the first of these.
     inputs: Sequence[str] = ()
+    signal: Signal = Signal.TRACES  # what the endpoint gets (its path: /v1/traces, ...)
 
     @property
     def data_on_stdout(self) -> bool:
@@ -54,16 +57,23 @@ class FileReport:
     batches: int = 0
     spans: int = 0
     bytes: int = 0
+    log_records: int = 0
+    data_points: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # signal -> file, when split
 
     @classmethod
     def of(cls, writer: BatchWriter, spans: int) -> FileReport:
+        others = writer.others.values()
         return cls(
             writer.path,
             writer.format.value,
             writer.compressed,
-            writer.batches,
+            writer.batches + sum(other.batches for other in others),
             spans,
-            writer.bytes_written,
+            writer.bytes_written + sum(other.bytes_written for other in others),
+            writer.records[Signal.LOGS],
+            writer.records[Signal.METRICS],
+            writer.paths if writer.others else {},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,6 +83,9 @@ class FileReport:
             "compressed": self.compressed,
             "batches": self.batches,
             "spans": self.spans,
+            "log_records": self.log_records,
+            "data_points": self.data_points,
+            "files": self.files,
             "bytes": self.bytes,
         }
 
@@ -132,7 +145,7 @@ def drain(
                     writer.write(item.batch)
                 else:
                     writer.write_bytes(item.data or b"")
-                written += item.spans
+                written += count_spans(item.batch) if item.batch is not None else item.spans
                 report.file = FileReport.of(writer, written)
             yield item
 
@@ -144,7 +157,12 @@ def drain(
                 if stop.requested:
                     break
         else:
-            report.endpoint = redact_url(target.endpoint.endpoint)
+            url = target.endpoint.endpoint
+            if target.signal is not Signal.TRACES:
+                from otelcli.transport.config import signal_endpoint
+
+                url = signal_endpoint(url, target.signal)
+            report.endpoint = redact_url(url)
             _deliver(through_file(outgoing), target, report, stop, on_progress)
     except BaseException:
         if writer is not None:
@@ -181,7 +199,7 @@ def _deliver(
 
     dead_letter = open_writer(target.dead_letter) if target.dead_letter else None
     try:
-        with OtlpExporter(target.endpoint) as exporter:
+        with OtlpExporter(target.endpoint, signal=target.signal) as exporter:
             report.delivery = deliver(
                 items,
                 exporter,

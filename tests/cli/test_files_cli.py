@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import count_spans
 from otelcli.otlp.writer import open_writer
 from tests.conftest import CliResult, make_request
@@ -78,17 +78,17 @@ def test_bad_format_option_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
 
 def test_convert_every_direction(cli: Cli, tmp_path: Path) -> None:
     source = write_capture(tmp_path / "in.lp")
-    expected = sum(count_spans(b) for b in CaptureReader(str(source)))
+    expected = sum(count_spans(b) for b in read_batches([str(source)]))
     previous = source
     for name in ("a.json", "b.pb.gz", "c.jsonl", "d.lp.gz", "e.pb"):
         target = tmp_path / name
         result = cli("convert", str(previous), "-o", str(target), "-f", "json")
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["spans"] == expected
-        assert sum(count_spans(b) for b in CaptureReader(str(target))) == expected
+        assert sum(count_spans(b) for b in read_batches([str(target)])) == expected
         previous = target
-    original = list(CaptureReader(str(source)))
-    final = list(CaptureReader(str(previous)))
+    original = list(read_batches([str(source)]))
+    final = list(read_batches([str(previous)]))
     merged_original, merged_final = type(original[0])(), type(final[0])()
     for b in original:
         merged_original.MergeFrom(b)

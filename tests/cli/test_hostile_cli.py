@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import iter_spans
 from tests.conftest import CliResult, make_request
 
@@ -94,7 +94,7 @@ def test_cost_ignores_a_nan_reported_cost(cli: Cli, tmp_path: Path) -> None:
     assert report["disagreements"]["count"] == 0
     enriched = tmp_path / "enriched.pb"
     assert cli("cost", path, "--enrich", "-o", str(enriched), "-f", "json").exit_code == 0
-    (view,) = [v for batch in CaptureReader(str(enriched)) for v in iter_spans(batch)]
+    (view,) = [v for batch in read_batches([str(enriched)]) for v in iter_spans(batch)]
     assert math.isnan(view.attributes["gen_ai.usage.cost.reported"])
     assert view.attributes["gen_ai.usage.cost"] > 0
 
@@ -109,7 +109,7 @@ def test_replay_rebases_timestamps_near_2_to_the_64(cli: Cli, tmp_path: Path, re
     summary = json.loads(result.stdout)
     assert summary["written"] == 3
     assert abs(summary["time_shift_ns"]) < 1 << 63
-    spans = [v.span for batch in CaptureReader(str(out)) for v in iter_spans(batch)]
+    spans = [v.span for batch in read_batches([str(out)]) for v in iter_spans(batch)]
     normal = spans[0]
     assert normal.end_time_unix_nano - normal.start_time_unix_nano == 10**9  # shifted as one
     for span in spans:

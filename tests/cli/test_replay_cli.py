@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import count_spans, iter_spans
 from otelcli.otlp.writer import open_writer
 from tests.conftest import CliResult, make_request
@@ -39,7 +39,7 @@ def span_ids(request: ExportTraceServiceRequest) -> list[bytes]:
 
 
 def all_ids(path: Path) -> list[bytes]:
-    return [i for batch in CaptureReader(str(path)) for i in span_ids(batch)]
+    return [i for batch in read_batches([str(path)]) for i in span_ids(batch)]
 
 
 @pytest.mark.parametrize("name", ["run.pb", "run.jsonl", "run.json.gz", "run.lp"])
@@ -56,7 +56,7 @@ def test_replays_every_format_faithfully(
         assert request.request is not None
         received.MergeFrom(request.request)
     original = ExportTraceServiceRequest()
-    for batch in CaptureReader(str(source)):
+    for batch in read_batches([str(source)]):
         original.MergeFrom(batch)
     # Ids, timestamps and attributes kept bit-for-bit without rewrites.
     assert sorted(s.span.SerializeToString() for s in iter_spans(received)) == sorted(
@@ -220,7 +220,7 @@ def test_dry_run_writes_the_rewritten_capture(cli: Cli, tmp_path: Path) -> None:
     result = cli("replay", str(source), "-o", str(out), "--service-filter", "svc1", "-f", "json")
     summary = json.loads(result.stdout)
     assert summary["written"] == 5 and summary["filtered"] == 5 and summary["adds_up"]
-    assert sum(count_spans(b) for b in CaptureReader(str(out))) == 5
+    assert sum(count_spans(b) for b in read_batches([str(out)])) == 5
 
 
 def test_rechunks_by_count_and_size(cli: Cli, receiver: RecordingReceiver, tmp_path: Path) -> None:

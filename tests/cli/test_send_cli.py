@@ -13,7 +13,7 @@ import pytest
 
 from otelcli.genai.scenarios.build import build_scenario
 from otelcli.genai.scenarios.catalog import DIALECTS, SCENARIOS
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import count_spans, iter_spans
 from tests.conftest import CliResult
 from tests.receiver import Received, RecordingReceiver, Reply
@@ -193,10 +193,10 @@ def test_dry_run_writes_batches(cli: Cli, tmp_path: Path, name: str) -> None:
     out = tmp_path / name
     result = cli("send", "--dry-run", "-o", str(out), "--count", "400", "--seed", "3", "-f", "json")
     assert result.exit_code == 0, result.stdout
-    assert sum(count_spans(b) for b in CaptureReader(str(out))) == 400
+    assert sum(count_spans(b) for b in read_batches([str(out)])) == 400
     single = tmp_path / ("one-" + name)
     cli("send", "--dry-run", "-o", str(single), "--seed", "3")
-    spans = [s for b in CaptureReader(str(single)) for s in iter_spans(b)]
+    spans = [s for b in read_batches([str(single)]) for s in iter_spans(b)]
     assert len(spans) == 4 and len({s.trace_id for s in spans}) == 1
 
 

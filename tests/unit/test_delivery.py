@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from otelcli.errors import ExitCode, Interrupted, NetworkError, Terminated
-from otelcli.otlp.reader import CaptureReader
+from otelcli.otlp.reader import read_batches
 from otelcli.otlp.spans import iter_spans
 from otelcli.otlp.writer import BatchWriter, open_writer
 from otelcli.transport.config import ExporterConfig
@@ -26,7 +26,7 @@ Start = Callable[[Callable[[Received, int], Reply]], RecordingReceiver]
 
 
 def ids_in(path: Path) -> list[bytes]:
-    return [s.span.span_id for batch in CaptureReader(str(path)) for s in iter_spans(batch)]
+    return [s.span.span_id for batch in read_batches([str(path)]) for s in iter_spans(batch)]
 
 
 def batches(count: int, spans: int = 5) -> list[Outgoing]:

@@ -54,6 +54,7 @@ class SpanRef:
     span_id: bytes
     name: str
     span_type: str | None
+    signal: str = "traces"  # logs for an event, metrics for a data point
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Finding:
     span_type: str | None
     message: str
     hint: str | None
+    signal: str = "traces"
 
     @property
     def id(self) -> str:
@@ -88,6 +90,7 @@ class Finding:
             "span_type": self.span_type,
             "message": self.message,
             "hint": self.hint,
+            "signal": self.signal,
         }
 
 
@@ -109,6 +112,7 @@ def make_finding(raw: Raw, level: str, span: SpanRef) -> Finding:
         hint=hint
         if hint is not None
         else rule.hint and rule.hint.format(attribute=attribute or ""),
+        signal=span.signal,
     )
 
 
