@@ -345,11 +345,6 @@ FROM (
     + (s{S_CACHE_WRITE_1H} IS NOT NULL) + (s{S_REASONING} IS NOT NULL) AS richness
 FROM ({self.spans_sql()})
 WHERE NOT nac AND has({_u64(counted)}, ctx)"""
-        same_id = "a.rid = b.rid AND a.scope != b.scope"
-        same_usage = (
-            "a.tid = b.tid AND a.u_in = b.u_in AND a.u_out = b.u_out"
-            " AND (empty(a.models) OR empty(b.models) OR hasAny(a.models, b.models))"
-        )
         family = "(b.sid = a.pid OR b.pid = a.sid)"
         overlap = (
             "(a.scope != b.scope AND a.start_ns > 0 AND a.end_ns > 0 AND b.start_ns > 0"
@@ -358,7 +353,9 @@ WHERE NOT nac AND has({_u64(counted)}, ctx)"""
             " a.start_ns <= b.start_ns AND b.end_ns <= a.end_ns))"
         )
         # the ledger keeps the richer span, else the one it met first (a capture lists spans
-        # as they end): b is preferred over a
+        # as they end): b is preferred over a. A response id is matched against the call it
+        # was first seen with: the best span of the id is kept, other scopes' spans of it
+        # are set aside (a join of every pair would be quadratic in a repeated id)
         preferred = (
             "(b.richness > a.richness OR (b.richness = a.richness AND"
             " (b.end_ns < a.end_ns OR (b.end_ns = a.end_ns AND b.sid < a.sid))))"
@@ -367,26 +364,37 @@ WHERE NOT nac AND has({_u64(counted)}, ctx)"""
         named = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
         group = ", ".join(f"k{i}" for i in range(len(keys)))
         sums = ", ".join(_SUMS)
-        reason = (
-            f"multiIf({same_id}, {quote(SAME_RESPONSE_ID)}, {family}, {quote(PARENT_CHILD)},"
-            f" {quote(OVERLAPPING)})"
+        narrow = (
+            "SELECT tid, sid, pid, scope, name, start_ns, end_ns, u_in, u_out, models, rid,"
+            " richness FROM calls"
         )
-        priority = f"multiIf({same_id}, 1, {family}, 2, 3)"
-        return f"""WITH calls AS ({calls})
+        pair = "SELECT a.tid AS tid, a.sid AS sid, b.sid AS kept_sid, b.name AS kept_name"
+        return f"""WITH calls AS ({calls}),
+best AS (
+  SELECT rid, argMin(tuple(sid, scope, name), tuple(-richness, end_ns, sid)) AS kept
+  FROM ({narrow} WHERE NOT startsWith(rid, '{NULL}'))
+  GROUP BY rid
+  HAVING uniqExact(scope) > 1
+),
+pairs AS (
+  SELECT a.tid AS tid, a.sid AS sid, best.kept.1 AS kept_sid, best.kept.3 AS kept_name,
+    {quote(SAME_RESPONSE_ID)} AS reason, 1 AS priority
+  FROM ({narrow}) AS a INNER JOIN best ON a.rid = best.rid
+  WHERE a.scope != best.kept.2
+  UNION ALL
+  {pair}, if({family}, {quote(PARENT_CHILD)}, {quote(OVERLAPPING)}) AS reason,
+    if({family}, 2, 3) AS priority
+  FROM ({narrow}) AS a
+  INNER JOIN ({narrow}) AS b ON a.tid = b.tid AND a.u_in = b.u_in AND a.u_out = b.u_out
+  WHERE a.sid != b.sid AND {preferred}
+    AND (empty(a.models) OR empty(b.models) OR hasAny(a.models, b.models))
+    AND ({family} OR {overlap})
+)
 SELECT {named}, reason, {sums},
   groupArray({MAX_EXAMPLES})(tuple(tid, sid, name, kept_sid, kept_name))
-FROM (
-  SELECT a.*, b.sid AS kept_sid, b.name AS kept_name, {reason} AS reason,
-    {priority} AS priority
-  FROM calls AS a
-  INNER JOIN (SELECT tid, sid, pid, scope, name, start_ns, end_ns, u_in, u_out, models, rid,
-    richness FROM calls) AS b
-  ON a.tid = b.tid OR a.rid = b.rid
-  WHERE a.sid != b.sid AND {preferred}
-    AND ({same_id} OR ({same_usage} AND ({family} OR {overlap})))
-  ORDER BY priority
-  LIMIT 1 BY tid, sid
-)
+FROM calls
+INNER JOIN (SELECT * FROM pairs ORDER BY priority LIMIT 1 BY tid, sid) AS dropped
+  ON calls.tid = dropped.tid AND calls.sid = dropped.sid
 GROUP BY {group}, reason"""
 
     # -- running -----------------------------------------------------------------------------
