@@ -355,3 +355,25 @@ def test_the_sql_is_shown_with_debug(cli: Callable[..., Any], corpus_store: Path
     result = cli("--debug", "cost", *store, "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert "GROUP BY" in result.stderr and "max_execution_time" in result.stderr
+
+
+def test_prices_into_a_store_can_be_joined(cli: Callable[..., Any], tmp_path: Path) -> None:
+    store = f"chdb:{tmp_path / 'p.chdb'}"
+    listed = _json(cli, "cost", "prices", "gpt-4o*")
+    written = _json(cli, "cost", "prices", "gpt-4o*", "--into", store)
+    assert written["rows"] == len(listed["prices"]) > 0
+    again = _json(cli, "cost", "prices", "gpt-4o-mini*", "--into", store)  # replaces the rows
+    rows = _sql(
+        tmp_path / "p.chdb",
+        "SELECT PriceId, toString(UsdPerMTokInput), toString(UsdPerMTokOutput) FROM otel_prices"
+        " WHERE ValidFrom IS NULL OR ValidFrom <= today() ORDER BY PriceId",
+    )
+    assert len(_sql(tmp_path / "p.chdb", "SELECT * FROM otel_prices")) == again["rows"]
+    by_id = {row["id"]: row for row in listed["prices"] if row["from"] is None}
+    compared = 0
+    for price_id, usd_in, usd_out in rows:
+        if price_id in by_id and by_id[price_id]["above_input_tokens"] is None:
+            assert (usd_in, usd_out) == (by_id[price_id]["input"], by_id[price_id]["output"])
+            compared += 1
+    assert compared > 0
+    assert cli("cost", "run.pb", "--into", store, "-f", "table").exit_code == 2
