@@ -65,6 +65,7 @@ from otelcli.genai.pricing.cost import (
     Usage,
     _Context,
     _costs,
+    _inclusive_counts,
     _price,
 )
 from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
@@ -538,28 +539,19 @@ GROUP BY {group}, reason"""
         if n <= 0:
             return
         in_, out_, cr, cw, w1h, r, at, no_cache, no_split, cache_keys = group.sums[1:11]
-        provider_info = context.resolution.provider if context.resolution else None
-        notes: list[str] = []
-        if self.includes is not None:
-            add_cache = not self.includes
-        elif cache_above:
-            add_cache = True
-            notes.append("input excluded cache (cache tokens > input tokens)")
-        elif any_cache and _excludes(context, "cache"):
-            add_cache = True
-            assert provider_info is not None
-            notes.append(f"input excluded cache ({provider_info.id} raw counts)")
-        else:
-            add_cache = False
-        if reasoning_above:
-            add_reasoning = True
-            notes.append("output excluded reasoning (reasoning tokens > output tokens)")
-        elif any_reasoning and _excludes(context, "reasoning"):
-            add_reasoning = True
-            assert provider_info is not None
-            notes.append(f"output excluded reasoning ({provider_info.id} raw counts)")
-        else:
-            add_reasoning = False
+        # the file path's per-span reading, asked once for a span like every one of the group
+        raw_in, raw_cache = (0, 1) if cache_above else (1, 1 if any_cache else 0)
+        raw_out, raw_reasoning = (0, 1) if reasoning_above else (1, 1 if any_reasoning else 0)
+        read_in, read_out, notes = _inclusive_counts(
+            raw_in,
+            raw_out,
+            raw_cache,
+            raw_reasoning,
+            context.resolution.provider if context.resolution else None,
+            context.usage_counts,
+            self.includes,
+        )
+        add_cache, add_reasoning = read_in != raw_in, read_out != raw_out
         usage = Usage(
             in_ + (cr + cw if add_cache else 0),
             out_ + (r if add_reasoning else 0),
@@ -636,11 +628,13 @@ GROUP BY {group}, reason"""
 
 def _excludes(context: _Context, what: str) -> bool:
     """The dialect copies raw provider counts of a provider whose input excludes cache (or
-    whose output excludes reasoning)."""
+    whose output excludes reasoning): the file path's reading of one such span says so."""
     info = context.resolution.provider if context.resolution else None
-    if context.usage_counts != "provider" or info is None:
-        return False
-    return not (info.input_includes_cache if what == "cache" else info.output_includes_reasoning)
+    cache, reasoning = (1, 0) if what == "cache" else (0, 1)
+    read_in, read_out, _ = _inclusive_counts(
+        1, 1, cache, reasoning, info, context.usage_counts, None
+    )
+    return read_in + read_out > 2
 
 
 def _write_1h(rates: Rates) -> int:
