@@ -28,14 +28,10 @@ RUN_NAMES = [
     "anthropic-sdk",
     "double-anthropic-sdk-openinference",
     "double-anthropic-sdk-traceloop",
-    "google-genai-default",
-    "langchain-traceloop",
     "litellm-noparent",
-    "openai-v2-2.4b0-responses",
     "openinference-openai",
     "openlit",
     "pydantic-ai-logfire",
-    "traceloop-openai-events",
     "vercel-ai",
 ]
 ALL_DIMENSIONS = ("model", "provider", "service", "span-name", "user", "session")
