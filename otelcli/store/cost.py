@@ -457,10 +457,20 @@ GROUP BY {group}, reason"""
             )
 
     def _spans_seen(self) -> int:
+        """Spans in scope, and the attribute keys they use: the later queries then look only
+        for the keys the table holds (a fleet speaks a few dialects, not all of them)."""
         rows = self.store.query(
-            f"SELECT count() FROM {self.source.table} WHERE {self.source.predicate()}"
+            "SELECT count(), groupUniqArrayArray(mapKeys(SpanAttributes))"
+            f" FROM {self.source.table} WHERE {self.source.predicate()}"
         )
-        return int(rows[0][0]) if rows else 0
+        if not rows:
+            return 0
+        present = set(rows[0][1])
+        self.slot_keys = {
+            s: [k for k in keys if k in present] for s, keys in self.slot_keys.items()
+        }
+        self.marker_keys = [k for k in self.marker_keys if k in present]
+        return int(rows[0][0])
 
     def _context(self, row: list[Any]) -> None:
         ctx, scope, name, mkeys = int(row[0]), row[1], row[2], row[3]
