@@ -151,6 +151,17 @@ def cost(
         ),
     ] = "auto",
     from_store: FromOption = None,
+    into: Annotated[
+        str | None,
+        typer.Option(
+            "--into",
+            help="With `prices`: write the pricing table into this store (chdb:DIR or "
+            "clickhouse://...) as table otel_prices (or --table), replacing its rows, to join "
+            "in your own SQL.",
+            rich_help_panel="Trace store (pip install 'otelcli[store]')",
+            show_default=False,
+        ),
+    ] = None,
     table: TableOption = "otel_traces",
     since: SinceOption = None,
     until: UntilOption = None,
@@ -174,6 +185,8 @@ def cost(
       otelcli cost prices 'claude-*'
 
       otelcli cost --from chdb:./traces.chdb --since 24h --by model --by service
+
+      otelcli cost prices --into chdb:./traces.chdb
     """
     from otelcli.flows import cost as flow
     from otelcli.render import cost as view
@@ -182,6 +195,20 @@ def cost(
     source = flow.PricingSource(pricing, fallback=not no_fallback)
     includes = _tristate(input_includes_cache)
     paths = list(inputs or [])
+    if paths and paths[0] == "prices" and into is not None:
+        from otelcli.flows import store_cost
+        from otelcli.render.store import prices_written_view
+
+        written = store_cost.write_prices(
+            into,
+            table if table != "otel_traces" else "otel_prices",
+            source,
+            paths[1] if len(paths) > 1 else None,
+        )
+        finish(make_output(fmt), written, prices_written_view)
+        return
+    if into is not None:
+        raise UsageError("--into is for `cost prices`", "e.g. otelcli cost prices --into chdb:DIR")
     if fmt == "html" and (model is not None or (paths and paths[0] == "prices")):
         raise UsageError("--format html is for captures", "e.g. otelcli cost run.pb --by day")
     if paths and paths[0] == "prices":

@@ -37,7 +37,7 @@ def load(
 ) -> None:
     """Write captured spans into a ClickHouse trace store, exactly as the OpenTelemetry
     Collector's clickhouseexporter does (same table, columns and value conversions), so
-    `cost`, `stats` and `validate` can run inside the engine with --from.
+    `cost` and `stats` can run inside the engine with --from.
 
     Needs the store extra: pip install 'otelcli[store]'. Queries are bounded by
     OTELCLI_STORE_TIMEOUT (seconds, default 300) and OTELCLI_STORE_MAX_MEMORY (bytes, 4 GiB).

@@ -1,4 +1,4 @@
-"""How `otelcli load` looks on a terminal."""
+"""How `otelcli load` and `cost prices --into` look on a terminal."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ def load_view(result: dict[str, Any]) -> RenderableType:
     if not refused["count"]:
         return summary
     return stack(summary, counts("refused", refused["reasons"], "reason"))
+
+
+def prices_written_view(result: dict[str, Any]) -> RenderableType:
+    return key_values(
+        None,
+        [
+            ("store", f"{result['store']} table {result['table']}"),
+            ("price rows", f"{result['rows']:,}"),
+            ("models", f"{result['models']:,}"),
+            ("source", result["source"]),
+        ],
+    )

@@ -65,6 +65,7 @@ from otelcli.genai.pricing.cost import (
     Usage,
     _Context,
     _costs,
+    _inclusive_counts,
     _price,
 )
 from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
@@ -345,11 +346,6 @@ FROM (
     + (s{S_CACHE_WRITE_1H} IS NOT NULL) + (s{S_REASONING} IS NOT NULL) AS richness
 FROM ({self.spans_sql()})
 WHERE NOT nac AND has({_u64(counted)}, ctx)"""
-        same_id = "a.rid = b.rid AND a.scope != b.scope"
-        same_usage = (
-            "a.tid = b.tid AND a.u_in = b.u_in AND a.u_out = b.u_out"
-            " AND (empty(a.models) OR empty(b.models) OR hasAny(a.models, b.models))"
-        )
         family = "(b.sid = a.pid OR b.pid = a.sid)"
         overlap = (
             "(a.scope != b.scope AND a.start_ns > 0 AND a.end_ns > 0 AND b.start_ns > 0"
@@ -358,7 +354,9 @@ WHERE NOT nac AND has({_u64(counted)}, ctx)"""
             " a.start_ns <= b.start_ns AND b.end_ns <= a.end_ns))"
         )
         # the ledger keeps the richer span, else the one it met first (a capture lists spans
-        # as they end): b is preferred over a
+        # as they end): b is preferred over a. A response id is matched against the call it
+        # was first seen with: the best span of the id is kept, other scopes' spans of it
+        # are set aside (a join of every pair would be quadratic in a repeated id)
         preferred = (
             "(b.richness > a.richness OR (b.richness = a.richness AND"
             " (b.end_ns < a.end_ns OR (b.end_ns = a.end_ns AND b.sid < a.sid))))"
@@ -367,26 +365,37 @@ WHERE NOT nac AND has({_u64(counted)}, ctx)"""
         named = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
         group = ", ".join(f"k{i}" for i in range(len(keys)))
         sums = ", ".join(_SUMS)
-        reason = (
-            f"multiIf({same_id}, {quote(SAME_RESPONSE_ID)}, {family}, {quote(PARENT_CHILD)},"
-            f" {quote(OVERLAPPING)})"
+        narrow = (
+            "SELECT tid, sid, pid, scope, name, start_ns, end_ns, u_in, u_out, models, rid,"
+            " richness FROM calls"
         )
-        priority = f"multiIf({same_id}, 1, {family}, 2, 3)"
-        return f"""WITH calls AS ({calls})
+        pair = "SELECT a.tid AS tid, a.sid AS sid, b.sid AS kept_sid, b.name AS kept_name"
+        return f"""WITH calls AS ({calls}),
+best AS (
+  SELECT rid, argMin(tuple(sid, scope, name), tuple(-richness, end_ns, sid)) AS kept
+  FROM ({narrow} WHERE NOT startsWith(rid, '{NULL}'))
+  GROUP BY rid
+  HAVING uniqExact(scope) > 1
+),
+pairs AS (
+  SELECT a.tid AS tid, a.sid AS sid, best.kept.1 AS kept_sid, best.kept.3 AS kept_name,
+    {quote(SAME_RESPONSE_ID)} AS reason, 1 AS priority
+  FROM ({narrow}) AS a INNER JOIN best ON a.rid = best.rid
+  WHERE a.scope != best.kept.2
+  UNION ALL
+  {pair}, if({family}, {quote(PARENT_CHILD)}, {quote(OVERLAPPING)}) AS reason,
+    if({family}, 2, 3) AS priority
+  FROM ({narrow}) AS a
+  INNER JOIN ({narrow}) AS b ON a.tid = b.tid AND a.u_in = b.u_in AND a.u_out = b.u_out
+  WHERE a.sid != b.sid AND {preferred}
+    AND (empty(a.models) OR empty(b.models) OR hasAny(a.models, b.models))
+    AND ({family} OR {overlap})
+)
 SELECT {named}, reason, {sums},
   groupArray({MAX_EXAMPLES})(tuple(tid, sid, name, kept_sid, kept_name))
-FROM (
-  SELECT a.*, b.sid AS kept_sid, b.name AS kept_name, {reason} AS reason,
-    {priority} AS priority
-  FROM calls AS a
-  INNER JOIN (SELECT tid, sid, pid, scope, name, start_ns, end_ns, u_in, u_out, models, rid,
-    richness FROM calls) AS b
-  ON a.tid = b.tid OR a.rid = b.rid
-  WHERE a.sid != b.sid AND {preferred}
-    AND ({same_id} OR ({same_usage} AND ({family} OR {overlap})))
-  ORDER BY priority
-  LIMIT 1 BY tid, sid
-)
+FROM calls
+INNER JOIN (SELECT * FROM pairs ORDER BY priority LIMIT 1 BY tid, sid) AS dropped
+  ON calls.tid = dropped.tid AND calls.sid = dropped.sid
 GROUP BY {group}, reason"""
 
     # -- running -----------------------------------------------------------------------------
@@ -448,10 +457,20 @@ GROUP BY {group}, reason"""
             )
 
     def _spans_seen(self) -> int:
+        """Spans in scope, and the attribute keys they use: the later queries then look only
+        for the keys the table holds (a fleet speaks a few dialects, not all of them)."""
         rows = self.store.query(
-            f"SELECT count() FROM {self.source.table} WHERE {self.source.predicate()}"
+            "SELECT count(), groupUniqArrayArray(mapKeys(SpanAttributes))"
+            f" FROM {self.source.table} WHERE {self.source.predicate()}"
         )
-        return int(rows[0][0]) if rows else 0
+        if not rows:
+            return 0
+        present = set(rows[0][1])
+        self.slot_keys = {
+            s: [k for k in keys if k in present] for s, keys in self.slot_keys.items()
+        }
+        self.marker_keys = [k for k in self.marker_keys if k in present]
+        return int(rows[0][0])
 
     def _context(self, row: list[Any]) -> None:
         ctx, scope, name, mkeys = int(row[0]), row[1], row[2], row[3]
@@ -530,28 +549,19 @@ GROUP BY {group}, reason"""
         if n <= 0:
             return
         in_, out_, cr, cw, w1h, r, at, no_cache, no_split, cache_keys = group.sums[1:11]
-        provider_info = context.resolution.provider if context.resolution else None
-        notes: list[str] = []
-        if self.includes is not None:
-            add_cache = not self.includes
-        elif cache_above:
-            add_cache = True
-            notes.append("input excluded cache (cache tokens > input tokens)")
-        elif any_cache and _excludes(context, "cache"):
-            add_cache = True
-            assert provider_info is not None
-            notes.append(f"input excluded cache ({provider_info.id} raw counts)")
-        else:
-            add_cache = False
-        if reasoning_above:
-            add_reasoning = True
-            notes.append("output excluded reasoning (reasoning tokens > output tokens)")
-        elif any_reasoning and _excludes(context, "reasoning"):
-            add_reasoning = True
-            assert provider_info is not None
-            notes.append(f"output excluded reasoning ({provider_info.id} raw counts)")
-        else:
-            add_reasoning = False
+        # the file path's per-span reading, asked once for a span like every one of the group
+        raw_in, raw_cache = (0, 1) if cache_above else (1, 1 if any_cache else 0)
+        raw_out, raw_reasoning = (0, 1) if reasoning_above else (1, 1 if any_reasoning else 0)
+        read_in, read_out, notes = _inclusive_counts(
+            raw_in,
+            raw_out,
+            raw_cache,
+            raw_reasoning,
+            context.resolution.provider if context.resolution else None,
+            context.usage_counts,
+            self.includes,
+        )
+        add_cache, add_reasoning = read_in != raw_in, read_out != raw_out
         usage = Usage(
             in_ + (cr + cw if add_cache else 0),
             out_ + (r if add_reasoning else 0),
@@ -628,11 +638,13 @@ GROUP BY {group}, reason"""
 
 def _excludes(context: _Context, what: str) -> bool:
     """The dialect copies raw provider counts of a provider whose input excludes cache (or
-    whose output excludes reasoning)."""
+    whose output excludes reasoning): the file path's reading of one such span says so."""
     info = context.resolution.provider if context.resolution else None
-    if context.usage_counts != "provider" or info is None:
-        return False
-    return not (info.input_includes_cache if what == "cache" else info.output_includes_reasoning)
+    cache, reasoning = (1, 0) if what == "cache" else (0, 1)
+    read_in, read_out, _ = _inclusive_counts(
+        1, 1, cache, reasoning, info, context.usage_counts, None
+    )
+    return read_in + read_out > 2
 
 
 def _write_1h(rates: Rates) -> int:
