@@ -85,7 +85,7 @@ def test_cost_rows_sum_to_the_total_in_every_format(cli: Cli) -> None:
     [
         (["stats", "--bogus", "x.pb"], "No such option"),
         (["stats", "--top", "many", "x.pb"], "Invalid value for '--top'"),
-        (["stats"], "Missing argument"),
+        (["diff"], "Missing argument"),
         (["no-such-command"], "No such command"),
         (["cost", "x.pb", "--by", "model", "--top", "0"], "--top"),
     ],
