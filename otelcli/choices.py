@@ -11,6 +11,18 @@ OUTPUT_FORMATS = ("auto", "table", "json", "ndjson", "csv")
 # validate's report formats: the output formats and the CI ones
 REPORT_FORMATS = (*OUTPUT_FORMATS, "junit", "sarif", "github")
 SIGNALS = ("traces", "logs", "metrics")
+# cost --by: what a cost report can group by (genai/pricing/cost.py gives them their meaning)
+COST_DIMENSIONS = (
+    "model",
+    "provider",
+    "service",
+    "trace",
+    "user",
+    "session",
+    "span-name",
+    "day",
+    "hour",
+)
 
 
 def complete(names: Callable[[], Iterable[str]] | Iterable[str]) -> Any:

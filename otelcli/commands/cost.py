@@ -30,21 +30,10 @@ from otelcli.errors import UsageError
 if TYPE_CHECKING:
     from otelcli.render.output import Output
 
-from otelcli.choices import complete
+from otelcli.choices import COST_DIMENSIONS, complete
 
 app = command_app()
 
-DIMENSIONS = (
-    "model",
-    "provider",
-    "service",
-    "trace",
-    "user",
-    "session",
-    "span-name",
-    "day",
-    "hour",
-)
 COST_FORMATS = ("auto", "table", "json", "ndjson", "csv", "html")
 
 
@@ -96,7 +85,7 @@ def cost(
         list[str] | None,
         typer.Option(
             "--by",
-            help=f"Group by {', '.join(DIMENSIONS)} (repeatable). With day or hour (UTC, by "
+            help=f"Group by {', '.join(COST_DIMENSIONS)} (repeatable). With day or hour (UTC, by "
             "span start) the table has a chart of cost and tokens over time.",
         ),
     ] = None,

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from otelcli.choices import COST_DIMENSIONS
 from otelcli.errors import UsageError
 from otelcli.genai.dialects.normalize import (
     MAX_TOKEN_COUNT,
@@ -49,17 +50,7 @@ if TYPE_CHECKING:
 
     from otelcli.otlp.spans import SpanView
 
-GROUP_DIMENSIONS = (
-    "model",
-    "provider",
-    "service",
-    "trace",
-    "user",
-    "session",
-    "span-name",
-    "day",
-    "hour",
-)
+GROUP_DIMENSIONS = COST_DIMENSIONS
 TIME_DIMENSIONS = ("day", "hour")  # by the span's start (UTC); their groups stay in time order
 OTHER = "(other)"  # the key of the row that sums the groups --top leaves out
 
