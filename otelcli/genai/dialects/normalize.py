@@ -42,6 +42,8 @@ class Rename:
     keep: bool = False  # the source stays even when originals are replaced
     scale: float | None = None
     value: str | None = None  # a conversion of the value ("url_host": the host of a URL)
+    unit: str | None = None  # what a scaled value was read as ("cents"), for reports
+    currency: str | None = None  # the key holding a reported cost's currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Dialect:
     duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
     send: Mapping[str, Any] = field(default_factory=dict)  # what writing it needs (otelcli send)
     namespaces: tuple[str, ...] = ()  # key prefixes the dialect owns (its own naming)
+    own_keys: frozenset[str] = frozenset()  # whole keys it owns (bare analytics columns)
     request_parameters: str | None = None  # attribute holding the request's parameters (JSON)
 
     def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
@@ -480,6 +483,8 @@ def _renames(raw: Mapping[str, Any], base_rank: int) -> dict[str, Rename]:
             keep=bool(spec.get("keep", False)),
             scale=spec.get("scale"),
             value=spec.get("value"),
+            unit=spec.get("unit"),
+            currency=spec.get("currency"),
         )
     return out
 
@@ -502,6 +507,7 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
                 duplicates=_rule(d.get("duplicates")),
                 send=dict(d.get("send", {})),
                 namespaces=tuple(d.get("namespaces", ())),
+                own_keys=frozenset(d.get("own_keys", ())),
                 request_parameters=d.get("request_parameters"),
             )
         )
