@@ -80,3 +80,25 @@ def test_validate_takes_the_analytics_columns_as_portkey_keys(cli: Cli) -> None:
     assert report["summary"]["by_level"]["violation"] == 0
     rules = {r["rule"] for r in report["rules"]}
     assert rules == {"dialect"}, rules
+
+
+def test_normalize_writes_the_cents_as_usd_and_leaves_another_currency_alone(
+    cli: Cli, tmp_path: Path
+) -> None:
+    out = tmp_path / "normalized.json"
+    result = cli("normalize", str(CAPTURE), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    spans = json.loads(out.read_text())["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    costs = [
+        next(
+            (a["value"]["doubleValue"] for a in s["attributes"] if a["key"] == "gen_ai.usage.cost"),
+            None,
+        )
+        for s in spans
+    ]
+    assert costs[:2] == [0.0075, 0.05]
+    assert costs[2] is None  # the EUR cost is no USD cost
+    # the normalized copy prices and compares the same: the USD costs now under gen_ai.usage.cost
+    report = json.loads(cli("cost", str(out), "--format", "json").stdout)["disagreements"]
+    assert (report["agreements"], report["count"]) == (1, 1)
+    assert report["notes"] == {EUR: 1}

@@ -262,6 +262,8 @@ class DialectTable:
             rename = chosen.renames.get(key) or self.common.get(key)
             if rename is None or rename.target in attributes:
                 continue  # a semconv key already present wins over any alias
+            if rename.currency and not in_usd(attributes.get(rename.currency)):
+                continue  # gen_ai.usage.cost is USD: another currency is no such cost
             current = best.get(rename.target)
             if current is None or rename.rank < current.rank:
                 best[rename.target] = rename
@@ -421,6 +423,11 @@ def _converted(target: str, value: Any, scale: float | None, how: str | None = N
     if scale is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value * scale
     return value
+
+
+def in_usd(currency: Any) -> bool:
+    """Whether a reported cost's currency (None: not said) is USD, otelcli's currency."""
+    return currency is None or str(currency).strip().upper() == "USD"
 
 
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")

@@ -25,6 +25,7 @@ from otelcli.genai.dialects.normalize import (
     MAX_TOKEN_COUNT,
     DialectTable,
     Rename,
+    in_usd,
     load_dialects,
     to_number,
     token_count,
@@ -1331,7 +1332,7 @@ class CostCalculator:
         if dialect.id != dialect_id:
             return None, None
         currency = found.get(rename.currency) if rename.currency else None
-        if currency is not None and str(currency).strip().upper() != "USD":
+        if not in_usd(currency):
             return None, (
                 f"{source} in {currency} ({rename.currency}), not USD: not compared with "
                 "otelcli's USD price"
