@@ -146,6 +146,8 @@ def report_view(result: dict[str, Any]) -> RenderableType:
     disagreements = result["disagreements"]
     if disagreements["count"]:
         summary.append(("disagrees", f"{disagreements['count']:,} spans carry a different cost"))
+    for note, count in disagreements.get("notes", {}).items():
+        summary.append(("reported cost", f"{count:,} x {note}"))
     if result.get("enriched"):
         summary.append(("wrote", result["enriched"]))
     if result.get("from_metrics"):

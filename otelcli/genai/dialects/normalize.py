@@ -42,6 +42,8 @@ class Rename:
     keep: bool = False  # the source stays even when originals are replaced
     scale: float | None = None
     value: str | None = None  # a conversion of the value ("url_host": the host of a URL)
+    unit: str | None = None  # what a scaled value was read as ("cents"), for reports
+    currency: str | None = None  # the key holding a reported cost's currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Dialect:
     duplicates: OperationRule | None  # marker value -> reason the span is a duplicate
     send: Mapping[str, Any] = field(default_factory=dict)  # what writing it needs (otelcli send)
     namespaces: tuple[str, ...] = ()  # key prefixes the dialect owns (its own naming)
+    own_keys: frozenset[str] = frozenset()  # whole keys it owns (bare analytics columns)
     request_parameters: str | None = None  # attribute holding the request's parameters (JSON)
 
     def operation_of(self, attributes: Mapping[str, Any], span_name: str) -> str | None:
@@ -259,6 +262,8 @@ class DialectTable:
             rename = chosen.renames.get(key) or self.common.get(key)
             if rename is None or rename.target in attributes:
                 continue  # a semconv key already present wins over any alias
+            if rename.currency and not in_usd(attributes.get(rename.currency)):
+                continue  # gen_ai.usage.cost is USD: another currency is no such cost
             current = best.get(rename.target)
             if current is None or rename.rank < current.rank:
                 best[rename.target] = rename
@@ -420,6 +425,11 @@ def _converted(target: str, value: Any, scale: float | None, how: str | None = N
     return value
 
 
+def in_usd(currency: Any) -> bool:
+    """Whether a reported cost's currency (None: not said) is USD, otelcli's currency."""
+    return currency is None or str(currency).strip().upper() == "USD"
+
+
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
 
 
@@ -480,6 +490,8 @@ def _renames(raw: Mapping[str, Any], base_rank: int) -> dict[str, Rename]:
             keep=bool(spec.get("keep", False)),
             scale=spec.get("scale"),
             value=spec.get("value"),
+            unit=spec.get("unit"),
+            currency=spec.get("currency"),
         )
     return out
 
@@ -502,6 +514,7 @@ def parse_dialect_table(raw: Mapping[str, Any]) -> DialectTable:
                 duplicates=_rule(d.get("duplicates")),
                 send=dict(d.get("send", {})),
                 namespaces=tuple(d.get("namespaces", ())),
+                own_keys=frozenset(d.get("own_keys", ())),
                 request_parameters=d.get("request_parameters"),
             )
         )

@@ -25,6 +25,8 @@ from otelcli.errors import UsageError
 from otelcli.genai.dialects.normalize import (
     MAX_TOKEN_COUNT,
     DialectTable,
+    Rename,
+    in_usd,
     load_dialects,
     to_number,
     token_count,
@@ -67,6 +69,7 @@ COST_PRICE_ATTRIBUTE = "gen_ai.usage.cost.price_id"
 REPORTED_COST_ATTRIBUTE = "gen_ai.usage.cost.reported"
 # Cost attributes other tools write (compared with ours, never trusted blindly).
 REPORTED_COST_KEYS = ("gen_ai.usage.cost", "llm.cost.total", "operation.cost")
+_USD = Decimal(1)  # the factor of a reported cost already in USD
 
 UNKNOWN = "unknown"
 NO_MODEL = "(no model)"
@@ -329,6 +332,7 @@ class PricedCall(NamedTuple):
     cache_counts: bool  # the span reports a cache-read or cache-write count
     group: tuple[str, ...] | None  # its --by group
     compared: CostDisagreement | bool | None  # a reported cost: agrees, differs, or none
+    reported_note: str | None = None  # how the reported cost was read, or why it was not
 
 
 class CostSlice(NamedTuple):
@@ -407,6 +411,8 @@ class CostReport:
     disagreements: list[CostDisagreement] = field(default_factory=list)
     disagreement_count: int = 0
     agreements: int = 0  # spans whose reported cost matched ours
+    # how reported costs were read (cents), or why they were not compared -> spans
+    reported_notes: dict[str, int] = field(default_factory=dict)
     heuristics: dict[str, int] = field(default_factory=dict)  # note -> spans
     # spans that are a call already counted (double instrumentation): reason -> spans
     set_aside: dict[str, int] = field(default_factory=dict)
@@ -473,6 +479,7 @@ class CostReport:
                 "count": self.disagreement_count,
                 "agreements": self.agreements,
                 "examples": [d.to_dict() for d in self.disagreements],
+                "notes": dict(sorted(self.reported_notes.items())),
             },
             "heuristics": dict(sorted(self.heuristics.items())),
             "set_aside": {
@@ -797,6 +804,16 @@ class CostCalculator:
                     index[key] = (-1, _NO_RANK, True, key)
                 else:
                     del index[key]
+        # a dialect's reported-cost key in another unit or currency: key -> how to read it
+        self._cost_readings: dict[str, tuple[str, Rename]] = {
+            rename.source: (dialect.id, rename)
+            for dialect in self.dialects.dialects
+            for rename in dialect.renames.values()
+            if rename.target == COST_ATTRIBUTE and (rename.scale or rename.currency)
+        }
+        for _, rename in self._cost_readings.values():
+            if rename.currency:
+                index.setdefault(rename.currency, (-1, _NO_RANK, True, rename.currency))
         self._index: dict[str, _Hit] = {
             key: (*hit, hit[0] in _TOKEN_SLOTS, hit[0] in _USAGE_SLOTS)
             for key, hit in index.items()
@@ -1031,11 +1048,14 @@ class CostCalculator:
                 self._dimension(view, d, model_name, provider, values) for d in self.by
             )
         compared: CostDisagreement | bool | None = None
+        reported_note = None
         reported = values[S_COST]
         if reported is not None and units is not None:
-            compared = self._compare(
-                span, model_name, cost_to_usd(sum(units)), reported, keys[S_COST]
-            )
+            scale, reported_note = self._reading(keys[S_COST], scope, name, markers)
+            if scale is not None:
+                compared = self._compare(
+                    span, model_name, cost_to_usd(sum(units)), reported, keys[S_COST], scale
+                )
         priced = PricedCall(
             call,
             model_name,
@@ -1047,6 +1067,7 @@ class CostCalculator:
             values[S_CACHE_READ] is not None or values[S_CACHE_WRITE] is not None,
             group_key,
             compared,
+            reported_note,
         )
         return priced, resolution, entry, above
 
@@ -1098,6 +1119,9 @@ class CostCalculator:
             if len(counted) > MAX_RESPONSE_IDS:
                 counted.popitem(last=False)
         compared = priced.compared
+        if priced.reported_note is not None:
+            notes_of = report.reported_notes
+            notes_of[priced.reported_note] = notes_of.get(priced.reported_note, 0) + 1
         if compared is True:
             report.agreements += 1
         elif compared is not None and compared is not False:
@@ -1284,15 +1308,48 @@ class CostCalculator:
             return _time_bucket(view.span.start_time_unix_nano, dimension)
         return view.span.name
 
+    def _reading(
+        self, source: str, scope: str, name: str, markers: Mapping[str, Any] | None
+    ) -> tuple[Decimal | None, str | None]:
+        """(the factor to USD, a note on how the cost was read) for a reported cost key;
+        no factor when it is not to be compared: a currency other than USD, or a dialect's
+        bare key on a span of another dialect."""
+        reading = self._cost_readings.get(source)
+        if reading is None:
+            return _USD, None
+        dialect_id, rename = reading
+        found = markers or {}
+        dialect = self.dialects.detect(scope, found, name)
+        if dialect.id != dialect_id:
+            return None, None
+        currency = found.get(rename.currency) if rename.currency else None
+        if not in_usd(currency):
+            return None, (
+                f"{source} in {currency} ({rename.currency}), not USD: not compared with "
+                "otelcli's USD price"
+            )
+        if rename.scale is None:
+            return _USD, None
+        scale = Decimal(str(rename.scale))
+        unit = rename.unit or f"x{scale} USD"
+        return scale, f"{source} read as {unit} ({dialect.name}): {scale} USD each"
+
     def _compare(
-        self, span: Span, model: str, computed: Decimal, reported: Any, source: str
+        self,
+        span: Span,
+        model: str,
+        computed: Decimal,
+        reported: Any,
+        source: str,
+        scale: Decimal = _USD,
     ) -> CostDisagreement | bool | None:
         """True when a reported cost matches ours, the disagreement when it does not, None
-        when there is nothing to compare (no number, NaN or infinite)."""
+        when there is nothing to compare (no number, NaN or infinite). `scale`: the
+        reported unit in USD (0.01 for cents)."""
         number = to_number(reported)
         if number is None or not _finite(number):
             return None
-        reported_usd = Decimal(str(number))
+        reported_usd = Decimal(str(number)) * scale
         allowed = max(self.tolerance_usd, abs(computed) * self.tolerance_ratio)
         if abs(reported_usd - computed) <= allowed:
             return True

@@ -184,6 +184,7 @@ class Validator:
         self._markers: frozenset[str] = frozenset()
         self._prefixes: tuple[str, ...] = ()
         self._dialect_namespaces: tuple[str, ...] = ()
+        self._dialect_own_keys: frozenset[str] = frozenset()
         self._content = _ContentChecker(rules.schemas) if self.options.content else None
         self._required_extra: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
         self._missing: dict[tuple[str, frozenset[str]], tuple[Raw, ...]] = {}
@@ -214,6 +215,7 @@ class Validator:
             self._prefixes = tuple(p for d in others for p in d.span_name_prefixes)
             # keys a dialect owns follow its naming (Vercel's camelCase ai.*), not Weaver's
             self._dialect_namespaces = tuple(p for d in others for p in d.namespaces)
+            self._dialect_own_keys = frozenset().union(*(d.own_keys for d in others))
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -544,7 +546,9 @@ class Validator:
 
     def _naming(self, key: str, template: str | None) -> list[Raw]:
         out: list[Raw] = []
-        if self._dialect_namespaces and key.startswith(self._dialect_namespaces):
+        if key in self._dialect_own_keys or (
+            self._dialect_namespaces and key.startswith(self._dialect_namespaces)
+        ):
             return out
         if "." not in key:
             out.append(("missing_namespace", key, None, None))
