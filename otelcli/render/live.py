@@ -384,6 +384,8 @@ def summary_lines(result: ReceiveResult) -> list[str]:
     stats, grpc_stats = result.receiver, result.grpc_receiver
     log_records = stats.get("log_records", 0) + grpc_stats.get("log_records", 0)
     data_points = stats.get("data_points", 0) + grpc_stats.get("data_points", 0)
+    if result.source:  # read from --file: no receiver counted them
+        log_records, data_points = result.log_records, result.data_points
     if log_records:
         received += f", {log_records:,} log records"
     if data_points:
