@@ -348,6 +348,10 @@ def status_line(options: ViewOptions, session: Receiving, board: TraceBoard) -> 
             text.append(f" · {refused:,} requests refused (last: {last})", style="yellow")
     else:
         text.append(f" · {board.spans_received:,} spans · {len(board.traces):,} traces")
+        if session.log_records:
+            text.append(f" · {session.log_records:,} logs")
+        if session.data_points:
+            text.append(f" · {session.data_points:,} metric points")
     if options.save:
         text.append(f" · saving to {options.save}")
     if options.forward is not None:
