@@ -91,7 +91,11 @@ def replay(
     ] = None,
     trace_id: Annotated[
         list[str] | None,
-        typer.Option(help="Only these traces (32 hex digits; repeatable).", rich_help_panel=FILTER),
+        typer.Option(
+            help="Only these traces (32 hex digits; repeatable): their spans and the log "
+            "records that name them. Metric points sum many calls and are not filtered by trace.",
+            rich_help_panel=FILTER,
+        ),
     ] = None,
     service_filter: Annotated[
         list[str] | None,
@@ -111,7 +115,10 @@ def replay(
         ),
     ] = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Spans per request at most.", rich_help_panel=BATCH)
+        int,
+        typer.Option(
+            min=1, help="Spans (or log records) per request at most.", rich_help_panel=BATCH
+        ),
     ] = 512,
     max_batch_bytes: Annotated[
         int,

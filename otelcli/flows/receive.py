@@ -165,6 +165,8 @@ class Receiving:
         self.receiver: Any = None
         self.grpc_receiver: Any = None
         self.forwarder: Any = None  # a BackgroundSink with --forward: its live counts
+        self.log_records = 0  # read from --file so far (receivers count their own)
+        self.data_points = 0
 
     @property
     def listen(self) -> str | None:
@@ -267,6 +269,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
                 result.log_records += count_records(item)
             else:
                 result.data_points += count_records(item)
+            session.log_records, session.data_points = result.log_records, result.data_points
             if saver is not None and receiver is None:
                 saver.write(item)
             if request.forward is not None:

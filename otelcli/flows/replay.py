@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
 from otelcli.errors import OtelcliError, UsageError
-from otelcli.otlp.batching import rechunk
+from otelcli.otlp.batching import rechunk, rechunk_logs
 from otelcli.otlp.reader import capture_readers, read_all
 from otelcli.otlp.rewrite import IdRemapper, Rewrite, time_range
 from otelcli.otlp.rewrite_signals import apply as rewrite_signal
@@ -395,12 +396,21 @@ def _replay_signal(
     counts = summary.signals[signal.value] = SignalReplay(signal)
     kind = REQUEST_TYPES[signal]
 
-    def outgoing() -> Iterator[Outgoing]:
+    def rewritten() -> Iterator[Batch]:
         for batch in _until_stopped(read_all(inputs), stop):
             if isinstance(batch, kind):
-                rewritten = _rewrite_other(batch, plan, summary)
-                for part in _fit(rewritten, plan.max_batch_bytes):
-                    yield Outgoing.of(part)
+                yield _rewrite_other(batch, plan, summary)
+
+    def outgoing() -> Iterator[Outgoing]:
+        # --batch-size counts log records as it counts spans; a metric's points stay together.
+        batches: Iterator[Batch] = rewritten()
+        if signal is Signal.LOGS:
+            batches = rechunk_logs(
+                cast(Iterator[ExportLogsServiceRequest], batches), plan.batch_size
+            )
+        for batch in batches:
+            for part in _fit(batch, plan.max_batch_bytes):
+                yield Outgoing.of(part)
 
     dead_letter = signal_path(dead_letter_path, signal) if dead_letter_path else None
     target = SinkTarget(

@@ -1,5 +1,7 @@
 """Follow a growing capture file (JSON Lines or length-prefixed records), like `tail -f`.
 
+Batches of every signal come out, told by content as everywhere in otelcli.
+
 Only complete lines and records are parsed; a partial one at the end of the file waits for
 the writer. Gzip and plain protobuf files cannot be followed (neither marks record ends that
 a reader can trust mid-write).
@@ -12,20 +14,17 @@ import threading
 from collections.abc import Iterator
 
 import orjson
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-)
 
 from otelcli.errors import InvalidInputError, UsageError
-from otelcli.otlp.jsoncodec import dict_to_request
+from otelcli.otlp.jsoncodec import dict_to_batch
+from otelcli.otlp.reader import parse_pb
+from otelcli.otlp.signals import Batch, Signal, detect_pb
 
 _CHUNK = 1 << 20
 _MAX_RECORD = (1 << 31) - 1
 
 
-def follow_batches(
-    path: str, stop: threading.Event, poll_s: float = 0.2
-) -> Iterator[ExportTraceServiceRequest]:
+def follow_batches(path: str, stop: threading.Event, poll_s: float = 0.2) -> Iterator[Batch]:
     """Yield the batches already in `path`, then new ones as they are appended, until `stop`."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below
@@ -58,9 +57,9 @@ def follow_batches(
                     if len(buffer) - consumed - 4 < size:
                         break
                     record = bytes(buffer[consumed + 4 : consumed + 4 + size])
-                    where = f"{path}@{offset + consumed}"
+                    at = offset + consumed
                     consumed += 4 + size
-                    yield _record_batch(record, where)
+                    yield _record_batch(record, path, at)
             if consumed:
                 del buffer[:consumed]
                 offset += consumed
@@ -100,18 +99,15 @@ def _check_truncated(handle: object, position: int, path: str) -> None:
         )
 
 
-def _json_batch(text: bytes, where: str) -> ExportTraceServiceRequest:
+def _json_batch(text: bytes, where: str) -> Batch:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise InvalidInputError(f"{where}: invalid JSON: {exc}") from None
-    return dict_to_request(value, where)
+    return dict_to_batch(value, where)
 
 
-def _record_batch(record: bytes, where: str) -> ExportTraceServiceRequest:
+def _record_batch(record: bytes, path: str, at: int) -> Batch:
     if record[:1] == b"{":
-        return _json_batch(record, where)
-    try:
-        return ExportTraceServiceRequest.FromString(record)
-    except Exception as exc:
-        raise InvalidInputError(f"{where}: invalid protobuf record: {exc}") from None
+        return _json_batch(record, f"{path}@{at}")
+    return parse_pb(path, record, at, detect_pb(record) or Signal.TRACES)

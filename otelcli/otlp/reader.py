@@ -77,7 +77,7 @@ class RawBatch:
     name: str
 
     def parse(self) -> ExportTraceServiceRequest:
-        batch = _parse_pb(self.name, self.data, self.offset, Signal.TRACES)
+        batch = parse_pb(self.name, self.data, self.offset, Signal.TRACES)
         assert isinstance(batch, ExportTraceServiceRequest)
         return batch
 
@@ -453,10 +453,10 @@ class CaptureReader:
         signal = signal or Signal.TRACES
         if self._defer and signal is Signal.TRACES:
             return RawBatch(data, offset, self.name)
-        return _parse_pb(self.name, data, offset, signal)
+        return parse_pb(self.name, data, offset, signal)
 
 
-def _parse_pb(name: str, data: bytes, offset: int, signal: Signal) -> Batch:
+def parse_pb(name: str, data: bytes, offset: int, signal: Signal) -> Batch:
     """`data` as a request of `signal` (traces when nothing in it tells: then it holds no
     span, log record or metric, and an empty request is the same for all three)."""
     try:

@@ -348,6 +348,10 @@ def status_line(options: ViewOptions, session: Receiving, board: TraceBoard) -> 
             text.append(f" · {refused:,} requests refused (last: {last})", style="yellow")
     else:
         text.append(f" · {board.spans_received:,} spans · {len(board.traces):,} traces")
+        if session.log_records:
+            text.append(f" · {session.log_records:,} logs")
+        if session.data_points:
+            text.append(f" · {session.data_points:,} metric points")
     if options.save:
         text.append(f" · saving to {options.save}")
     if options.forward is not None:
@@ -384,6 +388,8 @@ def summary_lines(result: ReceiveResult) -> list[str]:
     stats, grpc_stats = result.receiver, result.grpc_receiver
     log_records = stats.get("log_records", 0) + grpc_stats.get("log_records", 0)
     data_points = stats.get("data_points", 0) + grpc_stats.get("data_points", 0)
+    if result.source:  # read from --file: no receiver counted them
+        log_records, data_points = result.log_records, result.data_points
     if log_records:
         received += f", {log_records:,} log records"
     if data_points:

@@ -3,7 +3,9 @@
 Precedence: flags > OTEL_EXPORTER_OTLP_TRACES_* > OTEL_EXPORTER_OTLP_* > preset > default.
 
 Follows the OTel SDK environment-variable spec exactly: the general endpoint gets `v1/traces`
-appended, the traces endpoint is used as-is, headers are W3C-baggage-style `k=v,k=v` with
+appended, the traces endpoint is used as-is (and so are the LOGS and METRICS ones, each with
+its own _HEADERS on top of the general ones; without them logs and metrics go beside the traces
+URL), headers are W3C-baggage-style `k=v,k=v` with
 percent-decoding, the timeout is integer milliseconds (0 = no limit).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -40,15 +42,30 @@ class ExporterConfig:
     verify_tls: bool = True
     endpoint_source: str = "default"  # which setting the endpoint came from, for messages
     preset: str | None = None  # the --to backend, whose own variables carry the auth
+    # logs/metrics URL and headers from their own variables; otherwise beside the traces URL
+    signal_targets: dict[str, tuple[str, dict[str, str], str]] = field(default_factory=dict)
+
+    def for_signal(self, signal: Signal) -> ExporterConfig:
+        """This configuration as the exporter of `signal` uses it: the one place deciding it."""
+        if signal.value == "traces":
+            return self
+        url, headers, source = self.signal_targets.get(signal.value, ("", self.headers, ""))
+        return replace(
+            self,
+            endpoint=url or signal_endpoint(self.endpoint, signal),
+            headers=headers,
+            endpoint_source=source or self.endpoint_source,
+            signal_targets={},
+        )
 
     @property
     def content_type(self) -> str:
         return "application/json" if self.protocol == "http/json" else "application/x-protobuf"
 
 
-def signal_url(base: str) -> str:
-    """The general endpoint rule: make sure the base ends with '/' and append v1/traces."""
-    return (base if base.endswith("/") else base + "/") + "v1/traces"
+def signal_url(base: str, signal: str = "traces") -> str:
+    """The general endpoint rule: make sure the base ends with '/' and append v1/<signal>."""
+    return (base if base.endswith("/") else base + "/") + "v1/" + signal
 
 
 def signal_endpoint(traces_url: str, signal: Signal) -> str:
@@ -188,14 +205,18 @@ def resolve_exporter_config(
         preset_protocol = target.protocol
     else:
         # A preset brings its own auth; the OTLP header variables may belong to another backend.
-        for name in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
-            if env.get(name, "").strip():
-                parsed = parse_key_values(env[name], name)
-                merged_headers.update({k.lower(): v for k, v in parsed.items()})
-    for item in headers:
-        key, value = parse_header_flag(item)
-        merged_headers[key] = value
+        merged_headers.update(_env_headers(env, "OTEL_EXPORTER_OTLP_HEADERS"))
+    general_headers = dict(merged_headers)
+    if not preset:
+        merged_headers.update(_env_headers(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"))
+    flag_headers = dict(parse_header_flag(item) for item in headers)
+    merged_headers.update(flag_headers)
     check_url(url, source)
+    signal_targets = (
+        {}
+        if preset or source in ("--endpoint", "--traces-endpoint")
+        else _signal_targets(env, general_headers, flag_headers)
+    )
 
     protocol_from = "--protocol"
     if protocol:
@@ -235,6 +256,9 @@ def resolve_exporter_config(
     # From here on these values are masked in everything otelcli prints or logs.
     remember_headers(merged_headers)
     remember_url(url)
+    for signal_url_, signal_headers, _ in signal_targets.values():
+        remember_headers(signal_headers)
+        remember_url(signal_url_)
 
     def tls_file(kind: str) -> str | None:
         found = _first_env(env, f"OTEL_EXPORTER_OTLP_TRACES_{kind}", f"OTEL_EXPORTER_OTLP_{kind}")
@@ -252,7 +276,37 @@ def resolve_exporter_config(
         verify_tls=not tls_no_verify,
         endpoint_source=source,
         preset=preset.lower() if preset else None,
+        signal_targets=signal_targets,
     )
+
+
+def _env_headers(env: Mapping[str, str], name: str) -> dict[str, str]:
+    if not env.get(name, "").strip():
+        return {}
+    return {k.lower(): v for k, v in parse_key_values(env[name], name).items()}
+
+
+def _signal_targets(
+    env: Mapping[str, str], general_headers: dict[str, str], flag_headers: dict[str, str]
+) -> dict[str, tuple[str, dict[str, str], str]]:
+    """Logs and metrics endpoints from the environment when it names them (as-is, or under the
+    general endpoint); the headers of each: general, then its own variable, then --header."""
+    targets: dict[str, tuple[str, dict[str, str], str]] = {}
+    for signal in ("logs", "metrics"):
+        var = f"OTEL_EXPORTER_OTLP_{signal.upper()}"
+        own = _env_headers(env, f"{var}_HEADERS")
+        if found := _first_env(env, f"{var}_ENDPOINT"):
+            url, source = as_is_url(found[1]), found[0]
+        elif found := _first_env(env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+            url, source = signal_url(found[1], signal), found[0]
+        elif own:
+            url, source = "", ""  # beside the traces URL, with its own headers
+        else:
+            continue
+        if url:
+            check_url(url, source)
+        targets[signal] = (url, {**general_headers, **own, **flag_headers}, source)
+    return targets
 
 
 def resource_from_env(env: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:

@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
@@ -55,7 +55,7 @@ from otelcli.otlp.signals import REQUEST_TYPES, Batch, Signal, count_records
 from otelcli.otlp.split import split_batch
 from otelcli.otlp.wire import string_field
 from otelcli.redact import redact_headers, redact_text, redact_url
-from otelcli.transport.config import ExporterConfig, signal_endpoint
+from otelcli.transport.config import ExporterConfig
 
 log = logging.getLogger("otelcli.transport")
 
@@ -242,12 +242,10 @@ class OtlpExporter:
         rng: random.Random | None = None,
         signal: Signal = Signal.TRACES,
     ) -> None:
-        """`signal`: what this exporter sends; logs and metrics go to the path beside the
-        traces endpoint's (/v1/logs, /v1/metrics)."""
+        """`signal`: what this exporter sends, to where `config.for_signal` says."""
         self.signal = signal
         self._request = REQUEST_TYPES[signal]
-        if signal is not Signal.TRACES:
-            config = replace(config, endpoint=signal_endpoint(config.endpoint, signal))
+        config = config.for_signal(signal)
         self.config = config
         self._client = client or build_client(config)
         self._owns_client = client is None

@@ -157,12 +157,7 @@ def drain(
                 if stop.requested:
                     break
         else:
-            url = target.endpoint.endpoint
-            if target.signal is not Signal.TRACES:
-                from otelcli.transport.config import signal_endpoint
-
-                url = signal_endpoint(url, target.signal)
-            report.endpoint = redact_url(url)
+            report.endpoint = redact_url(target.endpoint.for_signal(target.signal).endpoint)
             _deliver(through_file(outgoing), target, report, stop, on_progress)
     except BaseException:
         if writer is not None:

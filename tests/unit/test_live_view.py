@@ -109,7 +109,12 @@ def test_status_line_shows_forwarding_live() -> None:
     board = TraceBoard()
     forwarder = SimpleNamespace(live=None, overflow=0)
     session = SimpleNamespace(
-        listen="http://127.0.0.1:4318", grpc_listen=None, stats=[], forwarder=forwarder
+        listen="http://127.0.0.1:4318",
+        grpc_listen=None,
+        stats=[],
+        forwarder=forwarder,
+        log_records=0,
+        data_points=0,
     )
     assert status_line(options, session, board).plain.endswith(  # type: ignore[arg-type]
         "forwarding to http://backend:4318/v1/traces · Ctrl-C to stop"
@@ -124,6 +129,20 @@ def test_status_line_shows_forwarding_live() -> None:
         shown.plain
     )
     assert any("red" in str(span.style) for span in shown.spans)
+
+
+def test_status_line_of_a_followed_file_counts_its_logs_and_metric_points() -> None:
+    session = SimpleNamespace(
+        listen=None,
+        grpc_listen=None,
+        request=SimpleNamespace(file="run.jsonl"),
+        stats=[],
+        forwarder=None,
+        log_records=20,
+        data_points=25,
+    )
+    shown = status_line(ViewOptions(mode="live"), session, TraceBoard()).plain  # type: ignore[arg-type]
+    assert "── run.jsonl · 0 spans · 0 traces · 20 logs · 25 metric points ·" in shown
 
 
 def test_tail_warns_once_per_kind_of_forwarding_failure(
