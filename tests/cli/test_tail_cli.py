@@ -227,7 +227,9 @@ def test_tail_file_follow(cli: Cli, tmp_path: Path) -> None:
 
     writer_thread = threading.Thread(target=grow)
     writer_thread.start()
-    result = cli("tail", "--file", str(capture), "--follow", "--run-for", "2", "-f", "ndjson")
+    # the parts are all written within 0.6 s; --run-for leaves a loaded machine ample slack
+    # (tests/cli/test_tail_follow_signals.py follows a file by events instead)
+    result = cli("tail", "--file", str(capture), "--follow", "--run-for", "6", "-f", "ndjson")
     writer_thread.join()
     assert result.exit_code == 0, result.stderr
     assert len({r["trace_id"] for r in ndjson(result.stdout)}) == 3
