@@ -7,10 +7,11 @@ written directly. `stream=True` (the save file of `tail`/`capture`) writes the r
 by batch instead, each batch whole (one gzip member each for .gz) before `write` returns.
 
 Batches of every signal are written. JSON Lines and length-prefixed files hold any mix; a
-protobuf file or an OTLP/JSON document is one request, so of one signal: the first signal
-written takes PATH and each other one a file of its own beside it (`run.pb` -> `run.logs.pb`),
-which the reader takes back as it takes a folder. Standard output cannot split, so a second
-signal there is refused with a hint.
+protobuf file or an OTLP/JSON document is one request, so of one signal: PATH holds the
+traces and each other signal a file of its own beside it (`run.pb` -> `run.logs.pb`), whatever
+comes first, which the reader takes back as it takes a folder (a capture without spans leaves
+PATH as it was). Standard output cannot split: it takes the first signal, and a second one
+there is refused with a hint.
 """
 
 from __future__ import annotations
@@ -109,22 +110,29 @@ class BatchWriter:
             self._emit(record)
         self.batches += 1
 
+    def _start(self, signal: Signal) -> None:
+        """Make this single-signal file one of `signal`."""
+        self.signal = signal
+        if self.format is Format.JSON:
+            self._emit(b'{"' + signal.json_root.encode() + b'":[')
+
     def _target(self, signal: Signal) -> BatchWriter:
         """The writer for `signal`: this one, or for a single-signal file one beside it."""
         if self.format not in _ONE_SIGNAL:
             return self
         if self.signal is None:
-            self.signal = signal
-            if self.format is Format.JSON:
-                self._emit(b'{"' + signal.json_root.encode() + b'":[')
-        if signal is self.signal:
+            # A file keeps PATH for the traces even when another signal comes first.
+            self._start(signal if self.path == "-" else Signal.TRACES)
+        mine = self.signal
+        assert mine is not None
+        if signal is mine:
             return self
         other = self.others.get(signal)
         if other is None:
             if self.path == "-":
                 raise OutputError(
                     f"standard output takes one {self.format.describe()}, of"
-                    f" {self.signal.value}; this capture also has {signal.value}",
+                    f" {mine.value}; this capture also has {signal.value}",
                     hint="use --to-format jsonl or lp (they mix signals), or write to a file "
                     "(each signal then gets its own file beside it)",
                     path="-",
@@ -132,7 +140,7 @@ class BatchWriter:
             other = BatchWriter(
                 signal_path(self.path, signal), self.format, self.compressed, stream=self.stream
             )
-            other._target(signal)
+            other._start(signal)
             self.others[signal] = other
         return other
 
@@ -158,8 +166,13 @@ class BatchWriter:
     @property
     def paths(self) -> dict[str, str]:
         """signal -> file, for every file written (one unless signals were split)."""
-        main = {self.signal.value if self.signal else "all": self.path}
+        main = {} if self._only_beside else {self.signal.value if self.signal else "all": self.path}
         return main | {signal.value: other.path for signal, other in self.others.items()}
+
+    @property
+    def _only_beside(self) -> bool:
+        """Every batch went to the files beside PATH (no spans): PATH is left as it was."""
+        return bool(self.others) and self.batches == 0 and not self.stream
 
     def close(self, discard: bool = False) -> None:
         """Finish the file (renamed into place), or with `discard` leave the original as it was.
@@ -171,6 +184,7 @@ class BatchWriter:
         self._closed = True
         for other in self.others.values():
             other.close(discard)
+        discard = discard or self._only_beside
         try:
             if not discard:
                 if self.format is Format.JSON:

@@ -89,6 +89,31 @@ def test_single_request_formats_put_each_signal_beside_the_file(tmp_path: Path, 
     assert records(list(read_all([str(tmp_path)]))) == EXPECTED
 
 
+def test_the_file_keeps_its_name_for_the_traces_when_logs_come_first(tmp_path: Path) -> None:
+    path = tmp_path / "run.pb"
+    batches = corpus_batches()
+    first = sorted(batches, key=lambda batch: signal_of(batch) is Signal.TRACES)
+    with open_writer(str(path)) as writer:
+        for batch in first:
+            writer.write(batch)
+    assert writer.paths["traces"] == str(path)
+    assert records(list(read_all([str(path)]))) == Counter({Signal.TRACES: EXPECTED[Signal.TRACES]})
+
+
+def test_a_capture_without_spans_leaves_the_named_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "run.pb"
+    path.write_bytes(b"keep")
+    with open_writer(str(path)) as writer:
+        for batch in corpus_batches():
+            if signal_of(batch) is not Signal.TRACES:
+                writer.write(batch)
+    assert path.read_bytes() == b"keep"
+    assert set(writer.paths) == {"logs", "metrics"}
+    assert records(list(read_all([writer.paths["logs"]]))) == Counter(
+        {Signal.LOGS: EXPECTED[Signal.LOGS]}
+    )
+
+
 def test_standard_output_refuses_a_second_signal_in_one_protobuf() -> None:
     stdout = io.BytesIO()
     batches = corpus_batches()
