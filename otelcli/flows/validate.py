@@ -100,7 +100,7 @@ def run(request: ValidateRequest) -> ValidateResult:
         _check_signals(request.inputs, validator, events, metrics, unused, request.jobs)
         sources = list(request.inputs)
     validator.finish()
-    events.finish(validator._seen)  # noqa: SLF001 - the span ids the validator has seen
+    events.finish(validator.seen_spans)
     metrics.finish()
     document = report_document(
         report,

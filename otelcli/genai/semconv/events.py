@@ -78,7 +78,7 @@ class EventChecker:
         else:
             raws.append(("unknown_event", shown, None, None))
         # The attribute checks spans get (unknown, deprecated, types, enums, content schemas).
-        self.validator._check_attributes(attributes, raws)  # noqa: SLF001 - one rule set
+        self.validator.check_attributes(attributes, raws)
         if not record.trace_id or not record.span_id:
             raws.append(("event_without_trace_context", shown, None, None))
         else:

@@ -93,7 +93,7 @@ class MetricChecker:
                 bounds = tuple(getattr(point, "explicit_bounds", ()))
                 if kind == "histogram" and bounds != definition.buckets:
                     raws.append(("metric_buckets", name, _bounds_detail(bounds), None))
-            self.validator._check_attributes(attributes, raws)  # noqa: SLF001 - one rule set
+            self.validator.check_attributes(attributes, raws)
             if raws:
                 exemplar = point.exemplars[0] if getattr(point, "exemplars", None) else None
                 ref = SpanRef(

@@ -176,7 +176,7 @@ class Validator:
         self.options = options or Options()
         self._keys: dict[str, _KeyInfo] = {}
         self._shapes: dict[tuple[str, ...], _Shape] = {}
-        self._seen: set[bytes] = set()  # trace_id + span_id of every span
+        self.seen_spans: set[bytes] = set()  # trace_id + span_id of every span (events join them)
         self._traces: set[bytes] = set()
         self._waiting: dict[bytes, list[SpanRef]] = {}  # trace + parent id -> children
         self._dialects: DialectTable | None = None
@@ -298,7 +298,7 @@ class Validator:
                 if mapped_from is None:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
-        owned, templates, usage = self._check_attributes(attributes, raws)
+        owned, templates, usage = self.check_attributes(attributes, raws)
         span_type = None
         if owned:
             report.genai_spans += 1
@@ -344,14 +344,14 @@ class Validator:
         span_id = seen.span_id
         key = trace_id + span_id
         ref = None
-        if key in self._seen:
+        if key in self.seen_spans:
             raws.append(("duplicate_span_id", None, None, None))
         else:
-            self._seen.add(key)
+            self.seen_spans.add(key)
             self._traces.add(trace_id)
             self._waiting.pop(key, None)  # children that arrived before this parent
         parent = seen.parent_id
-        if parent and trace_id + parent not in self._seen:
+        if parent and trace_id + parent not in self.seen_spans:
             ref = SpanRef(trace_id, span_id, seen.name, seen.span_type)
             self._waiting.setdefault(trace_id + parent, []).append(ref)
         if raws:
@@ -396,7 +396,7 @@ class Validator:
 
     # -- attributes -------------------------------------------------------------------------
 
-    def _check_attributes(
+    def check_attributes(
         self, attributes: Mapping[str, Any], raws: list[Raw]
     ) -> tuple[bool, frozenset[str], bool]:
         """Attribute-level checks; returns (span has registry-namespace keys, templates present,
