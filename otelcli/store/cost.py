@@ -36,7 +36,6 @@ from otelcli.genai.pricing.calls import (
     SetAside,
 )
 from otelcli.genai.pricing.cost import (
-    _TOKEN_SLOTS,
     N_SLOTS,
     NO_CACHE_WRITE_SPLIT,
     NOT_A_COUNT,
@@ -55,6 +54,7 @@ from otelcli.genai.pricing.cost import (
     S_SERVICE_TIER,
     S_SESSION,
     S_USER,
+    TOKEN_SLOTS,
     UNKNOWN,
     CostCalculator,
     CostDisagreement,
@@ -62,11 +62,11 @@ from otelcli.genai.pricing.cost import (
     CostReport,
     CostTotals,
     SkippedSpan,
+    SpanContext,
     Usage,
-    _Context,
-    _costs,
-    _inclusive_counts,
-    _price,
+    inclusive_counts,
+    price_usage,
+    usage_costs,
 )
 from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
 from otelcli.store.connection import Store
@@ -132,7 +132,7 @@ class StoreCost:
         dialects = self.calculator.dialects
         slots: dict[int, list[tuple[int, str]]] = {}
         markers: set[str] = set()
-        for key, (slot, rank, is_marker, *_) in self.calculator._index.items():
+        for key, (slot, rank, is_marker, *_) in self.calculator.key_slots.items():
             if is_marker:
                 markers.add(key)
             if slot >= 0:
@@ -145,13 +145,13 @@ class StoreCost:
                     rules.add(rule.attribute)
         self.rule_keys = sorted(rules)
         self.marker_keys = sorted(markers)
-        self.contexts: dict[int, _Context] = {}
+        self.contexts: dict[int, SpanContext] = {}
         self.scopes: dict[int, str] = {}
         self.reported = 0  # spans that carry a cost of their own
         # rate-key hash -> (adds cache, adds reasoning, rates: input, cache read, cache write,
         # 1-hour write, output, reasoning or -1), context
         self.priced: dict[int, tuple[int, ...]] = {}
-        self.priced_context: dict[int, _Context] = {}
+        self.priced_context: dict[int, SpanContext] = {}
 
     # -- SQL -------------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class StoreCost:
     def _conflicts(self) -> str:
         """Token slots reported under several keys with different values, per span."""
         parts = []
-        for slot in _TOKEN_SLOTS:
+        for slot in TOKEN_SLOTS:
             keys = self.slot_keys.get(slot, [])
             if len(keys) < 2:
                 continue
@@ -405,7 +405,7 @@ GROUP BY {group}, reason"""
         report = calc.report
         report.spans_seen = self._spans_seen()
         for row in self.store.query(self.contexts_sql()):
-            self._context(row)
+            self.span_context(row)
         buckets = self._buckets()
         groups: dict[tuple[Any, ...], _Group] = {}
         width = len(self._keys(buckets))
@@ -443,7 +443,7 @@ GROUP BY {group}, reason"""
                 min(int(w1h), int(cw)),
                 int(r),
             )
-            computed = cost_to_usd(sum(_costs(usage, _rates(rates))))
+            computed = cost_to_usd(sum(usage_costs(usage, _rates(rates))))
             report.disagreements.append(
                 CostDisagreement(
                     trace_id=tid,
@@ -472,7 +472,7 @@ GROUP BY {group}, reason"""
         self.marker_keys = [k for k in self.marker_keys if k in present]
         return int(rows[0][0])
 
-    def _context(self, row: list[Any]) -> None:
+    def span_context(self, row: list[Any]) -> None:
         ctx, scope, name, mkeys = int(row[0]), row[1], row[2], row[3]
         rule_values = row[4 : 4 + len(self.rule_keys)]
         slot_values = row[4 + len(self.rule_keys) : 4 + len(self.rule_keys) + len(_CONTEXT_SLOTS)]
@@ -482,7 +482,7 @@ GROUP BY {group}, reason"""
         values: list[Any] = [None] * N_SLOTS
         for slot, value in zip(_CONTEXT_SLOTS, slot_values, strict=True):
             values[slot] = value
-        self.contexts[ctx] = self.calculator._context(scope, name, markers, values)
+        self.contexts[ctx] = self.calculator.span_context(scope, name, markers, values)
         self.scopes[ctx] = scope
         self.reported += int(row[-1])
 
@@ -552,7 +552,7 @@ GROUP BY {group}, reason"""
         # the file path's per-span reading, asked once for a span like every one of the group
         raw_in, raw_cache = (0, 1) if cache_above else (1, 1 if any_cache else 0)
         raw_out, raw_reasoning = (0, 1) if reasoning_above else (1, 1 if any_reasoning else 0)
-        read_in, read_out, notes = _inclusive_counts(
+        read_in, read_out, notes = inclusive_counts(
             raw_in,
             raw_out,
             raw_cache,
@@ -573,12 +573,12 @@ GROUP BY {group}, reason"""
         tiers = buckets[2]
         bucket = int(tier_with_cache if add_cache else tier_raw)
         probe = Usage(input_tokens=tiers[bucket - 1] + 1 if bucket else 0)
-        _, _, _, rates = _price(
+        _, _, _, rates = price_usage(
             context.resolution, context.fixed, int(at), probe, context.service_tier
         )
         # one reading and one set of rates per group: the price of the sums is the sum of
         # the prices (a negative uncached input clamps the same way for all its spans)
-        parts = _costs(usage, rates) if rates is not None else None
+        parts = usage_costs(usage, rates) if rates is not None else None
         if rates is not None:
             self.priced[group.rate_key] = (
                 int(add_cache),
@@ -615,7 +615,7 @@ GROUP BY {group}, reason"""
             unknown = (context.model, context.provider or UNKNOWN)
             report.unknown_models[unknown] = report.unknown_models.get(unknown, 0) + n
 
-    def _group_totals(self, context: _Context, dims: tuple[Any, ...]) -> CostTotals:
+    def _group_totals(self, context: SpanContext, dims: tuple[Any, ...]) -> CostTotals:
         values = iter(dims)
         key = tuple(
             context.model
@@ -636,12 +636,12 @@ GROUP BY {group}, reason"""
             report.skipped_examples.append(SkippedSpan(tid, sid, name, reason))
 
 
-def _excludes(context: _Context, what: str) -> bool:
+def _excludes(context: SpanContext, what: str) -> bool:
     """The dialect copies raw provider counts of a provider whose input excludes cache (or
     whose output excludes reasoning): the file path's reading of one such span says so."""
     info = context.resolution.provider if context.resolution else None
     cache, reasoning = (1, 0) if what == "cache" else (0, 1)
-    read_in, read_out, _ = _inclusive_counts(
+    read_in, read_out, _ = inclusive_counts(
         1, 1, cache, reasoning, info, context.usage_counts, None
     )
     return read_in + read_out > 2

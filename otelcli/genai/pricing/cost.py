@@ -102,7 +102,7 @@ NO_CACHE_WRITE_SPLIT = (
     S_CACHE_WRITE_1H,
 ) = range(15)
 N_SLOTS = 15
-_TOKEN_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ, S_CACHE_WRITE, S_REASONING, S_CACHE_WRITE_1H)
+TOKEN_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ, S_CACHE_WRITE, S_REASONING, S_CACHE_WRITE_1H)
 _SLOT_NAMES = {
     S_INPUT: "gen_ai.usage.input_tokens",
     S_OUTPUT: "gen_ai.usage.output_tokens",
@@ -306,7 +306,7 @@ class CostTotals:
 
 
 @dataclass(frozen=True, slots=True)
-class _Context:
+class SpanContext:
     """What a span with usage resolves to, before its token counts are looked at."""
 
     usage_counts: str
@@ -510,7 +510,7 @@ class CostReport:
 # Arithmetic
 
 
-def _price(
+def price_usage(
     resolution: Resolution | None,
     fixed: tuple[PriceEntry, Rates] | None,
     at: int,
@@ -519,17 +519,17 @@ def _price(
 ) -> tuple[PriceEntry | None, int | None, CostParts | None, Rates | None]:
     """The one pricing path: (entry, tier applied, parts, rates) of an inclusive usage record."""
     if fixed is not None:
-        return fixed[0], None, _costs(usage, fixed[1]), fixed[1]
+        return fixed[0], None, usage_costs(usage, fixed[1]), fixed[1]
     if resolution is not None:
         for entry in resolution.entries:
             found = entry.rates_at(at, usage.input_tokens, service_tier)
             if found is not None:
                 rates, above = found
-                return entry, above, _costs(usage, rates), rates
+                return entry, above, usage_costs(usage, rates), rates
     return None, None, None, None
 
 
-def _costs(usage: Usage, rates: Rates) -> CostParts:
+def usage_costs(usage: Usage, rates: Rates) -> CostParts:
     """The parts of the price of an inclusive usage record."""
     input_tokens = usage.input_tokens
     output_tokens = usage.output_tokens
@@ -565,7 +565,7 @@ def _costs(usage: Usage, rates: Rates) -> CostParts:
 _NO_NOTES: tuple[str, ...] = ()
 
 
-def _inclusive_counts(
+def inclusive_counts(
     input_tokens: int,
     output_tokens: int,
     cache: int,
@@ -618,7 +618,7 @@ def inclusive_usage(
     cache (Anthropic, Bedrock). Output excludes reasoning when reasoning exceeds output or the
     raw provider counts say so (Gemini, xAI).
     """
-    input_tokens, output_tokens, notes = _inclusive_counts(
+    input_tokens, output_tokens, notes = inclusive_counts(
         input_tokens,
         output_tokens,
         cache_read_tokens + cache_write_tokens,
@@ -650,7 +650,7 @@ def cost_of(
 ) -> CostBreakdown:
     """Price one (already inclusive) usage record against a resolution."""
     at = now_ns() if not ts_ns else ts_ns
-    entry, above, parts, _ = _price(resolution, None, at, usage, service_tier)
+    entry, above, parts, _ = price_usage(resolution, None, at, usage, service_tier)
     return _breakdown(model, provider, usage, resolution, entry, above, parts, notes)
 
 
@@ -814,13 +814,12 @@ class CostCalculator:
         for _, rename in self._cost_readings.values():
             if rename.currency:
                 index.setdefault(rename.currency, (-1, _NO_RANK, True, rename.currency))
-        self._index: dict[str, _Hit] = {
-            key: (*hit, hit[0] in _TOKEN_SLOTS, hit[0] in _USAGE_SLOTS)
-            for key, hit in index.items()
+        self.key_slots: dict[str, _Hit] = {
+            key: (*hit, hit[0] in TOKEN_SLOTS, hit[0] in _USAGE_SLOTS) for key, hit in index.items()
         }
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
-        self._contexts: dict[tuple[Any, ...], _Context] = {}
+        self._contexts: dict[tuple[Any, ...], SpanContext] = {}
         self._ledger = CallLedger() if identity else None
         self.on_set_aside = on_set_aside
         self.on_conflict = on_conflict
@@ -906,7 +905,7 @@ class CostCalculator:
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
         it. Skips and usage conflicts go to the report; None unless it is a call to count."""
-        index_get = self._index.get
+        index_get = self.key_slots.get
         hits: list[tuple[_Hit, Any]]
         if attributes is not None and len(attributes) == len(span.attributes):
             # the span's attributes already converted (validate has them); no key repeats
@@ -961,7 +960,7 @@ class CostCalculator:
         markers = dict(marker_values) if marker_values is not None else None
         name = span.name
         scope = scope_message.name
-        context = self._context(scope, name, markers, values)
+        context = self.span_context(scope, name, markers, values)
         if context.reason is not None:
             self._skip(span, context.reason)
             return None
@@ -990,7 +989,7 @@ class CostCalculator:
         ):
             self._skip(span, NOT_A_COUNT)
             return None
-        input_tokens, output_tokens, notes = _inclusive_counts(
+        input_tokens, output_tokens, notes = inclusive_counts(
             raw_input,
             raw_output,
             cache_read + cache_write,
@@ -1009,7 +1008,7 @@ class CostCalculator:
         )
         start = span.start_time_unix_nano
         at = start or now_ns() if context.fixed is None else 0
-        entry, above, units, rates = _price(
+        entry, above, units, rates = price_usage(
             resolution, context.fixed, at, usage, context.service_tier
         )
         trace_id = span.trace_id
@@ -1193,9 +1192,9 @@ class CostCalculator:
                 SkippedSpan(span.trace_id.hex(), span.span_id.hex(), span.name, reason)
             )
 
-    def _context(
+    def span_context(
         self, scope: str, name: str, markers: dict[str, Any] | None, values: list[Any]
-    ) -> _Context:
+    ) -> SpanContext:
         """Everything about a span with usage that does not depend on its token counts.
 
         Cached per distinct (scope, name, markers, model, provider, tier): the dialect
@@ -1248,7 +1247,7 @@ class CostCalculator:
                 and not first.service_tiers
             ):  # rates_at would return these rates whatever the time or token count
                 fixed = (first, first.periods[0].rates)
-        context = _Context(
+        context = SpanContext(
             usage_counts, reason, provider, model or NO_MODEL, resolution, service_tier, fixed
         )
         if key:
