@@ -52,15 +52,17 @@ def load(
     """
     from otelcli.flows import load as flow
     from otelcli.render.store import load_view
+    from otelcli.transport.delivery import stop_on_signals
 
     out = make_output(check_format(fmt))
-    with out.progress("load") as bar:
+    with stop_on_signals() as stop, out.progress("load") as bar:
         result = flow.load(
             flow.LoadRequest(
                 inputs,
                 into,
                 table,
                 on_progress=lambda done, total, spans: bar.update(done, total, f"{spans:,} spans"),
+                stop=stop,
             )
         )
     finish(out, result, load_view)

@@ -2,7 +2,9 @@
 
 Spans are inserted in batches; a span counts as inserted only once its batch is stored. When
 a batch fails, its spans are refused with the reason and the load stops there, so
-read = inserted + refused always holds.
+read = inserted + refused always holds. A stop (Ctrl-C, SIGTERM through
+transport.delivery.stop_on_signals) ends reading after the current batch; what was read is
+inserted, and the run ends with 130/143 and its counts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from otelcli.store.connection import Store, open_store
 from otelcli.store.rows import encode_rows, span_rows
 from otelcli.store.schema import traces_ddl
 from otelcli.store.url import DEFAULT_TABLE, check_identifier, parse_store_url
+from otelcli.transport.delivery import Stop
 
 BATCH_ROWS = 20_000
 
@@ -35,6 +38,7 @@ class LoadRequest:
     batch_rows: int = BATCH_ROWS
     # (bytes read so far, total bytes or None, spans inserted so far)
     on_progress: Callable[[int, int | None, int], None] | None = None
+    stop: Stop | None = None
 
 
 @dataclass
@@ -105,6 +109,8 @@ def _load_into(store: Store, table: str, request: LoadRequest, result: LoadResul
         for path in request.inputs:
             reader = CaptureReader(path)
             for batch in only(ExportTraceServiceRequest, reader, result.unused):
+                if request.stop is not None and request.stop.requested:
+                    break
                 for row in span_rows(batch):
                     result.spans_read += 1
                     pending.append(row)
@@ -119,6 +125,8 @@ def _load_into(store: Store, table: str, request: LoadRequest, result: LoadResul
             result.inputs.append({"path": reader.name, "bytes": reader.bytes_read})
             if request.on_progress is not None:
                 request.on_progress(done_bytes, total, result.inserted)
+            if request.stop is not None and request.stop.requested:
+                raise request.stop.error(f"stopped reading after {result.spans_read:,} spans")
     except OtelcliError as error:
         # what was read but not yet stored is refused, never counted as kept
         if pending:

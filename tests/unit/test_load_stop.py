@@ -1,0 +1,34 @@
+"""A stop during `load` (Ctrl-C, SIGTERM) ends reading after the current batch: what was
+read is inserted, the counts add up, and the run ends with the signal's error."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from otelcli.flows import load as flow
+from otelcli.transport.delivery import Stop
+
+pytest.importorskip("chdb")
+
+RUNS = Path(__file__).parents[1] / "data" / "corpus" / "runs"
+
+
+def test_sigterm_during_load_keeps_what_was_read_and_says_so(tmp_path: Path) -> None:
+    stop = Stop()
+    inputs = [str(RUNS / "openlit" / "traces.jsonl"), str(RUNS / "vercel-ai" / "traces.jsonl")]
+    result = flow.load(
+        flow.LoadRequest(
+            inputs,
+            f"chdb:{tmp_path / 'store'}",
+            batch_rows=5,
+            on_progress=lambda *_: stop.request(signal.SIGTERM),
+            stop=stop,
+        )
+    )
+    assert result.error is not None and result.error.exit_code == 143
+    assert [entry["path"] for entry in result.inputs] == inputs[:1]  # the second is never read
+    assert result.spans_read == result.inserted + sum(result.refused.values())
+    assert result.inserted == 31  # the first file is one batch: stopped after it
