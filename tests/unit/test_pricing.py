@@ -469,3 +469,29 @@ def test_shipped_table_matches_the_refresh_script() -> None:
     built = module.build()
     assert built["models"] == shipped["models"]
     assert built["providers"] == shipped["providers"]
+
+
+def test_service_tier_prices_follow_their_start_dates_in_any_file_order() -> None:
+    flex = [
+        {"service_tier": "flex", "from": "2026-10-14", "input": "1", "output": "5"},
+        {"service_tier": "flex", "from": "2026-12-01", "input": "2", "output": "10"},
+    ]
+    for variants in (flex, flex[::-1]):
+        entry = parse_table(
+            {
+                "models": [
+                    {
+                        "provider": "google",
+                        "id": "m",
+                        "match": {"equals": "m"},
+                        "prices": [{"input": "4", "output": "20"}],
+                        "service_tiers": variants,
+                    }
+                ]
+            }
+        ).entries[0]
+        at = {
+            d: entry.rates_at(ts(d), 0, "flex") for d in ("2026-10-01", "2026-11-01", "2026-12-05")
+        }
+        inputs = {d: str(found[0].usd()["input"]) for d, found in at.items() if found}
+        assert inputs == {"2026-10-01": "4", "2026-11-01": "1", "2026-12-05": "2"}

@@ -498,13 +498,20 @@ def _period(raw: Mapping[str, Any]) -> PricePeriod:
 def parse_entry(raw: Mapping[str, Any], *, source: str = "builtin") -> PriceEntry:
     """One model entry in the prices.json format."""
     periods = tuple(_period(p) for p in raw["prices"])
+    # Newest start first: rates_at takes the first variant already in force, whatever the file's order.
     variants = tuple(
-        ServiceTierPrice(
-            service_tier=v["service_tier"],
-            start_ns=_date_ns(v["from"]) if "from" in v else None,
-            overrides={k: to_rate(v[k]) for k in RATE_KEYS if k in v},
+        sorted(
+            (
+                ServiceTierPrice(
+                    service_tier=v["service_tier"],
+                    start_ns=_date_ns(v["from"]) if "from" in v else None,
+                    overrides={k: to_rate(v[k]) for k in RATE_KEYS if k in v},
+                )
+                for v in raw.get("service_tiers", ())
+            ),
+            key=lambda v: -1 if v.start_ns is None else v.start_ns,
+            reverse=True,
         )
-        for v in raw.get("service_tiers", ())
     )
     return PriceEntry(
         provider=raw["provider"],
