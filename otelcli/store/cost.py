@@ -325,8 +325,8 @@ FROM (
     AND isFinite(reported)
 )"""
 
-    def identity_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
-        """The spans that are a call already counted, summed by the groups of sums_sql."""
+    def _calls_sql(self) -> str:
+        """The counted calls with the usage and models call identity compares."""
         counted = [h for h, c in self.contexts.items() if c.reason is None]
         excl_cache = [h for h in counted if _excludes(self.contexts[h], "cache")]
         excl_reasoning = [h for h in counted if _excludes(self.contexts[h], "reasoning")]
@@ -346,6 +346,21 @@ FROM (
     + (s{S_CACHE_WRITE_1H} IS NOT NULL) + (s{S_REASONING} IS NOT NULL) AS richness
 FROM ({self.spans_sql()})
 WHERE NOT nac AND has({_u64(counted)}, ctx)"""
+        return calls
+
+    def candidates_sql(self) -> str:
+        """Response ids seen in more than one scope and repeated (trace, usage) among the
+        calls, in one pass: with neither, no call can be counted twice and identity_sql (a
+        self-join) need not run."""
+        real = f"NOT startsWith(rid, '{NULL}')"
+        return (
+            f"SELECT uniqExactIf(rid, scope, {real}) - uniqExactIf(rid, {real}),"
+            f" count() - uniqExact(tid, u_in, u_out)\nFROM ({self._calls_sql()})"
+        )
+
+    def identity_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
+        """The spans that are a call already counted, summed by the groups of sums_sql."""
+        calls = self._calls_sql()
         family = "(b.sid = a.pid OR b.pid = a.sid)"
         overlap = (
             "(a.scope != b.scope AND a.start_ns > 0 AND a.end_ns > 0 AND b.start_ns > 0"
@@ -513,6 +528,9 @@ GROUP BY {group}, reason"""
         width: int,
     ) -> None:
         report = self.calculator.report
+        candidates = self.store.query(self.candidates_sql())
+        if candidates and not any(int(n) for n in candidates[0]):
+            return
         for row in self.store.query(self.identity_sql(buckets)):
             key = tuple(row[:width])
             reason = row[width]
