@@ -31,13 +31,19 @@ def load(
     inputs: InputsArgument,
     into: Annotated[str, typer.Option("--into", help=INTO_HELP, show_default=False)],
     table: Annotated[
-        str, typer.Option("--table", help="Traces table (created with the Collector's DDL).")
+        str,
+        typer.Option(
+            "--table",
+            help="The traces table (created with the Collector's DDL). Log records go to "
+            "otel_logs and metric points to otel_metrics_gauge / _sum / _histogram / "
+            "_exponential_histogram / _summary: the exporter's default names.",
+        ),
     ] = "otel_traces",
     fmt: FormatOption = "auto",
 ) -> None:
-    """Write captured spans into a ClickHouse trace store, exactly as the OpenTelemetry
-    Collector's clickhouseexporter does (same table, columns and value conversions), so
-    `cost` and `stats` can run inside the engine with --from.
+    """Write captured spans, log records and metric points into a ClickHouse trace store,
+    exactly as the OpenTelemetry Collector's clickhouseexporter does (same tables, columns and
+    value conversions), so `cost` and `stats` can run inside the engine with --from.
 
     Needs the store extra: pip install 'otelcli[store]'. Queries are bounded by
     OTELCLI_STORE_TIMEOUT (seconds, default 300) and OTELCLI_STORE_MAX_MEMORY (bytes, 4 GiB).
@@ -61,7 +67,7 @@ def load(
                 inputs,
                 into,
                 table,
-                on_progress=lambda done, total, spans: bar.update(done, total, f"{spans:,} spans"),
+                on_progress=lambda done, total, rows: bar.update(done, total, f"{rows:,} records"),
                 stop=stop,
             )
         )

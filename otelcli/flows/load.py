@@ -1,29 +1,37 @@
 """`otelcli load`: captures into a ClickHouse trace store, as the Collector's exporter writes them.
 
-Spans are inserted in batches; a span counts as inserted only once its batch is stored. When
-a batch fails, its spans are refused with the reason and the load stops there, so
-read = inserted + refused always holds. A stop (Ctrl-C, SIGTERM through
-transport.delivery.stop_on_signals) ends reading after the current batch; what was read is
+Each signal goes to the exporter's table for it: spans to the traces table (`--table`, default
+`otel_traces`), log records to `otel_logs`, metric points to `otel_metrics_gauge`, `_sum`,
+`_histogram`, `_exponential_histogram` or `_summary` by their kind (the exporter's default
+names). The traces table is created up front; the logs table, and the five metrics tables
+together, when the first record of that signal is stored.
+
+Rows are inserted in batches per table; a record counts as inserted only once its batch is
+stored. When a batch fails, its records are refused with the reason and the load stops there,
+so for every signal read = inserted + refused. A stop (Ctrl-C, SIGTERM through
+transport.delivery.stop_on_signals) ends reading after the current request; what was read is
 inserted, and the run ends with 130/143 and its counts.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
 from otelcli.errors import OtelcliError
-from otelcli.otlp.reader import CaptureReader
-from otelcli.otlp.signals import Unused, only
+from otelcli.otlp.reader import capture_readers
+from otelcli.otlp.signals import Batch, Signal, Unused
 from otelcli.store.connection import Store, open_store
-from otelcli.store.rows import encode_rows, span_rows
-from otelcli.store.schema import traces_ddl
+from otelcli.store.rows import encode_rows, log_rows, metric_rows, span_rows
+from otelcli.store.schema import LOGS_TABLE, METRICS_TABLES, logs_ddl, metrics_ddl, traces_ddl
 from otelcli.store.url import DEFAULT_TABLE, check_identifier, parse_store_url
 from otelcli.transport.delivery import Stop
 
@@ -34,9 +42,9 @@ BATCH_ROWS = 20_000
 class LoadRequest:
     inputs: Sequence[str]
     into: str
-    table: str = DEFAULT_TABLE
+    table: str = DEFAULT_TABLE  # the traces table; logs and metrics keep the exporter's names
     batch_rows: int = BATCH_ROWS
-    # (bytes read so far, total bytes or None, spans inserted so far)
+    # (bytes read so far, total bytes or None, records of every signal inserted so far)
     on_progress: Callable[[int, int | None, int], None] | None = None
     stop: Stop | None = None
 
@@ -45,12 +53,27 @@ class LoadRequest:
 class LoadResult:
     store: str
     table: str
-    spans_read: int = 0
-    inserted: int = 0
-    refused: dict[str, int] = field(default_factory=dict)
+    read: Counter[Signal] = field(default_factory=Counter)
+    stored: Counter[Signal] = field(default_factory=Counter)
+    refused: dict[str, int] = field(default_factory=dict)  # reason -> records
+    refused_by: Counter[Signal] = field(default_factory=Counter)
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows inserted
     inputs: list[dict[str, Any]] = field(default_factory=list)
     error: OtelcliError | None = None
-    unused: Unused = field(default_factory=Unused)  # logs and metrics: the table holds spans
+    unused: Unused = field(default_factory=Unused)  # files in folders that are no capture
+
+    @property
+    def spans_read(self) -> int:
+        return self.read[Signal.TRACES]
+
+    @property
+    def inserted(self) -> int:
+        """Spans inserted."""
+        return self.stored[Signal.TRACES]
+
+    def refuse(self, signal: Signal, reason: str, count: int) -> None:
+        self.refused[reason] = self.refused.get(reason, 0) + count
+        self.refused_by[signal] += count
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,8 +82,16 @@ class LoadResult:
             "table": self.table,
             "spans_read": self.spans_read,
             "inserted": self.inserted,
+            "log_records_read": self.read[Signal.LOGS],
+            "log_records_inserted": self.stored[Signal.LOGS],
+            "data_points_read": self.read[Signal.METRICS],
+            "data_points_inserted": self.stored[Signal.METRICS],
+            "tables": dict(self.tables),
             "refused": {
                 "count": sum(self.refused.values()),
+                "spans": self.refused_by[Signal.TRACES],
+                "log_records": self.refused_by[Signal.LOGS],
+                "data_points": self.refused_by[Signal.METRICS],
                 "reasons": dict(sorted(self.refused.items())),
             },
             "inputs": self.inputs,
@@ -83,53 +114,101 @@ def load(request: LoadRequest) -> LoadResult:
     result = LoadResult(url.display, table)
     with open_store(url, create=True) as store:
         store.command(traces_ddl(table))
-        _load_into(store, table, request, result)
+        result.tables[table] = 0
+        _Loader(store, table, request, result).run()
     return result
 
 
-def _load_into(store: Store, table: str, request: LoadRequest, result: LoadResult) -> None:
-    total = _total_bytes(request.inputs)
-    done_bytes = 0
-    pending: list[dict[str, Any]] = []
+@dataclass
+class _Pending:
+    signal: Signal
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def flush() -> None:
-        if not pending:
+
+class _Loader:
+    def __init__(self, store: Store, traces: str, request: LoadRequest, result: LoadResult):
+        self.store, self.request, self.result = store, request, result
+        self.traces = traces
+        self.pending: dict[str, _Pending] = {}
+        self.done_bytes = 0
+
+    def _rows(self, batch: Batch) -> Iterator[tuple[str, Signal, dict[str, Any]]]:
+        """(table, signal, row) for every record of a request."""
+        if isinstance(batch, ExportTraceServiceRequest):
+            for row in span_rows(batch):
+                yield self.traces, Signal.TRACES, row
+        elif isinstance(batch, ExportLogsServiceRequest):
+            for row in log_rows(batch):
+                yield LOGS_TABLE, Signal.LOGS, row
+        else:
+            for kind, row in metric_rows(batch):
+                yield METRICS_TABLES[kind], Signal.METRICS, row
+
+    def _create(self, signal: Signal) -> None:
+        if signal is Signal.LOGS and LOGS_TABLE not in self.result.tables:
+            self.store.command(logs_ddl())
+            self.result.tables[LOGS_TABLE] = 0
+        elif signal is Signal.METRICS and METRICS_TABLES["gauge"] not in self.result.tables:
+            for kind, name in METRICS_TABLES.items():  # the exporter creates all five
+                self.store.command(metrics_ddl(kind))
+                self.result.tables[name] = 0
+
+    def flush(self, table: str) -> None:
+        pending = self.pending.get(table)
+        if pending is None or not pending.rows:
             return
-        count = len(pending)
+        count = len(pending.rows)
         try:
-            store.insert(table, encode_rows(pending))
+            self._create(pending.signal)
+            self.store.insert(table, encode_rows(pending.rows))
         except OtelcliError as error:
-            result.refused[f"insert failed: {error.message}"] = count
-            pending.clear()
+            self.result.refuse(pending.signal, f"insert failed: {error.message}", count)
+            pending.rows.clear()
             raise
-        result.inserted += count
-        pending.clear()
+        self.result.stored[pending.signal] += count
+        self.result.tables[table] += count
+        pending.rows.clear()
 
-    try:
-        for path in request.inputs:
-            reader = CaptureReader(path)
-            for batch in only(ExportTraceServiceRequest, reader, result.unused):
-                if request.stop is not None and request.stop.requested:
-                    break
-                for row in span_rows(batch):
-                    result.spans_read += 1
-                    pending.append(row)
-                    if len(pending) >= request.batch_rows:
-                        flush()
-                        if request.on_progress is not None:
-                            request.on_progress(
-                                done_bytes + reader.bytes_read, total, result.inserted
-                            )
-            flush()
-            done_bytes += reader.bytes_read
-            result.inputs.append({"path": reader.name, "bytes": reader.bytes_read})
-            if request.on_progress is not None:
-                request.on_progress(done_bytes, total, result.inserted)
-            if request.stop is not None and request.stop.requested:
-                raise request.stop.error(f"stopped reading after {result.spans_read:,} spans")
-    except OtelcliError as error:
-        # what was read but not yet stored is refused, never counted as kept
-        if pending:
-            result.refused[f"not inserted: {error.message}"] = len(pending)
-            pending.clear()
-        result.error = error
+    def _progress(self, reader_bytes: int, total: int | None) -> None:
+        if self.request.on_progress is not None:
+            inserted = sum(self.result.stored.values())
+            self.request.on_progress(self.done_bytes + reader_bytes, total, inserted)
+
+    def run(self) -> None:
+        request, result = self.request, self.result
+        stop = request.stop
+        total = _total_bytes(request.inputs)
+        try:
+            for reader in capture_readers(request.inputs, unused=result.unused):
+                for batch in reader:
+                    if stop is not None and stop.requested:
+                        break
+                    for table, signal, row in self._rows(batch):
+                        result.read[signal] += 1
+                        pending = self.pending.setdefault(table, _Pending(signal))
+                        pending.rows.append(row)
+                        if len(pending.rows) >= request.batch_rows:
+                            self.flush(table)
+                            self._progress(reader.bytes_read, total)
+                for table in list(self.pending):
+                    self.flush(table)
+                self.done_bytes += reader.bytes_read
+                if reader.skipped is None:
+                    result.inputs.append({"path": reader.name, "bytes": reader.bytes_read})
+                self._progress(0, total)
+                if stop is not None and stop.requested:
+                    raise stop.error(f"stopped reading after {self._read_text()}")
+        except OtelcliError as error:
+            # what was read but not yet stored is refused, never counted as kept
+            for pending in self.pending.values():
+                if pending.rows:
+                    reason = f"not inserted: {error.message}"
+                    result.refuse(pending.signal, reason, len(pending.rows))
+                    pending.rows.clear()
+            result.error = error
+
+    def _read_text(self) -> str:
+        read = self.result.read
+        parts = [f"{read[Signal.TRACES]:,} spans"]
+        parts += [f"{read[s]:,} {s.records}" for s in (Signal.LOGS, Signal.METRICS) if read[s]]
+        return ", ".join(parts)

@@ -1,4 +1,7 @@
-"""OTLP spans as the rows the Collector's clickhouseexporter writes (its documented conversions).
+"""OTLP spans, log records and metric points as the rows the Collector's clickhouseexporter
+writes (its conversions in current contrib; the columns are schema.py's).
+
+Spans:
 
 - Timestamp = start; Duration = end - start in ns (0 if the end is before the start: UInt64);
 - ids as lowercase hex, "" for a missing or all-zero id;
@@ -6,13 +9,26 @@
   Consumer / Unset, Ok, Error;
 - ServiceName = resource `service.name` (as a string) or "";
 - every attribute value as pdata's `Value.AsString()`: see `as_string`.
+
+Log records (`log_rows`): Timestamp = the record's time, else its observed time; ids as for
+spans; TraceFlags = flags & 0xff and SeverityNumber as UInt8; SeverityText as written; Body =
+`AsString()` of the body (a map or array body becomes compact JSON, none is ""); the
+resource's and scope's schema URLs, scope name, version and attributes.
+
+Metric points (`metric_rows`, one row per data point, keyed by the Metric's data kind): the
+resource, scope (with its dropped attribute count) and metric name, description and unit on
+every row; a number point's int or double as Float64 (0 when it has none); histograms'
+bucket counts and bounds as arrays; Sum, Min and Max 0 when absent; AggregationTemporality
+as its enum number; exemplars as parallel arrays whose ids are hex of the full width (an
+absent id is all zeros there, unlike a span's ""). A non-finite double is written "nan" /
+"inf" / "-inf", which the engine reads back as that double.
 """
 
 from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,10 +36,15 @@ import orjson
 from otelcli.otlp.values import to_python
 
 if TYPE_CHECKING:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.metrics.v1.metrics_pb2 import Exemplar
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -153,6 +174,150 @@ def span_rows(batch: ExportTraceServiceRequest) -> Iterator[dict[str, Any]]:
                     "Links.TraceState": [link.trace_state for link in links],
                     "Links.Attributes": [attribute_map(link.attributes) for link in links],
                 }
+
+
+def log_rows(batch: ExportLogsServiceRequest) -> Iterator[dict[str, Any]]:
+    """One exporter row per log record of a batch."""
+    for resource_logs in batch.resource_logs:
+        resource = attribute_map(resource_logs.resource.attributes)
+        service = resource.get("service.name", "")
+        resource_url = resource_logs.schema_url
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_logs.scope
+            scope_attributes = attribute_map(scope.attributes)
+            for record in scope_logs.log_records:
+                when = record.time_unix_nano or record.observed_time_unix_nano
+                yield {
+                    "Timestamp": _timestamp(when),
+                    "TraceId": hex_id(record.trace_id),
+                    "SpanId": hex_id(record.span_id),
+                    "TraceFlags": record.flags & 0xFF,
+                    "SeverityText": record.severity_text,
+                    "SeverityNumber": record.severity_number & 0xFF,
+                    "ServiceName": service,
+                    "Body": as_string(record.body),
+                    "ResourceSchemaUrl": resource_url,
+                    "ResourceAttributes": resource,
+                    "ScopeSchemaUrl": scope_logs.schema_url,
+                    "ScopeName": scope.name,
+                    "ScopeVersion": scope.version,
+                    "ScopeAttributes": scope_attributes,
+                    "LogAttributes": attribute_map(record.attributes),
+                }
+
+
+def _double(value: float) -> float | str:
+    """A Float64 for JSONEachRow: JSON has no NaN or infinities, the engine reads them quoted."""
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _doubles(values: Iterable[float]) -> list[float | str]:
+    return [_double(v) for v in values]
+
+
+def _number(point: Any) -> float | str:
+    """A number point's or exemplar's value: the int or the double, 0 when it has neither."""
+    kind = point.WhichOneof("value")
+    if kind == "as_int":
+        return float(point.as_int)
+    return _double(point.as_double) if kind == "as_double" else 0.0
+
+
+def _full_hex(raw: bytes, size: int) -> str:
+    return raw.hex() if raw else "00" * size
+
+
+def _exemplars(exemplars: Sequence[Exemplar]) -> dict[str, Any]:
+    return {
+        "Exemplars.FilteredAttributes": [attribute_map(e.filtered_attributes) for e in exemplars],
+        "Exemplars.TimeUnix": [_timestamp(e.time_unix_nano) for e in exemplars],
+        "Exemplars.Value": [_number(e) for e in exemplars],
+        "Exemplars.SpanId": [_full_hex(e.span_id, 8) for e in exemplars],
+        "Exemplars.TraceId": [_full_hex(e.trace_id, 16) for e in exemplars],
+    }
+
+
+def _point_values(kind: str, data: Any, point: Any) -> dict[str, Any]:
+    """The columns after TimeUnix of one data point, per the metric's data kind."""
+    if kind in ("gauge", "sum"):
+        values = {"Value": _number(point), "Flags": point.flags, **_exemplars(point.exemplars)}
+        if kind == "sum":
+            values["AggregationTemporality"] = data.aggregation_temporality
+            values["IsMonotonic"] = data.is_monotonic
+        return values
+    if kind == "summary":
+        quantiles = point.quantile_values
+        return {
+            "Count": point.count,
+            "Sum": _double(point.sum),
+            "ValueAtQuantiles.Quantile": _doubles(q.quantile for q in quantiles),
+            "ValueAtQuantiles.Value": _doubles(q.value for q in quantiles),
+            "Flags": point.flags,
+        }
+    values = {"Count": point.count, "Sum": _double(point.sum)}
+    if kind == "histogram":
+        values["BucketCounts"] = list(point.bucket_counts)
+        values["ExplicitBounds"] = _doubles(point.explicit_bounds)
+    else:  # exponential_histogram
+        values.update(
+            {
+                "Scale": point.scale,
+                "ZeroCount": point.zero_count,
+                "PositiveOffset": point.positive.offset,
+                "PositiveBucketCounts": list(point.positive.bucket_counts),
+                "NegativeOffset": point.negative.offset,
+                "NegativeBucketCounts": list(point.negative.bucket_counts),
+            }
+        )
+    values.update(_exemplars(point.exemplars))
+    values["Flags"] = point.flags
+    values["Min"] = _double(point.min)
+    values["Max"] = _double(point.max)
+    values["AggregationTemporality"] = data.aggregation_temporality
+    return values
+
+
+def metric_rows(batch: ExportMetricsServiceRequest) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(data kind, exporter row) per metric data point of a batch; the kind (`gauge`, `sum`,
+    `histogram`, `exponential_histogram`, `summary`) names its table in schema.METRICS_TABLES.
+    A metric without data has no points and no row."""
+    for resource_metrics in batch.resource_metrics:
+        resource = attribute_map(resource_metrics.resource.attributes)
+        service = resource.get("service.name", "")
+        resource_url = resource_metrics.schema_url
+        for scope_metrics in resource_metrics.scope_metrics:
+            scope = scope_metrics.scope
+            head = {
+                "ResourceAttributes": resource,
+                "ResourceSchemaUrl": resource_url,
+                "ScopeName": scope.name,
+                "ScopeVersion": scope.version,
+                "ScopeAttributes": attribute_map(scope.attributes),
+                "ScopeDroppedAttrCount": scope.dropped_attributes_count,
+                "ScopeSchemaUrl": scope_metrics.schema_url,
+                "ServiceName": service,
+            }
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                data = getattr(metric, kind)
+                for point in data.data_points:
+                    yield (
+                        kind,
+                        {
+                            **head,
+                            "MetricName": metric.name,
+                            "MetricDescription": metric.description,
+                            "MetricUnit": metric.unit,
+                            "Attributes": attribute_map(point.attributes),
+                            "StartTimeUnix": _timestamp(point.start_time_unix_nano),
+                            "TimeUnix": _timestamp(point.time_unix_nano),
+                            **_point_values(kind, data, point),
+                        },
+                    )
 
 
 def encode_rows(rows: Iterable[dict[str, Any]]) -> bytes:
