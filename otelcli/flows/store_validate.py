@@ -113,11 +113,10 @@ def run(request: StoreValidateRequest) -> ValidateResult:
     if checked < census.spans:
         not_checked["*"] = f"{census.spans - checked} spans of rarer shapes past the census limit"
     not_checked["type_mismatch"] = _TYPES
-    if census.summarised:
-        for rule in ("undefined_enum_value", "invalid_token_count", "span_name"):
-            not_checked.setdefault(
-                rule, "read on a stand-in value for the summarised keys (many distinct values)"
-            )
+    for rule in _stand_in_rules(census.summarised, rules):
+        not_checked.setdefault(
+            rule, "read on a stand-in value where a key has many distinct values (summarised_keys)"
+        )
     where = f"{source.url.display} table {source.table}"
     document = report_document(
         report, rules, inputs=[where], fail_on=threshold, policy=policy.source
@@ -177,6 +176,33 @@ def _feed(
                 _add(report, raws, refs, weight)
         if group.orphans:
             _add(report, (("orphan_span", None, None, None),), refs, group.orphans)
+
+
+def _stand_in_rules(keys: Set[str], rules: RuleTable) -> list[str]:
+    """The value checks that read a summarised key (so read a stand-in for it)."""
+    from otelcli.genai.semconv.hints import load_hints
+
+    out = []
+    if any((r := rules.attributes.get(k)) is not None and r.members for k in keys):
+        out.append("undefined_enum_value")
+    if any("token" in k or "usage" in k for k in keys):
+        out += ["invalid_token_count", "cache_exceeds_input", "reasoning_exceeds_output"]
+        out.append("usage_conflict")
+    named = {
+        text
+        for span_type in (*rules.spans.values(), *rules.refinements.values())
+        for text, is_key in span_type.name_parts
+        if is_key
+    }
+    if keys & (named | {"gen_ai.tool.name", "gen_ai.prompt.name"}):
+        out.append("span_name")
+    if keys & {"gen_ai.request.model", "gen_ai.response.model"}:
+        out.append("dated_request_model")
+    if "error.type" in keys:
+        out.append("error_type_repr")
+    if keys & load_hints().discouraged.keys():
+        out.append("discouraged_value")
+    return out
 
 
 def _check_content(
