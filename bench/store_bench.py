@@ -8,6 +8,8 @@ In one run:
   hour's shift per copy) into `otel_traces` until it holds N spans;
 - file path: `otelcli cost CAPTURE --by model -f json` on the 200k-span capture;
 - store: `otelcli cost --from chdb:STORE --by model -f json` on the N-span table;
+- validate: `otelcli validate CAPTURE -f json` on the 200k-span capture against
+  `otelcli validate --from chdb:STORE -f json` (a census inside the engine) on the N spans;
 - floor: the same token sums (the keys otelcli reads, first present, grouped by model) as
   one bare chDB GROUP BY, in a fresh process that imports only chdb.
 
@@ -156,6 +158,7 @@ def main() -> None:
         generated = time.perf_counter() - started
         floor_query = floor_sql("otel_traces")
         files, stores, floors, quarters = [], [], [], []
+        file_checks, store_checks = [], []
         for _ in range(args.runs):
             files.append(launch(["-m", "otelcli", "cost", capture, "--by", "model", "-f", "json"]))
             stores.append(
@@ -167,6 +170,11 @@ def main() -> None:
                         "quarter", "--by", "model", "-f", "json"])
             )  # fmt: skip
             floors.append(launch(["-c", FLOOR, store, floor_query]))
+            quiet = ("-f", "json", "--fail-on", "none")
+            file_checks.append(launch(["-m", "otelcli", "validate", capture, *quiet]))
+            store_checks.append(
+                launch(["-m", "otelcli", "validate", "--from", f"chdb:{store}", *quiet])
+            )
     n = counts["otel_traces"]
     file_wall = statistics.median(w for w, _, _ in files)
     store_wall = statistics.median(w for w, _, _ in stores)
@@ -192,6 +200,21 @@ def main() -> None:
     print(
         f"ratio: store {speedup:.1f}x the file path's spans/s (target >= 8x); "
         f"{store_wall / floor_wall:.2f}x the floor's time (target within 1.5x)"
+    )
+    file_check = statistics.median(w for w, _, _ in file_checks)
+    store_check = statistics.median(w for w, _, _ in store_checks)
+    census = json.loads(store_checks[-1][2])
+    for label, wall, spans, runs in (
+        ("file path: otelcli validate CAPTURE", file_check, SEED_SPANS, file_checks),
+        ("store: otelcli validate --from chdb:", store_check, n, store_checks),
+    ):
+        rss = max(r for _, r, _ in runs)
+        print(f"{label:48}{wall:9.2f}{spans / wall:12,.0f}{rss:9.0f} MiB")
+    print(
+        f"ratio: validate --from {(n / store_check) / (SEED_SPANS / file_check):.1f}x the file "
+        f"path's spans/s ({census['store']['groups']:,} shape groups, "
+        f"{len(census['store']['summarised_keys'])} keys summarised, "
+        f"{census['summary']['findings']:,} findings)"
     )
     quarter_rss = max(r for _, r, _ in quarters)
     print(

@@ -16,6 +16,16 @@ from otelcli.commands._shared import (
     make_output,
     note_unused,
 )
+from otelcli.commands._store import (
+    FromOption,
+    ServiceOption,
+    SinceOption,
+    TableOption,
+    UntilOption,
+    WhereOption,
+    refuse_store_filters,
+    store_source,
+)
 
 app = command_app()
 
@@ -129,6 +139,12 @@ def validate(
         bool,
         typer.Option("--list-rules", help="List the rules with their default levels and exit."),
     ] = False,
+    from_store: FromOption = None,
+    table: TableOption = "otel_traces",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    service: ServiceOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Check GenAI spans against the OpenTelemetry GenAI semantic conventions.
 
@@ -148,6 +164,8 @@ def validate(
       otelcli validate --fail-on improvement -f github run.jsonl.gz
 
       otelcli validate -- python app.py
+
+      otelcli validate --from chdb:./traces.chdb --since 24h
     """
     from otelcli.flows import validate as flow
     from otelcli.flows.jobs import check_jobs
@@ -165,26 +183,52 @@ def validate(
         finish(out, flow.list_rules(), reports.rules_view)
         return
     streamed = fmt == "ndjson" and output is None
-    result = flow.run(
-        flow.ValidateRequest(
-            inputs=inputs or (),
-            command=command,
-            semconv=semconv,
-            registry=registry,
-            config=config,
-            fail_on=fail_on,
-            normalized=normalized,
-            explain=explain,
-            content=not no_content,
-            examples=examples,
-            max_findings=max_findings,
-            grace_s=grace,
-            on_finding=(lambda finding: out.lines([finding.to_dict()])) if streamed else None,
-            jobs=check_jobs(jobs),
+    if from_store is not None:
+        from otelcli.flows import store_validate
+
+        if inputs or command:
+            from otelcli.errors import UsageError
+
+            raise UsageError("give either --from STORE or files (or -- COMMAND), not both")
+        source = store_source(from_store, table, since, until, service, where)
+        result = store_validate.run(
+            store_validate.StoreValidateRequest(
+                source,
+                semconv=semconv,
+                registry=registry,
+                config=config,
+                fail_on=fail_on,
+                normalized=normalized,
+                explain=explain,
+                content=not no_content,
+                examples=examples,
+                max_findings=max_findings,
+            )
         )
-    )
+    else:
+        refuse_store_filters(table=table, since=since, until=until, service=service, where=where)
+        result = flow.run(
+            flow.ValidateRequest(
+                inputs=inputs or (),
+                command=command,
+                semconv=semconv,
+                registry=registry,
+                config=config,
+                fail_on=fail_on,
+                normalized=normalized,
+                explain=explain,
+                content=not no_content,
+                examples=examples,
+                max_findings=max_findings,
+                grace_s=grace,
+                on_finding=(lambda finding: out.lines([finding.to_dict()])) if streamed else None,
+                jobs=check_jobs(jobs),
+            )
+        )
     document = result.document
     note_unused(out, result.unused, "validate")
+    if streamed and from_store is not None:  # a census has its findings at the end
+        out.lines(document["findings"])
     if streamed:
         out.lines([{"summary": reports.summary_record(document)}])
     elif output is not None:

@@ -392,3 +392,142 @@ def test_stats_from_a_store_is_the_file_paths_report(
         report["span_names"] = sorted(report["span_names"].values())
     assert from_store == from_file
     assert _json(cli, "stats", *store, "--service", "nobody")["spans"] == 0
+
+
+# -- validate --from: a census inside the engine, the file path's findings -------------------
+
+
+def _rule_counts(report: dict[str, Any], skip: set[str]) -> dict[str, int]:
+    return {r["rule"]: r["count"] for r in report["rules"] if r["rule"] not in skip}
+
+
+def _validate_both(
+    cli: Callable[..., Any], corpus_store: Path, table: str, files: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], int, int]:
+    from_file = cli("validate", *files, "-f", "json")
+    from_store = cli("validate", "--from", f"chdb:{corpus_store}", "--table", table, "-f", "json")
+    assert from_store.exit_code in (0, 3), from_store.stderr
+    return (
+        json.loads(from_file.stdout),
+        json.loads(from_store.stdout),
+        from_file.exit_code,
+        from_store.exit_code,
+    )
+
+
+@pytest.mark.parametrize("run", [*RUN_NAMES, "samples"])
+def test_validate_from_a_store_finds_what_the_file_path_finds(
+    cli: Callable[..., Any], corpus_store: Path, run: str
+) -> None:
+    files = [str(p) for p in SAMPLES] if run == "samples" else [str(RUNS / run / "traces.jsonl")]
+    table = "samples" if run == "samples" else _table(run)
+    from_file, from_store, file_code, store_code = _validate_both(cli, corpus_store, table, files)
+    assert from_store["schema"] == from_file["schema"]
+    assert from_store["inputs"] == [f"chdb:{corpus_store} table {table}"]
+    not_checked = {item["rule"] for item in from_store["store"]["not_checked"]}
+    assert {"double_instrumentation", "type_mismatch"} <= not_checked
+    # every check the census evaluates: the same findings, as many
+    assert _rule_counts(from_store, not_checked) == _rule_counts(from_file, not_checked)
+    assert from_store["rules"], "the corpus runs all have findings"
+    same = ("spans", "genai_spans", "traces", "span_types", "dialects", "not_evaluated")
+    assert {k: from_store["summary"][k] for k in same} == {k: from_file["summary"][k] for k in same}
+    file_rules = {r["rule"] for r in from_file["rules"]}
+    if "double_instrumentation" not in file_rules and "type_mismatch" not in file_rules:
+        assert from_store["summary"]["llm_calls"] == from_file["summary"]["llm_calls"]
+        assert from_store["summary"]["by_level"] == from_file["summary"]["by_level"]
+        assert store_code == file_code
+    # examples and listed findings name spans of the table
+    ids = {row[0] for row in _sql(corpus_store, f"SELECT SpanId FROM {table}")}
+    shown = [f for r in from_store["rules"] for f in r["examples"]] + from_store["findings"]
+    assert shown and {f["span_id"] for f in shown} <= ids
+    assert all(len(r["examples"]) == min(3, r["count"]) for r in from_store["rules"])
+
+
+def test_validate_from_a_store_exits_as_the_file_path_does(
+    cli: Callable[..., Any], corpus_store: Path
+) -> None:
+    store = ("--from", f"chdb:{corpus_store}", "--table", _table("openlit"))
+    assert cli("validate", *store, "-f", "json").exit_code == 3  # violations
+    assert cli("validate", *store, "-f", "json", "--fail-on", "none").exit_code == 0
+    assert cli("validate", *store, "-f", "json", "--fail-on", "nonsense").exit_code == 2
+    assert cli("validate", "run.pb", *store, "-f", "json").exit_code == 2
+    assert cli("validate", "run.pb", "--table", "x", "-f", "json").exit_code == 2
+    nothing = _json(cli, "validate", *store, "--since", "2999-01-01")
+    assert nothing["summary"]["spans"] == 0 and nothing["passed"] and nothing["rules"] == []
+
+
+def test_validate_from_a_store_filters(cli: Callable[..., Any], corpus_store: Path) -> None:
+    store = ("--from", f"chdb:{corpus_store}", "--table", _table("openlit"))
+    everything = _json(cli, "validate", *store, code=3)
+    assert everything["summary"]["spans"] > 1
+    model = "SpanAttributes['gen_ai.request.model'] = 'o4-mini'"
+    narrowed = _json(cli, "validate", *store, "--where", model, code=3)
+    [[expected]] = _sql(corpus_store, f"SELECT count() FROM {_table('openlit')} WHERE {model}")
+    assert 0 < narrowed["summary"]["spans"] == expected < everything["summary"]["spans"]
+    assert _json(cli, "validate", *store, "--service", "nobody")["summary"]["spans"] == 0
+    past = _json(cli, "validate", *store, "--until", "2262-01-01", "--since", "36500d", code=3)
+    assert past["summary"] == everything["summary"]
+
+
+def test_validate_from_a_store_shows_its_sql_with_debug(
+    cli: Callable[..., Any], corpus_store: Path
+) -> None:
+    store = ("--from", f"chdb:{corpus_store}", "--table", "samples")
+    result = cli("--debug", "validate", *store, "-f", "json")
+    assert result.exit_code in (0, 3), result.stderr
+    assert "ARRAY JOIN mapKeys(SpanAttributes)" in result.stderr
+    assert "GROUP BY ScopeName" in result.stderr and "max_execution_time" in result.stderr
+
+
+def _many_chat_spans(count: int) -> ExportTraceServiceRequest:
+    """Chat spans alike but for ids and token counts (more distinct values than a census
+    keeps), some with a wrong enum value, a deprecated key and an ERROR status."""
+    request = ExportTraceServiceRequest()
+    ss = request.resource_spans.add().scope_spans.add()
+    ss.scope.name = "opentelemetry.instrumentation.openai_v2"
+    for n in range(count):
+        span = ss.spans.add()
+        span.trace_id = (n // 10 + 1).to_bytes(16, "big")
+        span.span_id = (n + 1).to_bytes(8, "big")
+        span.name = "chat gpt-4o"
+        span.kind = Span.SPAN_KIND_CLIENT
+        span.start_time_unix_nano = 1_700_000_000_000_000_000 + n
+        span.end_time_unix_nano = 1_700_000_001_000_000_000 + n
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.response.id": f"chatcmpl-{n}",
+            "gen_ai.usage.input_tokens": 100 + n,
+            "gen_ai.usage.output_tokens": 7 * n,
+        }
+        if n % 4 == 0:
+            attributes["gen_ai.output.type"] = "telepathy"
+        if n % 5 == 0:
+            attributes["gen_ai.system"] = "openai"
+            span.status.code = Status.STATUS_CODE_ERROR
+        span.attributes.extend(make_attributes(attributes))
+    return request
+
+
+def test_validate_from_a_store_summarises_keys_of_many_values(
+    cli: Callable[..., Any], corpus_store: Path, tmp_path: Path
+) -> None:
+    capture = tmp_path / "many.pb"
+    capture.write_bytes(_many_chat_spans(300).SerializeToString())
+    table = ("--table", "t_many")
+    loaded = cli("load", str(capture), "--into", f"chdb:{corpus_store}", *table, "-f", "json")
+    assert loaded.exit_code == 0, loaded.stderr
+    from_file = _json(cli, "validate", str(capture), code=3)
+    from_store = _json(cli, "validate", "--from", f"chdb:{corpus_store}", *table, code=3)
+    section = from_store["store"]
+    assert "gen_ai.response.id" in section["summarised_keys"]
+    assert "gen_ai.usage.input_tokens" in section["summarised_keys"]
+    assert section["groups"] < 20  # 300 spans, a handful of shapes
+    not_checked = {item["rule"] for item in section["not_checked"]}
+    assert "invalid_token_count" in not_checked  # token values were not read one by one
+    counts = _rule_counts(from_store, not_checked)
+    assert counts == _rule_counts(from_file, not_checked)
+    assert counts["undefined_enum_value"] == 75 and counts["deprecated_attribute"] == 60
+    assert counts["error_type_missing"] == 60
+    assert from_store["summary"]["llm_calls"] == from_file["summary"]["llm_calls"] == 300

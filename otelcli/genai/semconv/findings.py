@@ -163,10 +163,10 @@ class ValidationReport:
 
     _MAX_SIGNATURES = 100_000  # distinct finding sets kept before details are dropped
 
-    def add(self, raws: Iterable[Raw], span: SpanRef) -> None:
-        """Record one span's raw findings."""
+    def add(self, raws: Iterable[Raw], span: SpanRef, count: int = 1) -> None:
+        """Record one span's raw findings (`count` spans alike: a store's census)."""
         raws = tuple(raws)
-        if not raws:
+        if not raws or count < 1:
             return
         key = (span.span_type, raws)
         signature = self._signatures.get(key)
@@ -174,19 +174,19 @@ class ValidationReport:
             if len(self._signatures) >= self._MAX_SIGNATURES:
                 # Unbounded variety (values in details): count by rule and attribute only.
                 for raw in raws:
-                    self._add_one((raw[0], raw[1], None, None), raw, span)
+                    self._add_one((raw[0], raw[1], None, None), raw, span, count)
                 return
             signature = self._signatures[key] = self._signature(raws)
-        signature.count += 1
+        signature.count += count
         if self.sink is not None or not signature.saturated:
             self._materialize(signature, span)
 
-    def _add_one(self, stripped: Raw, raw: Raw, span: SpanRef) -> None:
+    def _add_one(self, stripped: Raw, raw: Raw, span: SpanRef, count: int = 1) -> None:
         key = (span.span_type, (stripped,))
         signature = self._signatures.get(key)
         if signature is None:
             signature = self._signatures[key] = self._signature((stripped,))
-        signature.count += 1
+        signature.count += count
         if self.sink is not None or not signature.saturated:
             self._materialize(self._signature((raw,)), span)
             signature.saturated = self._saturated(signature)

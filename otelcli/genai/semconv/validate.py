@@ -120,6 +120,7 @@ class _Shape:
 _MAX_SHAPES = 20_000
 # findings reported on the first span with the key in a run (a worker sees only its part)
 _ONCE_PER_KEY = frozenset(("not_stable", "content_not_checked"))
+ONCE_PER_KEY = _ONCE_PER_KEY  # public: a store's census reports them once too
 
 
 class _Inspected(NamedTuple):
