@@ -29,9 +29,6 @@ from otelcli.store.rows import SPAN_KINDS, STATUS_CODES
 _INTS = ("int", "enum_int")
 MAX_VALUES = 10_000  # distinct content values checked against their schemas
 _NOT_CHECKED = {
-    "double_instrumentation": "one LLM call recorded by two spans needs each span with its "
-    "parent's token counts; `otelcli cost --from` sets such calls aside (summary.llm_calls "
-    "counts spans with token counts)",
     "end_before_start": "the table keeps a duration, never negative",
     "invalid_status_code": "the table keeps a status name",
 }
@@ -96,6 +93,7 @@ def run(request: StoreValidateRequest) -> ValidateResult:
         explain=request.explain,
     )
     _feed(census, rules, report, options, policy.level_for, content_keys)
+    _count_calls(source, report)
     if content_keys:
         with open_store(source.url) as store:
             values = distinct_values(store, source, content_keys, request.examples, MAX_VALUES)
@@ -132,6 +130,26 @@ def run(request: StoreValidateRequest) -> ValidateResult:
     return ValidateResult(document, report.fails(threshold))
 
 
+def _count_calls(source: StoreSource, report: ValidationReport) -> None:
+    """LLM calls as `cost --from` counts them (its call identity, in SQL), each span set
+    aside as the same call a double_instrumentation finding, as on the file path."""
+    from otelcli.genai.pricing.table import load_table
+    from otelcli.store.cost import store_cost_report
+
+    with open_store(source.url) as store:
+        calls = store_cost_report(store, source, load_table(None, use_fallback=False))
+    report.llm_calls = calls.total.spans
+    shown = calls.set_aside_examples
+    for aside in shown:
+        kept = aside.kept
+        detail = f"span {kept.span_id.hex()} ({kept.name}): {aside.reason}"
+        dropped = SpanRef(aside.dropped.trace_id, aside.dropped.span_id, aside.dropped.name, None)
+        report.add([("double_instrumentation", None, detail, None)], dropped)
+    rest = sum(calls.set_aside.values()) - len(shown)
+    if rest > 0 and shown:
+        report.add([("double_instrumentation", None, None, None)], dropped, rest)
+
+
 def _feed(
     census: Census,
     rules: RuleTable,
@@ -145,7 +163,6 @@ def _feed(
     apart)."""
     recorder = _Recorder(level_for=level_for, max_findings=0, examples=0)
     validator = Validator(rules, recorder, options)
-    calls = 0
     for number, group in enumerate(census.groups, 1):
         recorder.reset()
         validator.check_span(_view(group, rules, number))
@@ -159,11 +176,11 @@ def _feed(
             (report.not_evaluated, recorder.not_evaluated),
         ):
             counter.update({key: n * weight for key, n in part.items()})
-        report.llm_calls += (recorder.llm_calls - calls) * weight
-        calls = recorder.llm_calls
         span_type = next(iter(recorder.span_types), None)
         refs = [_ref(ids, group.name, span_type) for ids in group.examples]
         for raws, _ in recorder.added:
+            # groups are not calls: the same call twice is told by _count_calls
+            raws = tuple(r for r in raws if r[0] != "double_instrumentation")
             if stand_ins:
                 raws = tuple(r for r in raws if r[0] != "content_schema" or r[1] not in stand_ins)
             once = tuple(raw for raw in raws if raw[0] in ONCE_PER_KEY)
