@@ -498,7 +498,7 @@ def _period(raw: Mapping[str, Any]) -> PricePeriod:
 def parse_entry(raw: Mapping[str, Any], *, source: str = "builtin") -> PriceEntry:
     """One model entry in the prices.json format."""
     periods = tuple(_period(p) for p in raw["prices"])
-    # Newest start first: rates_at takes the first variant already in force, whatever the file's order.
+    # Newest start first: rates_at takes the first variant in force, whatever the file's order.
     variants = tuple(
         sorted(
             (
