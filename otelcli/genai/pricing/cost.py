@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from otelcli.choices import COST_DIMENSIONS
 from otelcli.errors import UsageError
@@ -132,6 +132,16 @@ _USAGE_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ)  # a span with none of these is
 _Hit = tuple[int, int, bool, str, bool, bool]
 _NO_RANK = 1 << 30
 _TEXT = frozenset((str, type(None)))
+# what a span's attribute keys need read (CostCalculator._plan): False, or (hits by position,
+# (positions to read and whether each is a count, slot <- read, marker key <- read, slot keys))
+_Fast = tuple[
+    tuple[tuple[int, bool], ...],
+    tuple[tuple[int, int], ...],
+    tuple[tuple[str, int], ...],
+    list[str],
+]
+_Plan = tuple[tuple[tuple[int, _Hit], ...], _Fast | None] | Literal[False]
+_MAX_PLANS = 4096  # distinct key sequences remembered (a capture has a few dozen)
 
 
 class CostParts(NamedTuple):
@@ -820,6 +830,7 @@ class CostCalculator:
         self._providers: dict[str, str] = {}
         self._classified: dict[tuple[Any, ...], tuple[str, str | None]] = {}
         self._contexts: dict[tuple[Any, ...], SpanContext] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._ledger = CallLedger() if identity else None
         self.on_set_aside = on_set_aside
         self.on_conflict = on_conflict
@@ -905,54 +916,42 @@ class CostCalculator:
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
         it. Skips and usage conflicts go to the report; None unless it is a call to count."""
-        index_get = self.key_slots.get
-        hits: list[tuple[_Hit, Any]]
+        keys: list[str]
+        conflicts: list[tuple[int, str, Any, str, Any]] | None
+        marker_values: list[tuple[str, Any]] | None
         if attributes is not None and len(attributes) == len(span.attributes):
             # the span's attributes already converted (validate has them); no key repeats
+            index_get = self.key_slots.get
             hits = [(hit, v) for k, v in attributes.items() if (hit := index_get(k)) is not None]
+            values, keys, conflicts, marker_values = _resolve(hits)
         else:
-            found: list[tuple[_Hit, Any]] | None = None
-            for kv in span.attributes:
-                hit = index_get(kv.key)
-                if hit is not None:
-                    if found is None:
-                        found = [(hit, kv)]
-                    else:
-                        found.append((hit, kv))
-            if found is None:
-                return None
-            for hit, _ in found:
-                if hit[5]:
-                    break
-            else:
+            # one pass over the keys; what they mean is worked out once per key sequence
+            kvs = list(span.attributes)
+            shape = tuple([kv.key for kv in kvs])
+            plan = self._plans.get(shape)
+            if plan is None:
+                plan = self._plan(shape)
+            if plan is False:
                 return None  # no usage key: nothing to convert
-            # a non-default int (or text) can only be the oneof's value; else ask
-            hits = []
-            for hit, kv in found:
-                v = kv.value
-                hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
-        values: list[Any] = [None] * N_SLOTS
-        ranks = [_NO_RANK] * N_SLOTS
-        keys: list[str] = [""] * N_SLOTS
-        conflicts: list[tuple[int, str, Any, str, Any]] | None = None
-        marker_values: list[tuple[str, Any]] | None = None
-        for (slot, rank, is_marker, key, is_count, _), value in hits:
-            if is_marker:  # kept only if the span turns out to have usage
-                if marker_values is None:
-                    marker_values = [(key, value)]
-                else:
-                    marker_values.append((key, value))
-            if slot < 0:
-                continue
-            if is_count and ranks[slot] != _NO_RANK and value != values[slot]:
-                # two keys, two counts: the precedence decides, the report says so
-                if conflicts is None:
-                    conflicts = []
-                conflicts.append((slot, keys[slot], values[slot], key, value))
-            if rank < ranks[slot]:  # lower rank wins, then the first
-                values[slot] = value
-                ranks[slot] = rank
-                keys[slot] = key
+            found, fast = plan
+            if fast is None:  # a count under two keys: the values decide, in order
+                hits = []
+                for i, hit in found:
+                    v = kvs[i].value
+                    hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
+                values, keys, conflicts, marker_values = _resolve(hits)
+            else:
+                reads, assign, marker_reads, keys = fast
+                # a non-default int (or text) can only be the oneof's value; else ask
+                got = []
+                for i, is_count in reads:
+                    v = kvs[i].value
+                    got.append((v.int_value if is_count else v.string_value) or to_python(v))
+                values = [None] * N_SLOTS
+                for slot, r in assign:
+                    values[slot] = got[r]
+                conflicts = None
+                marker_values = [(k, got[r]) for k, r in marker_reads] if marker_reads else None
         raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
         cache_read = values[S_CACHE_READ]
         if raw_input is None and raw_output is None and cache_read is None:
@@ -1069,6 +1068,39 @@ class CostCalculator:
             reported_note,
         )
         return priced, resolution, entry, above
+
+    def _plan(self, shape: tuple[str, ...]) -> _Plan:
+        """What a span with these attribute keys (in this order) needs read: False when none
+        is a usage key; else the hits by position, and, unless a count comes under two keys
+        (then the values decide), where each slot's and marker's value comes from."""
+        index_get = self.key_slots.get
+        found = tuple((i, hit) for i, k in enumerate(shape) if (hit := index_get(k)) is not None)
+        plan: _Plan = False
+        if any(hit[5] for _, hit in found):
+            counts = [hit[0] for _, hit in found if hit[4]]
+            fast = None
+            if len(counts) == len(set(counts)):
+                # the winner of each slot: lower rank, then the first (as _resolve)
+                ranks = [_NO_RANK] * N_SLOTS
+                keys = [""] * N_SLOTS
+                winner: dict[int, int] = {}
+                for i, (slot, rank, _, key, _, _) in found:
+                    if slot >= 0 and rank < ranks[slot]:
+                        ranks[slot], keys[slot], winner[slot] = rank, key, i
+                markers = [(hit[3], i) for i, hit in found if hit[2]]
+                positions = sorted({*winner.values(), *(i for _, i in markers)})
+                read_of = {i: r for r, i in enumerate(positions)}
+                is_count = {i: hit[4] for i, hit in found}
+                fast = (
+                    tuple((i, is_count[i]) for i in positions),
+                    tuple((slot, read_of[i]) for slot, i in sorted(winner.items())),
+                    tuple((key, read_of[i]) for key, i in markers),
+                    keys,
+                )
+            plan = (found, fast)
+        if len(self._plans) < _MAX_PLANS:
+            self._plans[shape] = plan
+        return plan
 
     def _account(self, priced: PricedCall) -> bool:
         """Count a priced call unless call identity says it was counted already."""
@@ -1418,6 +1450,37 @@ class CostCalculator:
         account = self._account
         for priced in part.calls:
             account(priced)
+
+
+def _resolve(
+    hits: list[tuple[_Hit, Any]],
+) -> tuple[
+    list[Any], list[str], list[tuple[int, str, Any, str, Any]] | None, list[tuple[str, Any]] | None
+]:
+    """(slot values, the key of each, count conflicts, marker values) of a span's hits."""
+    values: list[Any] = [None] * N_SLOTS
+    ranks = [_NO_RANK] * N_SLOTS
+    keys: list[str] = [""] * N_SLOTS
+    conflicts: list[tuple[int, str, Any, str, Any]] | None = None
+    marker_values: list[tuple[str, Any]] | None = None
+    for (slot, rank, is_marker, key, is_count, _), value in hits:
+        if is_marker:  # kept only if the span turns out to have usage
+            if marker_values is None:
+                marker_values = [(key, value)]
+            else:
+                marker_values.append((key, value))
+        if slot < 0:
+            continue
+        if is_count and ranks[slot] != _NO_RANK and value != values[slot]:
+            # two keys, two counts: the precedence decides, the report says so
+            if conflicts is None:
+                conflicts = []
+            conflicts.append((slot, keys[slot], values[slot], key, value))
+        if rank < ranks[slot]:  # lower rank wins, then the first
+            values[slot] = value
+            ranks[slot] = rank
+            keys[slot] = key
+    return values, keys, conflicts, marker_values
 
 
 def _bounds(values: list[Any], usage: Usage, rates: Rates) -> tuple[str, ...]:
