@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -335,15 +335,26 @@ class Validator:
 
     # -- --jobs -----------------------------------------------------------------------------
 
-    def inspect_batch(self, batch: ExportTraceServiceRequest) -> ValidateSlice:
+    def inspect_batch(
+        self,
+        batch: ExportTraceServiceRequest,
+        each: Callable[[SpanView], None] | None = None,
+    ) -> ValidateSlice:
         """_inspect on every span of one batch (a worker process can run it); merge() then
-        settles them, batches in order: the report is the one check_batch would fill."""
+        settles them, batches in order: the report is the one check_batch would fill.
+        `each`: called with every span checked (its attributes already converted)."""
         kept = self.report
         self.report = report = ValidationReport(level_for=kept.level_for)
         keys = self._keys
         known = len(keys)
         try:
-            spans = [self._inspect(view) for view in iter_spans(batch)]
+            if each is None:
+                spans = [self._inspect(view) for view in iter_spans(batch)]
+            else:
+                spans = []
+                for view in iter_spans(batch):
+                    spans.append(self._inspect(view))
+                    each(view)
         finally:
             self.report = kept
         return ValidateSlice(
