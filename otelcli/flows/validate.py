@@ -169,13 +169,12 @@ def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str,
     """A --jobs worker's part: the batch inspected, and its spans' token usage."""
     from otelcli.genai.semconv.metrics import tally_span_usage
     from otelcli.otlp.reader import as_batch
-    from otelcli.otlp.spans import iter_spans
 
-    batch = as_batch(item)
     span_tokens: Counter[tuple[str, str]] = Counter()
-    for view in iter_spans(batch):
-        tally_span_usage(view.attributes, span_tokens)
-    return validator.inspect_batch(batch), span_tokens
+    part = validator.inspect_batch(
+        as_batch(item), lambda view: tally_span_usage(view.attributes, span_tokens)
+    )
+    return part, span_tokens
 
 
 class _Checking(Subscriber):

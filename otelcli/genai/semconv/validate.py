@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
     from otelcli.genai.dialects.capture import CaptureNormalizer
     from otelcli.genai.dialects.normalize import DialectTable
-    from otelcli.genai.pricing.calls import SetAside
-    from otelcli.genai.pricing.cost import CostCalculator, PricedCall, UsageConflict
+    from otelcli.genai.pricing.calls import CallFacts
+    from otelcli.genai.semconv.identity import CallIdentity
 
 # Weaver's naming rule for attribute keys.
 _NAME = re.compile(r"^[a-z][a-z0-9]*([._][a-z0-9]+)*$")
@@ -127,7 +127,7 @@ class _Inspected(NamedTuple):
     """One span's checks that need none of the spans before it (Validator._inspect)."""
 
     raws: list[Raw]
-    call: PricedCall | None  # its LLM call, for call identity
+    call: CallFacts | None  # its LLM call, for call identity
     after: list[Raw]  # findings that follow the call's
     trace_id: bytes
     span_id: bytes
@@ -195,9 +195,7 @@ class Validator:
         self._hints = load_hints()
         self._own_keys = _enrichment_keys()
         self._usage_keys = _usage_keys()
-        self._calls: CostCalculator | None = None  # LLM calls, counted as cost counts them
-        self._call_raws: list[Raw] = []  # where the call findings of the current span go
-        self._current = b""
+        self._calls: CallIdentity | None = None  # LLM calls, counted as cost counts them
         self._once: set[tuple[str, str | None]] = set()  # once-per-key findings merged
         self._dialect_raws: dict[tuple[str, ...], Raw] = {}
         self._normalizer: CaptureNormalizer | None = None
@@ -229,31 +227,12 @@ class Validator:
         for view in iter_spans(batch):
             self.check_span(view)
 
-    def _calculator(self) -> CostCalculator:
+    def _calculator(self) -> CallIdentity:
         """The cost path's call identity: same spans set aside, same usage precedence."""
-        from otelcli.genai.pricing.cost import CostCalculator
-        from otelcli.genai.pricing.table import load_table
+        from otelcli.genai.semconv.identity import CallIdentity
 
-        self._calls = CostCalculator(
-            load_table(None, use_fallback=False),
-            max_examples=0,
-            dialects=self._dialects,
-            on_set_aside=self._double,
-            on_conflict=self._conflict,
-        )
+        self._calls = CallIdentity(self._dialects)
         return self._calls
-
-    def _double(self, aside: SetAside) -> None:
-        other = aside.kept if aside.dropped.span_id == self._current else aside.dropped
-        detail = f"span {other.span_id.hex()} ({other.scope or 'no scope'}): {aside.reason}"
-        self._call_raws.append(("double_instrumentation", None, detail, None))
-
-    def _conflict(self, conflict: UsageConflict) -> None:
-        detail = (
-            f"{conflict.used} = {conflict.used_value}, {conflict.other} = {conflict.other_value}"
-        )
-        hint = f"cost uses {conflict.used} (the documented precedence); send one count"
-        self._call_raws.append(("usage_conflict", conflict.used, detail, hint))
 
     def finish(self) -> ValidationReport:
         for children in self._waiting.values():
@@ -261,7 +240,7 @@ class Validator:
                 self.report.add([("orphan_span", None, None, None)], child)
         self._waiting.clear()
         self.report.traces = len(self._traces)
-        self.report.llm_calls = self._calls.report.total.spans if self._calls else 0
+        self.report.llm_calls = self._calls.calls if self._calls else 0
         return self.report
 
     # -- one span ---------------------------------------------------------------------------
@@ -310,8 +289,7 @@ class Validator:
         if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
             # usage conflicts now, whether it is a call already counted when it is settled)
             calls = self._calls or self._calculator()
-            self._call_raws = raws
-            call = calls.measure_span(span, view.scope, view.resource_attributes, attributes)
+            call = calls.measure(span, view.scope.name, attributes, raws)
         after: list[Raw] = []
         if not attributes and span.status.code == STATUS_ERROR:
             after.append(("error_span_without_attributes", None, None, None))
@@ -336,9 +314,7 @@ class Validator:
         raws = seen.raws
         if seen.call is not None:
             assert self._calls is not None
-            self._current = seen.span_id
-            self._call_raws = raws
-            self._calls.count_call(seen.call)
+            self._calls.count(seen.call, raws)
         raws.extend(seen.after)
         # ids: duplicates now, orphans once the whole capture has been seen
         trace_id = seen.trace_id
@@ -360,15 +336,26 @@ class Validator:
 
     # -- --jobs -----------------------------------------------------------------------------
 
-    def inspect_batch(self, batch: ExportTraceServiceRequest) -> ValidateSlice:
+    def inspect_batch(
+        self,
+        batch: ExportTraceServiceRequest,
+        each: Callable[[SpanView], None] | None = None,
+    ) -> ValidateSlice:
         """_inspect on every span of one batch (a worker process can run it); merge() then
-        settles them, batches in order: the report is the one check_batch would fill."""
+        settles them, batches in order: the report is the one check_batch would fill.
+        `each`: called with every span checked (its attributes already converted)."""
         kept = self.report
         self.report = report = ValidationReport(level_for=kept.level_for)
         keys = self._keys
         known = len(keys)
         try:
-            spans = [self._inspect(view) for view in iter_spans(batch)]
+            if each is None:
+                spans = [self._inspect(view) for view in iter_spans(batch)]
+            else:
+                spans = []
+                for view in iter_spans(batch):
+                    spans.append(self._inspect(view))
+                    each(view)
         finally:
             self.report = kept
         return ValidateSlice(
