@@ -430,8 +430,15 @@ def test_validate_from_a_store_finds_what_the_file_path_finds(
     # every check the census evaluates: the same findings, as many
     assert _rule_counts(from_store, not_checked) == _rule_counts(from_file, not_checked)
     assert from_store["rules"], "the corpus runs all have findings"
-    same = ("spans", "genai_spans", "traces", "span_types", "dialects", "not_evaluated")
-    same += ("llm_calls",)
+    same = (
+        "spans",
+        "genai_spans",
+        "traces",
+        "span_types",
+        "dialects",
+        "not_evaluated",
+        "llm_calls",
+    )
     assert {k: from_store["summary"][k] for k in same} == {k: from_file["summary"][k] for k in same}
     file_rules = {r["rule"] for r in from_file["rules"]}
     if "type_mismatch" not in file_rules:

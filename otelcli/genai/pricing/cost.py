@@ -345,6 +345,18 @@ class PricedCall(NamedTuple):
     reported_note: str | None = None  # how the reported cost was read, or why it was not
 
 
+class CallReading(NamedTuple):
+    """One span with usage, read and classified but not priced (CostCalculator.read_call)."""
+
+    call: CallFacts
+    context: SpanContext
+    values: list[Any]  # per slot
+    keys: list[str]  # per slot: the key the value was read under
+    markers: dict[str, Any] | None
+    usage: Usage
+    notes: tuple[str, ...]
+
+
 class CostSlice(NamedTuple):
     """What one batch comes to before call identity (CostCalculator.measure_batch)."""
 
@@ -907,15 +919,12 @@ class CostCalculator:
         """Count a measured call; False when call identity sets it aside."""
         return self._account(priced)
 
-    def _measure(
-        self,
-        span: Span,
-        scope_message: InstrumentationScope,
-        resource_attributes: Mapping[str, Any],
-        attributes: Mapping[str, Any] | None = None,
-    ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
-        """Read, classify and price one span: all that does not depend on the spans before
-        it. Skips and usage conflicts go to the report; None unless it is a call to count."""
+    def read_call(
+        self, span: Span, scope: str, attributes: Mapping[str, Any] | None = None
+    ) -> CallReading | None:
+        """Read and classify one span, unpriced: its call facts and usage, or None unless it
+        is a call to count (skips and usage conflicts go to the report). `attributes`: the
+        span's attributes already converted, if the caller has them."""
         keys: list[str]
         conflicts: list[tuple[int, str, Any, str, Any]] | None
         marker_values: list[tuple[str, Any]] | None
@@ -958,14 +967,12 @@ class CostCalculator:
             return None
         markers = dict(marker_values) if marker_values is not None else None
         name = span.name
-        scope = scope_message.name
         context = self.span_context(scope, name, markers, values)
         if context.reason is not None:
             self._skip(span, context.reason)
             return None
         if conflicts is not None:
             self._conflicts(span, conflicts, keys, values)
-        provider = context.provider
         resolution = context.resolution
         cache_write, reasoning = values[S_CACHE_WRITE], values[S_REASONING]
         cache_write_1h = values[S_CACHE_WRITE_1H]
@@ -1005,11 +1012,6 @@ class CostCalculator:
             cache_write_1h if cache_write_1h < cache_write else cache_write,
             reasoning,
         )
-        start = span.start_time_unix_nano
-        at = start or now_ns() if context.fixed is None else 0
-        entry, above, units, rates = price_usage(
-            resolution, context.fixed, at, usage, context.service_tier
-        )
         trace_id = span.trace_id
         span_id = span.span_id
         request_model, response_model = values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]
@@ -1026,7 +1028,7 @@ class CostCalculator:
             span.parent_span_id,
             scope,
             name,
-            start,
+            span.start_time_unix_nano,
             span.end_time_unix_nano,
             models,
             (input_tokens, output_tokens),
@@ -1035,6 +1037,29 @@ class CostCalculator:
             + (values[S_CACHE_WRITE] is not None)
             + (values[S_CACHE_WRITE_1H] is not None)
             + (values[S_REASONING] is not None),
+        )
+        return CallReading(call, context, values, keys, markers, usage, notes)
+
+    def _measure(
+        self,
+        span: Span,
+        scope_message: InstrumentationScope,
+        resource_attributes: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None = None,
+    ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
+        """Read, classify and price one span: all that does not depend on the spans before
+        it. Skips and usage conflicts go to the report; None unless it is a call to count."""
+        reading = self.read_call(span, scope_message.name, attributes)
+        if reading is None:
+            return None
+        call, context, values, keys, markers, usage, notes = reading
+        scope, name = call.scope, call.name
+        provider = context.provider
+        resolution = context.resolution
+        start = span.start_time_unix_nano
+        at = start or now_ns() if context.fixed is None else 0
+        entry, above, units, rates = price_usage(
+            resolution, context.fixed, at, usage, context.service_tier
         )
         model_name = context.model
         group_key = None
