@@ -3,11 +3,12 @@
 Spans are inserted as the Collector's exporter writes them (store.rows, store.schema), in
 group commits: a receiver thread hands its batch over and waits; one flusher thread inserts
 everything waiting (up to `batch_rows` rows) in one INSERT, and only then are the senders
-answered. So an insert grows with the load, and no sender is told a batch is kept before it
-is in the table: a batch whose insert fails is refused (HTTP 503, gRPC UNAVAILABLE) for the
-sender to retry, and counted as not saved. Waiting rows are bounded (`max_pending_rows`):
-beyond, batches are refused until the store catches up. Reading a file (no sender to
-answer), rows are buffered and inserted every `batch_rows` and at the end.
+answered. So no sender is told a batch is kept before it is in the table (an insert takes
+one batch as long as the receivers hand batches over one at a time, under their lock): a
+batch whose insert fails is refused (HTTP 503, gRPC UNAVAILABLE) for the sender to retry,
+and counted as not saved. Waiting rows are bounded (`max_pending_rows`): beyond, batches
+are refused until the store catches up. Reading a file (no sender to answer), rows are
+buffered and inserted every `batch_rows` and at the end.
 
 Logs and metrics are not kept in a store yet: they are counted (and still shown and
 forwarded), never inserted.
