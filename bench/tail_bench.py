@@ -15,6 +15,10 @@ Zero drops means: every span the generator got a 200 for reached the view, and n
 was refused. Target (DESIGN.md): ingest >= 10x the SDK's export rate.
 
     PYTHONPATH=. python bench/tail_bench.py [--spans 200000] [--sdk-spans 20000]
+        [--save run.pb | --save chdb:DIR]
+
+With --save both sessions keep what they receive there (the SDK's run first, then the
+generator's; a chDB store gets both), each batch before it is acknowledged.
 """
 
 from __future__ import annotations
@@ -137,7 +141,9 @@ class _Terminal(io.StringIO):
         return len(text)
 
 
-def run_tail(script: str, env: dict[str, str]) -> tuple[Any, float, dict[str, Any]]:
+def run_tail(
+    script: str, env: dict[str, str], save: str | None = None
+) -> tuple[Any, float, dict[str, Any]]:
     from otelcli.flows.receive import ReceiveRequest, run
     from otelcli.render.live import SessionView, ViewOptions
     from otelcli.render.output import Output
@@ -147,7 +153,8 @@ def run_tail(script: str, env: dict[str, str]) -> tuple[Any, float, dict[str, An
     os.environ.update(env, BENCH_REPORT=report_path)
     out = Output(format="auto", color=True, stdout=_Terminal(), stderr=io.StringIO())
     view = SessionView(out, ViewOptions(mode="live"))
-    result = run(ReceiveRequest(command=(sys.executable, "-c", script), subscriber=view))
+    command = (sys.executable, "-c", script)
+    result = run(ReceiveRequest(command=command, save=save, subscriber=view))
     finished = time.time()
     report = json.loads(Path(report_path).read_text())
     os.unlink(report_path)
@@ -159,22 +166,28 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=200_000, help="spans for otelcli")
     parser.add_argument("--sdk-spans", type=int, default=20_000, help="spans for the SDK")
     parser.add_argument("--senders", type=int, default=4, help="load generator connections")
+    parser.add_argument("--save", help="a save file or a store (chdb:DIR, clickhouse://...)")
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = str(REPO)
     os.environ.setdefault("COLUMNS", "120")
     os.environ.setdefault("LINES", "40")
 
-    sdk_result, _, sdk = run_tail(SDK_APP, {"BENCH_SPANS": str(args.sdk_spans)})
+    sdk_result, _, sdk = run_tail(SDK_APP, {"BENCH_SPANS": str(args.sdk_spans)}, args.save)
     sdk_rate = sdk["spans"] / sdk["seconds"]
     sdk_dropped = sdk["spans"] - sdk_result.spans
 
     result, finished, load = run_tail(
-        LOADGEN, {"BENCH_SPANS": str(args.spans), "BENCH_SENDERS": str(args.senders)}
+        LOADGEN, {"BENCH_SPANS": str(args.spans), "BENCH_SENDERS": str(args.senders)}, args.save
     )
     ingest_seconds = finished - load["started"]
     rate = result.spans / ingest_seconds
     refused = load["requests_refused"] + sum(result.receiver["rejected_requests"].values())
     drops = load["spans_acknowledged"] - result.spans
+    if args.save:
+        saved = [r.saved for r in (sdk_result, result) if r.saved is not None]
+        kept = sum(s.file.spans for s in saved)
+        refused = sum(s.refused_spans for s in saved)
+        print(f"saved to {args.save}: {kept:,} spans, {refused:,} refused (senders retry)")
     print(f"{'':28}{'spans':>10}{'seconds':>10}{'spans/s':>12}")
     print(f"{'SDK export (peer)':28}{sdk['spans']:>10,}{sdk['seconds']:>10.2f}{sdk_rate:>12,.0f}")
     print(f"{'otelcli tail, live view':28}{result.spans:>10,}{ingest_seconds:>10.2f}{rate:>12,.0f}")

@@ -35,9 +35,20 @@ def capture(
             "--output",
             "-o",
             help="The capture file; the extension picks the format (.pb .jsonl .lp, + .gz). "
-            "Written as batches arrive, each before it is acknowledged.",
+            "Written as batches arrive, each before it is acknowledged. Or a trace store, "
+            "chdb:DIR or clickhouse://[user[:password]@]host[:port]/database: spans are "
+            "inserted, each batch acknowledged once inserted (logs and metrics not kept yet).",
         ),
     ] = "capture.pb",
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="With -o STORE: the traces table (created with the Collector's DDL; "
+            "default otel_traces).",
+            show_default=False,
+        ),
+    ] = None,
     to_format: Annotated[
         str | None,
         typer.Option("--to-format", help="pb, jsonl or lp (overrides the extension)."),
@@ -66,6 +77,8 @@ def capture(
 
       otelcli capture -o run.jsonl --listen :4318
 
+      otelcli capture -o chdb:./traces.chdb -- python app.py
+
       otelcli capture -o run.pb -- pytest tests/ && otelcli validate run.pb
     """
     from otelcli.flows import receive as flow
@@ -81,6 +94,7 @@ def capture(
             ),
             save=output,
             save_format=to_format,
+            save_table=table,
             command=command_after_dashes(ctx) or (),
             run_for=run_for,
             subscriber=SessionNotes(out),

@@ -78,8 +78,20 @@ def tail(
             "--save",
             "-o",
             help="Write every received batch to FILE (.pb .jsonl .lp, + .gz), each before it "
-            "is acknowledged.",
+            "is acknowledged; or insert the spans into a trace store, chdb:DIR or "
+            "clickhouse://[user[:password]@]host[:port]/database, each batch acknowledged "
+            "once inserted (logs and metrics are not kept in a store yet).",
             rich_help_panel="Capture and tee",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="With --save STORE: the traces table (created with the Collector's DDL; "
+            "default otel_traces).",
+            rich_help_panel="Capture and tee",
+            show_default=False,
         ),
     ] = None,
     forward: Annotated[
@@ -152,6 +164,8 @@ def tail(
 
       otelcli tail --save run.pb --forward https://collector:4318
 
+      otelcli tail --save chdb:./traces.chdb -- python app.py
+
       otelcli tail --genai-only --attrs gen_ai.request.temperature -- python app.py
 
       otelcli tail --format tree -- python app.py > traces.txt
@@ -211,6 +225,7 @@ def tail(
             file=file,
             follow=follow,
             save=save,
+            save_table=table,
             forward=forward_config,
             command=command,
             run_for=run_for,

@@ -75,6 +75,7 @@ class ReceiveRequest:
     follow: bool = False
     save: str | None = None
     save_format: str | None = None
+    save_table: str | None = None  # --save to a store: its traces table (otel_traces)
     forward: ExporterConfig | None = None
     command: tuple[str, ...] = ()
     run_for: float | None = None
@@ -91,14 +92,19 @@ class SaveReport:
     refused_batches: int = 0
     refused_spans: int = 0
     error: OutputError | None = None
+    # a store keeps spans only: the log records and data points received and not kept
+    not_kept: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             **self.file.to_dict(),
             "refused_batches": self.refused_batches,
             "refused_spans": self.refused_spans,
             "error": self.error.message if self.error is not None else None,
         }
+        if self.not_kept is not None:
+            out["not_kept"] = self.not_kept
+        return out
 
 
 @dataclass
@@ -202,7 +208,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         subscriber.note(told)
 
     _check_grpc_options(request)
-    saver = _Saver(request, items) if request.save is not None else None
+    saver = _make_saver(request, items)
     receiver = grpc_receiver = None
     if request.file is None:
         on_traces = saver.keep if saver is not None else items.put
@@ -371,7 +377,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         if grpc_receiver is not None:
             grpc_receiver.stop()
         if saver is not None:
-            result.saved = saver.close()  # every acknowledged batch is in it already
+            result.saved = _save_report(saver.close())  # every acknowledged batch is in it
         if forwarder is not None:
             result.forward = forwarder.close(timeout_s=30)
             while not items.empty():  # failures met while finishing the backlog
@@ -524,6 +530,44 @@ class _Saver:
             self.refused_spans,
             self.failure,
         )
+
+
+def _make_saver(request: ReceiveRequest, items: Any) -> Any:
+    """The save file, or the store when --save names one (store.saver); None without --save."""
+    if request.save is None:
+        return None
+    from otelcli.store.saver import is_store_target
+
+    if not is_store_target(request.save):
+        if request.save_table is not None:
+            raise UsageError(
+                f"--table applies to a store, not to the file {request.save}",
+                hint="e.g. --save chdb:./traces.chdb --table otel_traces",
+            )
+        return _Saver(request, items)
+    if request.save_format is not None:
+        raise UsageError("--to-format applies to a file, not to a store")
+    from otelcli.store.saver import StoreSaver
+    from otelcli.store.url import DEFAULT_TABLE
+
+    return StoreSaver(
+        request.save,
+        request.save_table or DEFAULT_TABLE,
+        items.put,
+        lambda error: items.put(_SaveFailed(error)),
+    )
+
+
+def _save_report(kept: Any) -> SaveReport | None:
+    """The save file's report as it is; a store's (store.saver.StoreReport) in the same form."""
+    if kept is None or isinstance(kept, SaveReport):
+        return kept
+    from otelcli.transport.sink import FileReport
+
+    file = FileReport(kept.store, f"table {kept.table}", False, kept.batches, kept.spans)
+    report = SaveReport(file, kept.refused_batches, kept.refused_spans, kept.error)
+    report.not_kept = {"log_records": kept.log_records, "data_points": kept.data_points}
+    return report
 
 
 def _same_file(one: str, other: str) -> bool:

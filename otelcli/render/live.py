@@ -425,6 +425,12 @@ def summary_lines(result: ReceiveResult) -> list[str]:
             )
         elif saved.error is not None:
             lines.append(f"the save file failed: {saved.error.message}")
+        not_kept = saved.not_kept or {}
+        if not_kept.get("log_records") or not_kept.get("data_points"):
+            lines.append(
+                f"not saved to a store yet: {not_kept['log_records']:,} log records, "
+                f"{not_kept['data_points']:,} data points (the store keeps spans only)"
+            )
     forward = result.forward
     if forward is not None:
         delivery = forward.delivery
