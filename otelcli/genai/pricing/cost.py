@@ -103,14 +103,6 @@ NO_CACHE_WRITE_SPLIT = (
 ) = range(15)
 N_SLOTS = 15
 TOKEN_SLOTS = (S_INPUT, S_OUTPUT, S_CACHE_READ, S_CACHE_WRITE, S_REASONING, S_CACHE_WRITE_1H)
-_SLOT_NAMES = {
-    S_INPUT: "gen_ai.usage.input_tokens",
-    S_OUTPUT: "gen_ai.usage.output_tokens",
-    S_CACHE_READ: "gen_ai.usage.cache_read.input_tokens",
-    S_CACHE_WRITE: "gen_ai.usage.cache_creation.input_tokens",
-    S_REASONING: "gen_ai.usage.reasoning.output_tokens",
-    S_CACHE_WRITE_1H: "cache_write_1h",
-}
 _SLOT_OF_KEY = {
     "gen_ai.usage.input_tokens": S_INPUT,
     "gen_ai.usage.output_tokens": S_OUTPUT,
@@ -900,24 +892,6 @@ class CostCalculator:
                 view = SpanView(resource_attributes, scope, span)
             write_cost(view, breakdown)
         return breakdown
-
-    def measure_span(
-        self,
-        span: Span,
-        scope: InstrumentationScope,
-        resource_attributes: Mapping[str, Any],
-        attributes: Mapping[str, Any] | None = None,
-    ) -> PricedCall | None:
-        """The part of add_span that needs none of the spans before it; count_call() then
-        counts the call (in order), as add_span would have. `attributes`: the span's
-        attributes already converted, if the caller has them."""
-        self.report.spans_seen += 1
-        measured = self._measure(span, scope, resource_attributes, attributes)
-        return None if measured is None else measured[0]
-
-    def count_call(self, priced: PricedCall) -> bool:
-        """Count a measured call; False when call identity sets it aside."""
-        return self._account(priced)
 
     def read_call(
         self, span: Span, scope: str, attributes: Mapping[str, Any] | None = None
