@@ -30,12 +30,10 @@ from otelcli.errors import OtelcliError
 from otelcli.otlp.reader import capture_readers
 from otelcli.otlp.signals import Batch, Signal, Unused
 from otelcli.store.connection import Store, open_store
-from otelcli.store.rows import encode_rows, log_rows, metric_rows, span_rows
+from otelcli.store.rows import INSERT_ROWS, encode_rows, log_rows, metric_rows, span_rows
 from otelcli.store.schema import LOGS_TABLE, METRICS_TABLES, logs_ddl, metrics_ddl, traces_ddl
 from otelcli.store.url import DEFAULT_TABLE, check_identifier, parse_store_url
 from otelcli.transport.delivery import Stop
-
-BATCH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class LoadRequest:
     inputs: Sequence[str]
     into: str
     table: str = DEFAULT_TABLE  # the traces table; logs and metrics keep the exporter's names
-    batch_rows: int = BATCH_ROWS
+    batch_rows: int = INSERT_ROWS
     # (bytes read so far, total bytes or None, records of every signal inserted so far)
     on_progress: Callable[[int, int | None, int], None] | None = None
     stop: Stop | None = None

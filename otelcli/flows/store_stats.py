@@ -9,9 +9,9 @@ from typing import Any
 
 from otelcli.errors import OtelcliError
 from otelcli.store.connection import Store, open_store
+from otelcli.store.query import SERVICE_SQL as _SERVICE
 from otelcli.store.query import StoreSource
 
-_SERVICE = "if(mapContains(ResourceAttributes, 'service.name'), ServiceName, 'unknown_service')"
 _SCOPE = "if(ScopeName = '', '(unnamed scope)', ScopeName)"
 _ERROR = "StatusCode IN ('Error', 'STATUS_CODE_ERROR')"  # both exporter generations
 

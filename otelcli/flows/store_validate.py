@@ -22,7 +22,7 @@ from otelcli.genai.semconv.policy import load_policy
 from otelcli.genai.semconv.rules import RuleTable
 from otelcli.genai.semconv.validate import ONCE_PER_KEY, Options, Validator
 from otelcli.store.census import CLASS_MARK, Census, ShapeGroup, distinct_values, take_census
-from otelcli.store.connection import open_store
+from otelcli.store.connection import Store, open_store
 from otelcli.store.query import StoreSource
 from otelcli.store.rows import SPAN_KINDS, STATUS_CODES
 
@@ -79,24 +79,27 @@ def run(request: StoreValidateRequest) -> ValidateResult:
     rules = rule_table(request.semconv or policy.semconv, request.registry or policy.registry)
     threshold = request.fail_on or policy.fail_on or "violation"
     source = request.source
-    with open_store(source.url) as store:
+    with open_store(source.url) as store:  # one session for every query of the report
         census = take_census(store, source, examples=request.examples)
-    report = ValidationReport(
-        level_for=policy.level_for, max_findings=request.max_findings, examples=request.examples
-    )
-    not_checked = dict(_NOT_CHECKED)
-    content_keys = census.summarised & rules.schemas.keys() if request.content else frozenset()
-    options = Options(
-        normalized=request.normalized or bool(policy.normalized),
-        content=request.content,
-        require=policy.require,
-        explain=request.explain,
-    )
-    _feed(census, rules, report, options, policy.level_for, content_keys)
-    _count_calls(source, report)
+        report = ValidationReport(
+            level_for=policy.level_for, max_findings=request.max_findings, examples=request.examples
+        )
+        not_checked = dict(_NOT_CHECKED)
+        content_keys = census.summarised & rules.schemas.keys() if request.content else frozenset()
+        options = Options(
+            normalized=request.normalized or bool(policy.normalized),
+            content=request.content,
+            require=policy.require,
+            explain=request.explain,
+        )
+        _feed(census, rules, report, options, policy.level_for, content_keys)
+        _count_calls(store, source, report)
+        values = (
+            distinct_values(store, source, content_keys, request.examples, MAX_VALUES)
+            if content_keys
+            else []
+        )
     if content_keys:
-        with open_store(source.url) as store:
-            values = distinct_values(store, source, content_keys, request.examples, MAX_VALUES)
         if len(values) > MAX_VALUES:
             values = values[:MAX_VALUES]
             not_checked["content_schema"] = (
@@ -130,14 +133,13 @@ def run(request: StoreValidateRequest) -> ValidateResult:
     return ValidateResult(document, report.fails(threshold))
 
 
-def _count_calls(source: StoreSource, report: ValidationReport) -> None:
+def _count_calls(store: Store, source: StoreSource, report: ValidationReport) -> None:
     """LLM calls as `cost --from` counts them (its call identity, in SQL), each span set
     aside as the same call a double_instrumentation finding, as on the file path."""
     from otelcli.genai.pricing.table import load_table
     from otelcli.store.cost import store_cost_report
 
-    with open_store(source.url) as store:
-        calls = store_cost_report(store, source, load_table(None, use_fallback=False))
+    calls = store_cost_report(store, source, load_table(None, use_fallback=False))
     report.llm_calls = calls.total.spans
     shown = calls.set_aside_examples
     for aside in shown:

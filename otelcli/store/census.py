@@ -2,9 +2,8 @@
 
 Two kinds of query, each an aggregate inside the engine (never a row per span):
 
-- the key census: every attribute key with how many spans carry it, value-type evidence
-  (how many of its values read as a boolean, an int, a double, a JSON array), how many
-  distinct values it has and the longest;
+- the key census: every attribute key with how many spans carry it, how many distinct
+  values it has and the longest (what decides whether its values are summarised);
 - the shape census: spans grouped by what validate reads of them (scope, kind, status,
   name, and their attributes with each high-cardinality value replaced by its type class),
   with a count and a few example span ids per group; whether the span's parent is in the
@@ -40,10 +39,6 @@ MAX_GROUPS = 20_000
 class KeyCensus:
     key: str
     spans: int
-    booleans: int
-    ints: int
-    doubles: int
-    arrays: int
     distinct: int
     longest: int
 
@@ -74,9 +69,7 @@ class Census:
 
 def key_census(store: Store, source: StoreSource) -> list[KeyCensus]:
     rows = store.query(
-        "SELECT k, count(), countIf(v IN ('true', 'false')),"
-        " countIf(isNotNull(toInt64OrNull(v))), countIf(isNotNull(toFloat64OrNull(v))),"
-        " countIf(startsWith(v, '[')), uniq(v), max(length(v))"
+        "SELECT k, count(), uniq(v), max(length(v))"
         f" FROM {source.table} ARRAY JOIN mapKeys(SpanAttributes) AS k,"
         f" mapValues(SpanAttributes) AS v WHERE {source.predicate()} GROUP BY k ORDER BY k"
     )

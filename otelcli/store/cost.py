@@ -70,7 +70,7 @@ from otelcli.genai.pricing.cost import (
 )
 from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
 from otelcli.store.connection import Store
-from otelcli.store.query import StoreSource, int_array, quote, string_array
+from otelcli.store.query import SERVICE_SQL, StoreSource, int_array, quote, string_array
 
 NULL = "\\0"  # stands for an absent attribute in hashes (an attribute may be "")
 MAX_EXAMPLES = 100
@@ -229,8 +229,7 @@ class StoreCost:
   toInt64(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
   start_ns + toInt64(Duration) AS end_ns,
   if(start_ns = 0, toInt64({self.now}), start_ns) AS at,
-  if(mapContains(ResourceAttributes, 'service.name'), ServiceName, 'unknown_service')
-    AS service,
+  {SERVICE_SQL} AS service,
   {slots},
   arraySort(arrayFilter(k -> has({string_array(self.marker_keys)}, k),
     mapKeys(SpanAttributes))) AS mkeys,

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from otelcli.errors import UsageError
 from otelcli.store.url import DEFAULT_TABLE, StoreUrl, check_identifier, parse_store_url
 
+# a span's service as the file path names it (the exporter writes "" when the resource has none)
+SERVICE_SQL = "if(mapContains(ResourceAttributes, 'service.name'), ServiceName, 'unknown_service')"
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 TIME_HINT = "give an ISO time (2026-12-01, 2026-12-01T08:00Z) or an age (90m, 24h, 7d)"

@@ -320,6 +320,9 @@ def metric_rows(batch: ExportMetricsServiceRequest) -> Iterator[tuple[str, dict[
                     )
 
 
+INSERT_ROWS = 20_000  # rows per INSERT: large enough for the engine, small enough to hold
+
+
 def encode_rows(rows: Iterable[dict[str, Any]]) -> bytes:
     """JSONEachRow: one JSON object a line."""
     return b"".join(orjson.dumps(row) + b"\n" for row in rows)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import OtelcliError, OutputError
+from otelcli.store.rows import INSERT_ROWS
 
-BATCH_ROWS = 20_000
 MAX_PENDING_ROWS = 100_000
 STORE_PREFIXES = ("chdb:", "clickhouse://", "clickhouses://")
 
@@ -65,7 +65,7 @@ class StoreSaver:
         hand_on: Callable[[Any], None],
         on_failure: Callable[[OutputError | None], None],
         *,
-        batch_rows: int = BATCH_ROWS,
+        batch_rows: int = INSERT_ROWS,
         max_pending_rows: int = MAX_PENDING_ROWS,
     ) -> None:
         from otelcli.store.url import check_identifier, parse_store_url
