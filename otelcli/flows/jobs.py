@@ -11,6 +11,7 @@ the input is a single batch, everything runs in this process.
 from __future__ import annotations
 
 import gc
+import itertools
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -64,16 +65,10 @@ def map_ordered(items: Iterable[T], work: Callable[[T], R], jobs: int) -> Iterat
             for item in iterator:
                 yield work(item)
         return
-    yield from _in_workers(_chain(first, second, iterator), work, jobs)
+    yield from _in_workers(itertools.chain((first, second), iterator), work, jobs)
 
 
 _END: Any = object()
-
-
-def _chain(first: T, second: T, rest: Iterator[T]) -> Iterator[T]:
-    yield first
-    yield second
-    yield from rest
 
 
 def _can_fork() -> bool:
