@@ -71,9 +71,17 @@ def store_source(
     until: str | None,
     service: str | None,
     where: str | None,
+    *,
+    also: object = None,
+    what: str = "files",
 ) -> StoreSource:
+    """The --from options as a source; `also`: the files (or command) given beside them."""
     from otelcli.store.query import StoreSource
 
+    if also:
+        from otelcli.errors import UsageError
+
+        raise UsageError(f"give either --from STORE or {what}, not both")
     return StoreSource.parse(store, table, since, until, service, where)
 
 

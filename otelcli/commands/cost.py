@@ -315,8 +315,7 @@ def _price_store(
     from otelcli.flows import cost as flow
     from otelcli.flows import store_cost
 
-    if paths:
-        raise UsageError("give either --from STORE or files, not both")
+    source = store_source(store, table, since, until, service, where, also=paths)
     over_time = [d for d in by or () if d in ("day", "hour")]
     if over_time:
         raise UsageError(
@@ -326,7 +325,6 @@ def _price_store(
     if enrich or output is not None:
         raise UsageError("--enrich and -o write spans: they need files, not --from")
     assert isinstance(pricing, flow.PricingSource)
-    source = store_source(store, table, since, until, service, where)
     priced = store_cost.price_store(
         store_cost.StoreCostRequest(source, by or [], top, includes, pricing)
     )

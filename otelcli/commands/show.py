@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from otelcli.commands._shared import InputsArgument, command_app, guarded, make_output
+from otelcli.commands._shared import (
+    InputsArgument,
+    check_format,
+    command_app,
+    guarded,
+    make_output,
+)
 from otelcli.commands._trace_options import (
     AttrsOption,
     ErrorsOption,
@@ -18,7 +24,6 @@ from otelcli.commands._trace_options import (
     build_filter,
     split_attrs,
 )
-from otelcli.errors import UsageError
 
 if TYPE_CHECKING:
     from otelcli.genai.pricing.summary import Summarizer
@@ -72,13 +77,12 @@ def show(
     from otelcli.render.live import text_console
     from otelcli.render.tree import TreeStyle, render_trace
 
-    if fmt not in SHOW_FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(SHOW_FORMATS)}")
+    check_format(fmt, SHOW_FORMATS)
     lines = fmt in ("json", "ndjson")
     out = make_output("ndjson" if lines else "table")
     console = text_console(out)
-    style = TreeStyle(attrs=split_attrs(attrs), max_nodes=1 << 30)
     keys = split_attrs(attrs)
+    style = TreeStyle(attrs=keys, max_nodes=1 << 30)
 
     def draw(entry: TraceEntry, summarizer: Summarizer) -> None:
         if lines:

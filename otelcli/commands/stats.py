@@ -67,9 +67,7 @@ def stats(
     if from_store is not None:
         from otelcli.flows import store_stats
 
-        if inputs:
-            raise UsageError("give either --from STORE or files, not both")
-        source = store_source(from_store, table, since, until, service, where)
+        source = store_source(from_store, table, since, until, service, where, also=inputs)
         finish(out, store_stats.run(source, top), stats_view, rows=stats_rows)
         return
     refuse_store_filters(table=table, since=since, until=until, service=service, where=where)

@@ -186,11 +186,16 @@ def validate(
     if from_store is not None:
         from otelcli.flows import store_validate
 
-        if inputs or command:
-            from otelcli.errors import UsageError
-
-            raise UsageError("give either --from STORE or files (or -- COMMAND), not both")
-        source = store_source(from_store, table, since, until, service, where)
+        source = store_source(
+            from_store,
+            table,
+            since,
+            until,
+            service,
+            where,
+            also=inputs or command,
+            what="files (or -- COMMAND)",
+        )
         result = store_validate.run(
             store_validate.StoreValidateRequest(
                 source,
