@@ -377,7 +377,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         if grpc_receiver is not None:
             grpc_receiver.stop()
         if saver is not None:
-            result.saved = _save_report(saver.close())  # every acknowledged batch is in it
+            result.saved = _save_report(saver.close(), result)  # every acknowledged batch is in it
         if forwarder is not None:
             result.forward = forwarder.close(timeout_s=30)
             while not items.empty():  # failures met while finishing the backlog
@@ -558,15 +558,16 @@ def _make_saver(request: ReceiveRequest, items: Any) -> Any:
     )
 
 
-def _save_report(kept: Any) -> SaveReport | None:
-    """The save file's report as it is; a store's (store.saver.StoreReport) in the same form."""
+def _save_report(kept: Any, result: ReceiveResult) -> SaveReport | None:
+    """The save file's report as it is; a store's (store.saver.StoreReport) in the same form,
+    with the logs and metrics received, which a store does not keep yet."""
     if kept is None or isinstance(kept, SaveReport):
         return kept
     from otelcli.transport.sink import FileReport
 
     file = FileReport(kept.store, f"table {kept.table}", False, kept.batches, kept.spans)
     report = SaveReport(file, kept.refused_batches, kept.refused_spans, kept.error)
-    report.not_kept = {"log_records": kept.log_records, "data_points": kept.data_points}
+    report.not_kept = {"log_records": result.log_records, "data_points": result.data_points}
     return report
 
 

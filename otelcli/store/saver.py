@@ -44,8 +44,6 @@ class StoreReport:
     refused_batches: int  # answered 503 / UNAVAILABLE: the senders keep them
     refused_spans: int
     error: OutputError | None
-    log_records: int  # received and not kept: no logs table yet
-    data_points: int
 
 
 @dataclass
@@ -80,8 +78,6 @@ class StoreSaver:
         self.spans = 0
         self.refused_batches = 0
         self.refused_spans = 0
-        self.log_records = 0  # received, not kept: the store has no table for them yet
-        self.data_points = 0
         self.failure: OutputError | None = None
         self._store: Any = None
         self._opened: Any = None  # the open_store context
@@ -149,8 +145,6 @@ class StoreSaver:
             self.refused_batches,
             self.refused_spans,
             self.failure,
-            self.log_records,
-            self.data_points,
         )
 
     # -- receiving ------------------------------------------------------------------------
@@ -161,7 +155,7 @@ class StoreSaver:
         from otelcli.store.rows import span_rows
         from otelcli.transport.receiver import ConsumerUnavailable
 
-        if not self._count_other(batch):
+        if not _is_spans(batch):  # logs and metrics: no table for them yet
             self.hand_on(batch)
             return
         ticket = _Ticket(list(span_rows(batch)))
@@ -185,26 +179,12 @@ class StoreSaver:
         an insert fails (its spans are counted as not saved)."""
         from otelcli.store.rows import span_rows
 
-        if not self._count_other(batch):
+        if not _is_spans(batch):
             return
         self._buffer.extend(span_rows(batch))
         self._buffer_batches += 1
         if len(self._buffer) >= self.batch_rows:
             self._insert_buffer()
-
-    def _count_other(self, batch: Any) -> bool:
-        """True for spans; logs and metrics are counted as not kept."""
-        from otelcli.otlp.signals import Signal, count_records, signal_of
-
-        signal = signal_of(batch)
-        if signal is Signal.TRACES:
-            return True
-        with self._lock:
-            if signal is Signal.LOGS:
-                self.log_records += count_records(batch)
-            else:
-                self.data_points += count_records(batch)
-        return False
 
     # -- inserting ------------------------------------------------------------------------
 
@@ -275,3 +255,9 @@ class StoreSaver:
         if not message.startswith(self.url.display):
             message = f"{self.url.display}: {message}"
         return OutputError(f"cannot save to {message}", exc.hint, path=self.url.display)
+
+
+def _is_spans(batch: Any) -> bool:
+    from otelcli.otlp.signals import Signal, signal_of
+
+    return signal_of(batch) is Signal.TRACES
