@@ -23,6 +23,7 @@ from otelcli.errors import (
     EndpointRejected,
     NetworkError,
     OtelcliError,
+    OutputError,
     UsageError,
 )
 from otelcli.store.url import StoreUrl
@@ -36,6 +37,7 @@ _QUERY_CODES = {62, 47, 46, 43, 386, 53, 215, 36, 6, 27, 38, 41, 70, 72, 69}  # 
 _MISSING_CODES = {60, 81}  # unknown table, unknown database
 _TIMEOUT_CODES = {159, 160, 209}  # timeout exceeded, too slow, socket timeout
 _MEMORY_CODES = {241}
+_DISK_CODES = {243}  # not enough space: as a full disk under a file, an output error
 _CODE = re.compile(r"Code:\s*(\d+)")
 
 
@@ -133,6 +135,12 @@ def store_error(url: StoreUrl, message: str) -> OtelcliError:
         return StoreFailed(
             f"{where}: the query ran out of memory ({short})",
             "narrow it with --since/--until/--where, or raise OTELCLI_STORE_MAX_MEMORY (bytes)",
+        )
+    if code in _DISK_CODES:
+        return OutputError(
+            f"{where}: the disk is full ({short})",
+            "free some space on the store's disk or load into another store",
+            path=where,
         )
     if code in _MISSING_CODES:
         return StoreQueryError(
