@@ -15,10 +15,9 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from otelcli.flows.validate import FAIL_LEVELS, ValidateResult, rule_table
+from otelcli.flows.validate import ValidateResult, prepare
 from otelcli.genai.semconv.document import report_document
-from otelcli.genai.semconv.findings import RULES, Raw, SpanRef, ValidationReport
-from otelcli.genai.semconv.policy import load_policy
+from otelcli.genai.semconv.findings import Raw, SpanRef, ValidationReport
 from otelcli.genai.semconv.rules import RuleTable
 from otelcli.genai.semconv.validate import ONCE_PER_KEY, Options, Validator
 from otelcli.store.census import CLASS_MARK, Census, ShapeGroup, distinct_values, take_census
@@ -71,13 +70,16 @@ class _Recorder(ValidationReport):
 
 
 def run(request: StoreValidateRequest) -> ValidateResult:
-    if request.fail_on is not None and request.fail_on not in FAIL_LEVELS:
-        from otelcli.errors import UsageError
-
-        raise UsageError(f"--fail-on {request.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
-    policy = load_policy(request.config, known_rules=RULES)
-    rules = rule_table(request.semconv or policy.semconv, request.registry or policy.registry)
-    threshold = request.fail_on or policy.fail_on or "violation"
+    setup = prepare(
+        fail_on=request.fail_on,
+        config=request.config,
+        semconv=request.semconv,
+        registry=request.registry,
+        normalized=request.normalized,
+        content=request.content,
+        explain=request.explain,
+    )
+    policy, rules, threshold, options = setup.policy, setup.rules, setup.threshold, setup.options
     source = request.source
     with open_store(source.url) as store:  # one session for every query of the report
         census = take_census(store, source, examples=request.examples)
@@ -86,12 +88,6 @@ def run(request: StoreValidateRequest) -> ValidateResult:
         )
         not_checked = dict(_NOT_CHECKED)
         content_keys = census.summarised & rules.schemas.keys() if request.content else frozenset()
-        options = Options(
-            normalized=request.normalized or bool(policy.normalized),
-            content=request.content,
-            require=policy.require,
-            explain=request.explain,
-        )
         _feed(census, rules, report, options, policy.level_for, content_keys)
         _count_calls(store, source, report)
         values = (

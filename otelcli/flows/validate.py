@@ -18,7 +18,7 @@ from otelcli.genai.semconv.document import report_document
 from otelcli.genai.semconv.events import EventChecker
 from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
 from otelcli.genai.semconv.metrics import MetricChecker
-from otelcli.genai.semconv.policy import load_policy
+from otelcli.genai.semconv.policy import Policy, load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
 from otelcli.genai.semconv.validate import Options, Validator, iter_check
 from otelcli.otlp.signals import Unused
@@ -63,9 +63,41 @@ class ValidateResult:
         return self.document
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What a validate run checks against, from its options and the policy file."""
+
+    policy: Policy
+    rules: RuleTable
+    threshold: str  # the --fail-on level
+    options: Options
+
+
+def prepare(
+    *,
+    fail_on: str | None,
+    config: str | None,
+    semconv: str | None,
+    registry: str | None,
+    normalized: bool,
+    content: bool,
+    explain: bool,
+) -> Setup:
+    """The set-up shared by files, -- COMMAND and --from STORE."""
+    if fail_on is not None and fail_on not in FAIL_LEVELS:
+        raise UsageError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
+    policy = load_policy(config, known_rules=RULES)
+    options = Options(
+        normalized=normalized or bool(policy.normalized),
+        content=content,
+        require=policy.require,
+        explain=explain,
+    )
+    rules = rule_table(semconv or policy.semconv, registry or policy.registry)
+    return Setup(policy, rules, fail_on or policy.fail_on or "violation", options)
+
+
 def run(request: ValidateRequest) -> ValidateResult:
-    if request.fail_on is not None and request.fail_on not in FAIL_LEVELS:
-        raise UsageError(f"--fail-on {request.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}")
     if not request.inputs and request.command is None:
         raise UsageError(
             "nothing to validate",
@@ -73,20 +105,21 @@ def run(request: ValidateRequest) -> ValidateResult:
         )
     if request.inputs and request.command is not None:
         raise UsageError("give capture files or -- COMMAND, not both")
-    policy = load_policy(request.config, known_rules=RULES)
-    rules = rule_table(request.semconv or policy.semconv, request.registry or policy.registry)
-    threshold = request.fail_on or policy.fail_on or "violation"
+    setup = prepare(
+        fail_on=request.fail_on,
+        config=request.config,
+        semconv=request.semconv,
+        registry=request.registry,
+        normalized=request.normalized,
+        content=request.content,
+        explain=request.explain,
+    )
+    policy, rules, threshold, options = setup.policy, setup.rules, setup.threshold, setup.options
     report = ValidationReport(
         level_for=policy.level_for,
         max_findings=request.max_findings,
         examples=request.examples,
         sink=request.on_finding,
-    )
-    options = Options(
-        normalized=request.normalized or bool(policy.normalized),
-        content=request.content,
-        require=policy.require,
-        explain=request.explain,
     )
     validator = Validator(rules, report, options)
     unused = Unused()
