@@ -19,6 +19,7 @@ launcher. Printed: spans/s of each, the store's spans/s over the file path's (ta
 RSS at N and at N/4 (bounded: it must not grow with N).
 
     PYTHONPATH=. python bench/store_bench.py [--spans 2000000] [--runs 1] [--capture FILE]
+        [--keep DIR]
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=2_000_000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--capture", help="an existing 200k-span .pb capture")
+    parser.add_argument("--keep", metavar="DIR", help="build the store in DIR and keep it")
     args = parser.parse_args()
     from otelcli.store.schema import traces_ddl
 
@@ -140,7 +142,7 @@ def main() -> None:
         capture = args.capture or os.path.join(tmp, "capture.pb")
         if args.capture is None:
             write_pb(capture, SEED_SPANS)
-        store = os.path.join(tmp, "store.chdb")
+        store = args.keep or os.path.join(tmp, "store.chdb")
         loaded, _, _ = launch(
             ["-m", "otelcli", "load", capture, "--into", f"chdb:{store}", "--table", "seed",
              "-f", "json"]

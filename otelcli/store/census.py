@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.store.connection import Store
-from otelcli.store.query import StoreSource, string_array
+from otelcli.store.query import StoreSource, string_set
 
 # A value replaced by its class is written as this marker and one letter:
 # b boolean, i int, d double, a JSON array, o JSON object, e empty, s any other string.
@@ -83,7 +83,7 @@ def shape_groups(
     where = source.predicate()
     keys = sorted(summarised)
     shape = (
-        f"mapApply((k, v) -> (k, if(has({string_array(keys)}, k),"
+        f"mapApply((k, v) -> (k, if(k IN {string_set(keys)},"
         f" concat('\\0', {_CLASS}), v)), SpanAttributes)"
         if keys
         else "SpanAttributes"
@@ -167,7 +167,7 @@ def distinct_values(
         f"SELECT k, v, count(), groupArray({max(1, int(examples))})((TraceId, SpanId))"
         f" FROM {source.table} ARRAY JOIN mapKeys(SpanAttributes) AS k,"
         f" mapValues(SpanAttributes) AS v"
-        f" WHERE ({source.predicate()}) AND has({string_array(sorted(keys))}, k)"
+        f" WHERE ({source.predicate()}) AND k IN {string_set(sorted(keys))}"
         f" GROUP BY k, v ORDER BY count() DESC, k, v LIMIT {int(limit) + 1}"
     )
     return [

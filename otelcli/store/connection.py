@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -222,12 +223,9 @@ class ChdbStore:
             raise store_error(self.url, str(exc)) from None
 
     def query(self, sql: str) -> list[list[Any]]:
-        result = self._run(_with_settings(sql, self.limits), "JSONCompact")
-        data = result.bytes()
-        if not data:
-            return []
-        rows: list[list[Any]] = orjson.loads(data)["data"]
-        return rows
+        started = time.perf_counter()
+        data = self._run(_with_settings(sql, self.limits), "JSONCompact").bytes()
+        return _rows(data, started)
 
     def command(self, sql: str) -> None:
         self._run(sql, "CSV")
@@ -280,14 +278,12 @@ class ServerStore:
 
     def query(self, sql: str) -> list[list[Any]]:
         log.debug("%s: %s", self.url.display, sql)
+        started = time.perf_counter()
         try:
             data = self._client.raw_query(sql, settings=self.limits.settings(), fmt="JSONCompact")
         except Exception as exc:
             raise store_error(self.url, str(exc)) from None
-        if not data:
-            return []
-        rows: list[list[Any]] = orjson.loads(data)["data"]
-        return rows
+        return _rows(data, started)
 
     def command(self, sql: str) -> None:
         log.debug("%s: %s", self.url.display, sql)
@@ -315,6 +311,13 @@ class ServerStore:
             self._client.close()
         except Exception:
             pass
+
+
+def _rows(data: bytes, started: float) -> list[list[Any]]:
+    """A JSONCompact answer's rows; --debug logs how long the query took."""
+    rows: list[list[Any]] = orjson.loads(data)["data"] if data else []
+    log.debug("%d rows in %.3f s", len(rows), time.perf_counter() - started)
+    return rows
 
 
 @contextmanager

@@ -1,19 +1,23 @@
 """`cost --from STORE`: the cost report of a trace store, computed inside ClickHouse.
 
-The engine does the per-span work; Python prices groups. Three queries:
+The engine does the per-span work; Python prices groups. Two scans of the table, and a
+third query only where the data asks for it:
 
-1. contexts: every distinct combination of what decides how a span is read and priced
-   (scope, span name, dialect markers, provider, server, models, service tier), resolved in
-   Python by the file path's own CostCalculator (dialect, skip reason, model resolution);
-2. sums: token sums grouped by context, by the per-span facts that change the reading
-   (cache above input, reasoning above output), by price buckets (price-validity dates, daily
-   windows, long-context tiers of the entries the contexts resolved to) and by the --by
-   dimensions. Within one group every span has the same rates and the same reading, so the
-   group's price is the price of its sums;
-3. call identity (genai/pricing/calls.py) as a self-join: spans that are a call already
-   counted (same response id across scopes; parent and child, or another scope's span at the
-   same time, with the same model and usage) come back summed by the same groups and are
-   taken out before pricing, as the file path takes them back.
+1. census: the spans in scope, the attribute keys the table holds (later queries look only
+   for those) and every class of spans with usage (scope, span name, dialect markers and the
+   values the operation rules read), classified in Python by the file path's own
+   CostCalculator: which classes are calls to count and which are skipped (aggregates...);
+2. sums: token sums grouped by context (the class plus provider, server, models and service
+   tier), by the per-span facts that change the reading (cache above input, reasoning above
+   output), by price buckets (the price-validity dates, daily windows and long-context tiers
+   of the whole price table) and by the --by dimensions. Within one group every span has the
+   same rates and the same reading, so the group's price is the price of its sums. Each
+   group brings what decides its context, resolved in Python once per context; over all the
+   spans, the same scan tells whether two counted spans could be one call;
+3. call identity (genai/pricing/calls.py) as a self-join, only if they could: spans that are
+   a call already counted (same response id across scopes; parent and child, or another
+   scope's span at the same time, with the same model and usage) come back summed by the
+   same groups and are taken out before pricing, as the file path takes them back.
 
 The result is the file path's CostReport, so the same renderers print it. Where the store
 cannot reproduce the file path exactly (attribute types are lost to strings, stream order),
@@ -70,7 +74,13 @@ from otelcli.genai.pricing.cost import (
 )
 from otelcli.genai.pricing.table import PriceEntry, PriceTable, Rates, cost_to_usd, now_ns
 from otelcli.store.connection import Store
-from otelcli.store.query import SERVICE_SQL, StoreSource, int_array, quote, string_array
+from otelcli.store.query import (
+    SERVICE_SQL,
+    StoreSource,
+    any_key,
+    keys_among,
+    quote,
+)
 
 NULL = "\\0"  # stands for an absent attribute in hashes (an attribute may be "")
 MAX_EXAMPLES = 100
@@ -146,6 +156,7 @@ class StoreCost:
         self.rule_keys = sorted(rules)
         self.marker_keys = sorted(markers)
         self.contexts: dict[int, SpanContext] = {}
+        self.counted_classes: list[int] = []  # classes of spans with usage that are calls
         self.scopes: dict[int, str] = {}
         self.reported = 0  # spans that carry a cost of their own
         # rate-key hash -> (adds cache, adds reasoning, rates: input, cache read, cache write,
@@ -156,13 +167,13 @@ class StoreCost:
     # -- SQL -------------------------------------------------------------------------------
 
     def _slot(self, slot: int) -> str:
+        """The slot's value: its first key present (an attribute may be ""), else NULL."""
         keys = self.slot_keys.get(slot, [])
         if not keys:
             return "CAST(NULL, 'Nullable(String)')"
-        arms = ", ".join(
-            f"mapContains(SpanAttributes, {quote(k)}), SpanAttributes[{quote(k)}]" for k in keys
-        )
-        return f"multiIf({arms}, NULL)"
+        if len(keys) == 1:
+            return _lookup(keys[0])
+        return f"coalesce({', '.join(_lookup(k) for k in keys)})"
 
     def _conflicts(self) -> str:
         """Token slots reported under several keys with different values, per span."""
@@ -171,10 +182,7 @@ class StoreCost:
             keys = self.slot_keys.get(slot, [])
             if len(keys) < 2:
                 continue
-            values = ", ".join(
-                f"if(mapContains(SpanAttributes, {quote(k)}), SpanAttributes[{quote(k)}], NULL)"
-                for k in keys
-            )
+            values = ", ".join(_lookup(k) for k in keys)
             distinct = f"length(arrayDistinct(arrayFilter(x -> isNotNull(x), [{values}])))"
             parts.append(f"greatest({distinct} - 1, 0)")
         return " + ".join(parts) or "0"
@@ -189,8 +197,13 @@ class StoreCost:
         """A reported count as the file path reads it: 0 when absent or no number, -1 when
         no finite count (above MAX_TOKEN_COUNT)."""
         number = f"toFloat64OrZero(trimBoth({column}))"
+        digits = f"assumeNotNull(toUInt64OrNull({column}))"
+        # the common case first: only digits (the pattern below is ~a third of the query)
         return (
-            f"if({column} IS NULL OR NOT match({column}, {_NUMBER}), 0, "
+            f"multiIf({column} IS NULL, 0, "
+            f"isNotNull(toUInt64OrNull({column})) AND NOT startsWith({column}, '+'), "
+            f"if({digits} > {MAX_TOKEN_COUNT}, -1, toInt64({digits})), "
+            f"NOT match({column}, {_NUMBER}), 0, "
             f"if({number} > {MAX_TOKEN_COUNT}, -1, greatest(toInt64({number}), 0)))"
         )
 
@@ -201,19 +214,8 @@ class StoreCost:
             {k for s in (S_INPUT, S_OUTPUT, S_CACHE_READ) for k in self.slot_keys.get(s, [])}
         )
         slots = ",\n  ".join(f"{self._slot(s)} AS s{s}" for s in range(N_SLOTS))
-        rules = ",\n  ".join(
-            f"if(mapContains(SpanAttributes, {quote(k)}), SpanAttributes[{quote(k)}], NULL) AS r{i}"
-            for i, k in enumerate(self.rule_keys)
-        )
-        hashed = ", ".join(
-            [
-                "ScopeName",
-                "SpanName",
-                "mkeys",
-                *(f"ifNull(r{i}, '{NULL}')" for i in range(len(self.rule_keys))),
-                *(f"ifNull(s{s}, '{NULL}')" for s in _CONTEXT_SLOTS),
-            ]
-        )
+        rules = ",\n  ".join(f"{_lookup(k)} AS r{i}" for i, k in enumerate(self.rule_keys))
+        hashed = ", ".join(["cls", *(f"ifNull(s{s}, '{NULL}')" for s in _CONTEXT_SLOTS)])
         counts = {
             "t_in": S_INPUT,
             "t_out": S_OUTPUT,
@@ -231,9 +233,9 @@ class StoreCost:
   if(start_ns = 0, toInt64({self.now}), start_ns) AS at,
   {SERVICE_SQL} AS service,
   {slots},
-  arraySort(arrayFilter(k -> has({string_array(self.marker_keys)}, k),
-    mapKeys(SpanAttributes))) AS mkeys,
+  arraySort({keys_among("mapKeys(SpanAttributes)", self.marker_keys)}) AS mkeys,
   {rules},
+  {self._class_sql()} AS cls,
   cityHash64({hashed}) AS ctx,
   {count_sql},
   ({nac}) AS nac,
@@ -241,23 +243,38 @@ class StoreCost:
   {self._conflicts()} AS conflicts{self._cost_key_sql() if cost_key else ""}
 FROM {self.source.table}
 WHERE ({self.source.predicate()})
-  AND hasAny(mapKeys(SpanAttributes), {string_array(usage_keys)})
-  AND (s{S_INPUT} IS NOT NULL OR s{S_OUTPUT} IS NOT NULL OR s{S_CACHE_READ} IS NOT NULL)"""
+  AND {any_key("mapKeys(SpanAttributes)", usage_keys)}"""
 
-    def contexts_sql(self) -> str:
-        fields = ", ".join(
-            [
-                "any(scope)",
-                "any(name)",
-                "any(mkeys)",
-                *(f"any(r{i})" for i in range(len(self.rule_keys))),
-                *(f"any(s{s})" for s in _CONTEXT_SLOTS),
-            ]
+    def _class_sql(self) -> str:
+        """What decides a span's dialect and skip reason (CostCalculator._classify): scope,
+        span name, the dialect markers present and the values the operation rules read."""
+        rules = ", ".join(f"ifNull(r{i}, '{NULL}')" for i in range(len(self.rule_keys)))
+        return f"cityHash64(ScopeName, SpanName, mkeys, {rules})"
+
+    def census_sql(self) -> str:
+        """Spans in scope, the attribute keys they use (the later query looks only for the
+        keys the table holds: a fleet speaks a few dialects, not all of them), and each class
+        of spans with usage, to be classified before the sums are taken."""
+        usage_keys = sorted(
+            {k for s in (S_INPUT, S_OUTPUT, S_CACHE_READ) for k in self.slot_keys.get(s, [])}
         )
-        return (
-            f"SELECT ctx, {fields}, count(), countIf(s{S_COST} IS NOT NULL)\n"
-            f"FROM ({self.spans_sql()})\nGROUP BY ctx"
+        # only spans with usage are classified: the other spans' values are not read
+        rules = ", ".join(
+            f"if(usage, {_lookup(k)}, NULL) AS r{i}" for i, k in enumerate(self.rule_keys)
         )
+        fields = ", ".join(f"any(r{i})" for i in range(len(self.rule_keys)))
+        return f"""SELECT usage, cls, any(ScopeName), any(SpanName), any(mkeys), {fields},
+  count(), groupUniqArrayArray(keys)
+FROM (
+  SELECT ScopeName, SpanName, mapKeys(SpanAttributes) AS keys,
+    {any_key("keys", usage_keys)} AS usage,
+    if(usage, arraySort({keys_among("keys", self.marker_keys)}), []) AS mkeys,
+    {rules},
+    if(usage, {self._class_sql()}, 0) AS cls
+  FROM {self.source.table}
+  WHERE {self.source.predicate()}
+)
+GROUP BY usage, cls"""
 
     def _keys(self, buckets: tuple[list[int], list[int], list[int]]) -> list[str]:
         times, daily, tiers = buckets
@@ -268,25 +285,53 @@ WHERE ({self.source.predicate()})
             "t_c > 0",
             "t_r > t_out",
             "t_r > 0",
-            f"arrayCount(b -> b <= at, {int_array(times)})",
-            f"arrayCount(b -> b <= intDiv(at, 1000000000) % 86400, {int_array(daily)})",
-            f"arrayCount(t -> t_in > t, {int_array(tiers)})",
-            f"arrayCount(t -> t_in + t_c > t, {int_array(tiers)})",
+            _passed("at", times),
+            _passed("intDiv(at, 1000000000) % 86400", daily),
+            _above("t_in", tiers),
+            _above("t_in + t_c", tiers),
         ]
         keys.extend(_DIMENSION_SQL[d] for d in self.by if d in _DIMENSION_SQL)
         return keys
 
     def sums_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
+        """The one pass over the spans with usage: per group the sums, examples and what
+        decides the group's context; over all of them, whether call identity has work to do.
+
+        A call can be counted twice only if two counted spans share a response id across
+        scopes or a trace and a usage. The usage identity compares depends on the context
+        (whether cache or reasoning is added in), so each span brings every usage it may
+        have: fewer distinct (trace, usage) than spans bring means a possible repeat, and
+        the exact self-join (identity_sql) then decides."""
         keys = self._keys(buckets)
         named = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
         group = ", ".join(f"k{i}" for i in range(len(keys)))
         sums = ", ".join(_SUMS)
         rate_keys = ", ".join(f"k{i}" for i in range(_RATE_KEYS))
-        return (
-            f"SELECT {named}, {sums}, sum(conflicts), cityHash64({rate_keys}),\n"
-            f"  groupArray({MAX_EXAMPLES})(tuple(tid, sid, name))\n"
-            f"FROM ({self.spans_sql()})\nGROUP BY {group}"
+        fields = ", ".join(
+            [
+                "any(scope)",
+                "any(name)",
+                "any(mkeys)",
+                *(f"any(r{i})" for i in range(len(self.rule_keys))),
+                *(f"any(s{s})" for s in _CONTEXT_SLOTS),
+            ]
         )
+        counted = f"(NOT nac AND cls IN {_u64_set(self.counted_classes)})"
+        usages = (
+            "if(t_c = 0 AND t_r = 0, [cityHash64(tid, t_in, t_out)],"
+            " arrayDistinct([cityHash64(tid, t_in, t_out), cityHash64(tid, t_in + t_c, t_out),"
+            " cityHash64(tid, t_in, t_out + t_r), cityHash64(tid, t_in + t_c, t_out + t_r)]))"
+        )
+        rid = f"ifNull(s{S_RESPONSE_ID}, '')"
+        has_rid = f"{counted} AND {rid} != ''"
+        return f"""SELECT {named}, {sums}, sum(conflicts), cityHash64({rate_keys}),
+  groupArrayIf({MAX_EXAMPLES})(tuple(tid, sid, name), NOT {counted}),
+  {fields}, countIf(s{S_COST} IS NOT NULL),
+  sumIf(length({usages}), {counted}) - uniqExactArrayIf({usages}, {counted}),
+  uniqExactIf(({rid}, scope), {has_rid}) - uniqExactIf({rid}, {has_rid}),
+  grouping(k0)
+FROM ({self.spans_sql()})
+GROUP BY GROUPING SETS (({group}), ())"""
 
     def compare_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
         """Spans that carry a cost of their own, checked against ours per span: counts of
@@ -330,10 +375,10 @@ FROM (
         excl_cache = [h for h in counted if _excludes(self.contexts[h], "cache")]
         excl_reasoning = [h for h in counted if _excludes(self.contexts[h], "reasoning")]
         if self.includes is None:
-            add_cache = f"(t_c > t_in OR (t_c > 0 AND has({_u64(excl_cache)}, ctx)))"
+            add_cache = f"(t_c > t_in OR (t_c > 0 AND ctx IN {_u64_set(excl_cache)}))"
         else:
             add_cache = "0" if self.includes else "1"
-        add_reasoning = f"(t_r > t_out OR (t_r > 0 AND has({_u64(excl_reasoning)}, ctx)))"
+        add_reasoning = f"(t_r > t_out OR (t_r > 0 AND ctx IN {_u64_set(excl_reasoning)}))"
         calls = f"""SELECT *,
   t_in + if({add_cache}, t_c, 0) AS u_in,
   t_out + if({add_reasoning}, t_r, 0) AS u_out,
@@ -344,18 +389,8 @@ FROM (
   (s{S_CACHE_READ} IS NOT NULL) + (s{S_CACHE_WRITE} IS NOT NULL)
     + (s{S_CACHE_WRITE_1H} IS NOT NULL) + (s{S_REASONING} IS NOT NULL) AS richness
 FROM ({self.spans_sql()})
-WHERE NOT nac AND has({_u64(counted)}, ctx)"""
+WHERE NOT nac AND ctx IN {_u64_set(counted)}"""
         return calls
-
-    def candidates_sql(self) -> str:
-        """Response ids seen in more than one scope and repeated (trace, usage) among the
-        calls, in one pass: with neither, no call can be counted twice and identity_sql (a
-        self-join) need not run."""
-        real = f"NOT startsWith(rid, '{NULL}')"
-        return (
-            f"SELECT uniqExactIf(rid, scope, {real}) - uniqExactIf(rid, {real}),"
-            f" count() - uniqExact(tid, u_in, u_out)\nFROM ({self._calls_sql()})"
-        )
 
     def identity_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
         """The spans that are a call already counted, summed by the groups of sums_sql."""
@@ -415,26 +450,43 @@ GROUP BY {group}, reason"""
     # -- running -----------------------------------------------------------------------------
 
     def report(self) -> CostReport:
-        calc = self.calculator
-        report = calc.report
-        report.spans_seen = self._spans_seen()
-        for row in self.store.query(self.contexts_sql()):
-            self.span_context(row)
-        buckets = self._buckets()
-        groups: dict[tuple[Any, ...], _Group] = {}
-        width = len(self._keys(buckets))
-        for row in self.store.query(self.sums_sql(buckets)):
-            key = tuple(row[:width])
-            sums = [int(v) for v in row[width : width + len(_SUMS)]]
-            conflicts, rate_key = int(row[width + len(_SUMS)]), int(row[width + len(_SUMS) + 1])
-            groups[key] = _Group(key, sums, conflicts, row[-1], rate_key)
-        if self.contexts and any(c.reason is None for c in self.contexts.values()):
-            self._identity(buckets, groups, width)
+        report = self.calculator.report
+        report.spans_seen = self._census()
+        # every price change of the table: the contexts are known only after the pass
+        buckets = _buckets(self.calculator.table.find())
+        groups, repeats = self._sums(buckets)
+        resolved = _buckets(self._entries())  # a fallback price can bring its own changes
+        if any(not set(mine) <= set(all_) for mine, all_ in zip(resolved, buckets, strict=True)):
+            times, daily, tiers = (sorted({*a, *b}) for a, b in zip(buckets, resolved, strict=True))
+            buckets = (times, daily, tiers)
+            groups, repeats = self._sums(buckets)
+        if repeats and any(c.reason is None for c in self.contexts.values()):
+            self._identity(buckets, groups, len(self._keys(buckets)))
         for group in groups.values():
             self._count(group, buckets)
         if self.reported and self.priced:
             self._compare(buckets)
         return report
+
+    def _sums(
+        self, buckets: tuple[list[int], list[int], list[int]]
+    ) -> tuple[dict[tuple[Any, ...], _Group], bool]:
+        """The groups of the one pass, and whether call identity may find a repeat."""
+        groups: dict[tuple[Any, ...], _Group] = {}
+        width = len(self._keys(buckets))
+        self.reported = 0
+        repeats = False
+        for row in self.store.query(self.sums_sql(buckets)):
+            if row[-1]:  # the grouping set of all spans: only its identity counts are read
+                repeats = any(int(n) for n in row[-3:-1])
+                continue
+            key = tuple(row[:width])
+            at = width + len(_SUMS)
+            sums = [int(v) for v in row[width:at]]
+            conflicts, rate_key, examples = int(row[at]), int(row[at + 1]), row[at + 2]
+            groups[key] = _Group(key, sums, conflicts, examples, rate_key)
+            self.span_context(int(key[0]), row[at + 3 : -3])
+        return groups, repeats
 
     def _compare(self, buckets: tuple[list[int], list[int], list[int]]) -> None:
         report = self.calculator.report
@@ -470,26 +522,36 @@ GROUP BY {group}, reason"""
                 )
             )
 
-    def _spans_seen(self) -> int:
-        """Spans in scope, and the attribute keys they use: the later queries then look only
-        for the keys the table holds (a fleet speaks a few dialects, not all of them)."""
-        rows = self.store.query(
-            "SELECT count(), groupUniqArrayArray(mapKeys(SpanAttributes))"
-            f" FROM {self.source.table} WHERE {self.source.predicate()}"
-        )
-        if not rows:
-            return 0
-        present = set(rows[0][1])
+    def _census(self) -> int:
+        """Spans in scope; keeps the keys the table holds and the classes of spans with
+        usage that are calls to count."""
+        present: set[str] = set()
+        spans = 0
+        for usage, cls, scope, name, mkeys, *rule_values, n, keys in self.store.query(
+            self.census_sql()
+        ):
+            spans += int(n)
+            present.update(keys)
+            if usage:
+                rules = dict(zip(self.rule_keys, rule_values, strict=True))
+                markers = {k: (rules[k] if k in rules else "") for k in mkeys} or None
+                if self.calculator._classify(scope, name, markers)[1] is None:
+                    self.counted_classes.append(int(cls))
         self.slot_keys = {
             s: [k for k in keys if k in present] for s, keys in self.slot_keys.items()
         }
         self.marker_keys = [k for k in self.marker_keys if k in present]
-        return int(rows[0][0])
+        return spans
 
-    def span_context(self, row: list[Any]) -> None:
-        ctx, scope, name, mkeys = int(row[0]), row[1], row[2], row[3]
-        rule_values = row[4 : 4 + len(self.rule_keys)]
-        slot_values = row[4 + len(self.rule_keys) : 4 + len(self.rule_keys) + len(_CONTEXT_SLOTS)]
+    def span_context(self, ctx: int, fields: list[Any]) -> None:
+        """The context of one group's spans (scope, name, markers, rule values, the context
+        slots, spans with a cost of their own), worked out once per context."""
+        self.reported += int(fields[-1])
+        if ctx in self.contexts:
+            return
+        scope, name, mkeys = fields[0], fields[1], fields[2]
+        rule_values = fields[3 : 3 + len(self.rule_keys)]
+        slot_values = fields[3 + len(self.rule_keys) : -1]
         rules = dict(zip(self.rule_keys, rule_values, strict=True))
         # detection reads which markers are there; the operation rules read their values
         markers = {k: (rules[k] if k in rules else "") for k in mkeys} or None
@@ -498,27 +560,11 @@ GROUP BY {group}, reason"""
             values[slot] = value
         self.contexts[ctx] = self.calculator.span_context(scope, name, markers, values)
         self.scopes[ctx] = scope
-        self.reported += int(row[-1])
 
     def _entries(self) -> Iterable[PriceEntry]:
         for context in self.contexts.values():
             if context.reason is None and context.fixed is None and context.resolution:
                 yield from context.resolution.entries
-
-    def _buckets(self) -> tuple[list[int], list[int], list[int]]:
-        """Where prices change, across the entries the contexts resolved to: validity
-        dates, daily window edges and long-context thresholds."""
-        times: set[int] = set()
-        daily: set[int] = set()
-        tiers: set[int] = set()
-        for entry in self._entries():
-            for period in entry.periods:
-                times.update(t for t in (period.start_ns, period.end_ns) if t is not None)
-                if period.daily:
-                    daily.update(period.daily)
-                tiers.update(above for above, _ in period.tiers)
-            times.update(v.start_ns for v in entry.service_tiers if v.start_ns is not None)
-        return sorted(times), sorted(daily), sorted(tiers)
 
     def _identity(
         self,
@@ -527,9 +573,6 @@ GROUP BY {group}, reason"""
         width: int,
     ) -> None:
         report = self.calculator.report
-        candidates = self.store.query(self.candidates_sql())
-        if candidates and not any(int(n) for n in candidates[0]):
-            return
         for row in self.store.query(self.identity_sql(buckets)):
             key = tuple(row[:width])
             reason = row[width]
@@ -653,6 +696,37 @@ GROUP BY {group}, reason"""
             report.skipped_examples.append(SkippedSpan(tid, sid, name, reason))
 
 
+def _passed(value: str, bounds: list[int]) -> str:
+    """How many of `bounds` are at or before `value` (a sum of comparisons: no lambda)."""
+    return " + ".join(f"({value} >= {int(b)})" for b in bounds) or "0"
+
+
+def _above(value: str, bounds: list[int]) -> str:
+    """How many of `bounds` `value` is above."""
+    return " + ".join(f"({value} > {int(b)})" for b in bounds) or "0"
+
+
+def _lookup(key: str) -> str:
+    """A span attribute's value, NULL when absent (one scan of the map, not two)."""
+    return f"arrayElementOrNull(SpanAttributes, {quote(key)})"
+
+
+def _buckets(entries: Iterable[PriceEntry]) -> tuple[list[int], list[int], list[int]]:
+    """Where the prices of `entries` change: validity dates, daily window edges and
+    long-context thresholds. Spans between the same changes have the same rates."""
+    times: set[int] = set()
+    daily: set[int] = set()
+    tiers: set[int] = set()
+    for entry in entries:
+        for period in entry.periods:
+            times.update(t for t in (period.start_ns, period.end_ns) if t is not None)
+            if period.daily:
+                daily.update(period.daily)
+            tiers.update(above for above, _ in period.tiers)
+        times.update(v.start_ns for v in entry.service_tiers if v.start_ns is not None)
+    return sorted(times), sorted(daily), sorted(tiers)
+
+
 def _excludes(context: SpanContext, what: str) -> bool:
     """The dialect copies raw provider counts of a provider whose input excludes cache (or
     whose output excludes reasoning): the file path's reading of one such span says so."""
@@ -677,6 +751,11 @@ def _rates(values: list[int]) -> Rates:
 
 def _u64(values: list[int]) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]::Array(UInt64)"
+
+
+def _u64_set(values: list[int]) -> str:
+    """Hashes for `x IN ...` (a set the engine builds once)."""
+    return "(" + ", ".join(str(int(v)) for v in values) + ")" if values else "(SELECT 0 WHERE 0)"
 
 
 def _facts(tid: str, sid: str, name: str) -> CallFacts:

@@ -104,5 +104,17 @@ def string_array(values: list[str] | tuple[str, ...] | frozenset[str]) -> str:
     return "[" + ", ".join(quote(v) for v in values) + "]::Array(String)"
 
 
-def int_array(values: list[int]) -> str:
-    return "[" + ", ".join(str(int(v)) for v in values) + "]::Array(Int64)"
+def string_set(values: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    """A constant set for `x IN ...`: the engine hashes it once, where `has(array, x)`
+    compares with every element (measured: half the CPU on a key test per map key)."""
+    return "(" + ", ".join(quote(v) for v in values) + ")" if values else "(SELECT '' WHERE 0)"
+
+
+def any_key(keys: str, wanted: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    """Whether the array of map keys `keys` holds one of `wanted`."""
+    return f"arrayExists(k -> k IN {string_set(wanted)}, {keys})" if wanted else "0"
+
+
+def keys_among(keys: str, wanted: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    """The elements of `keys` that are in `wanted`, in order."""
+    return f"arrayFilter(k -> k IN {string_set(wanted)}, {keys})" if wanted else "[]"
