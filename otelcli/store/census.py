@@ -116,16 +116,13 @@ def shape_groups(
 
 def totals(store: Store, source: StoreSource, examples: int) -> tuple[int, int, int, Any]:
     """(spans, traces, duplicate spans, example duplicate ids)."""
-    where = source.predicate()
-    [[spans, traces]] = store.query(
-        f"SELECT count(), uniqExact(TraceId) FROM {source.table} WHERE {where}"
+    [[spans, traces, duplicates, ids]] = store.query(
+        "SELECT sum(n), uniqExact(TraceId), sum(n - 1),"
+        f" groupArrayIf({max(1, int(examples))})((TraceId, SpanId), n > 1) FROM"
+        f" (SELECT TraceId, SpanId, count() AS n FROM {source.table}"
+        f" WHERE {source.predicate()} GROUP BY TraceId, SpanId)"
     )
-    [[duplicates, ids]] = store.query(
-        f"SELECT sum(n - 1), groupArray({max(1, int(examples))})((TraceId, SpanId)) FROM"
-        f" (SELECT TraceId, SpanId, count() AS n FROM {source.table} WHERE {where}"
-        " GROUP BY TraceId, SpanId HAVING n > 1)"
-    )
-    return int(spans), int(traces), int(duplicates or 0), ids
+    return int(spans or 0), int(traces), int(duplicates or 0), ids
 
 
 def take_census(
