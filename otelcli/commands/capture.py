@@ -132,7 +132,9 @@ def _view(result: dict[str, Any]) -> Any:
         rows.append(
             (
                 "refused (save failed)",
-                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans) "
+                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans, "
+                f"{saved['refused_log_records']:,} log records, "
+                f"{saved['refused_data_points']:,} data points) "
                 f"refused for senders to retry: {saved.get('error')}",
             )
         )
