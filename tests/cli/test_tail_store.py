@@ -42,8 +42,8 @@ CORPUS_METRICS = REPO / "tests/data/corpus/runs/openai-v2-2.4b0-default/metrics.
 def session(tmp_path: Path) -> Iterator[Callable[..., Session]]:
     started: list[Session] = []
 
-    def start(args: list[str]) -> Session:
-        started.append(Session(args, tmp_path))
+    def start(args: list[str], grpc: bool = False) -> Session:
+        started.append(Session(args, tmp_path, grpc=grpc))
         return started[-1]
 
     yield start
@@ -100,16 +100,16 @@ def post_logs(session: Session, records: int) -> httpx.Response:
 
 
 def export_logs_with_sdk(base_url: str, records: int) -> bool:
-    """`records` log records through the OTel SDK's OTLP/HTTP log exporter."""
+    """`records` log records through the OTel SDK's OTLP/HTTP log exporter, one request each."""
     from opentelemetry._logs import LogRecord, SeverityNumber
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
     from opentelemetry.sdk.resources import Resource
 
     provider = LoggerProvider(resource=Resource.create({"service.name": "chatbot"}))
     exporter = OTLPLogExporter(endpoint=f"{base_url}/v1/logs")
-    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     logger = provider.get_logger("app")
     for n in range(records):
         logger.emit(
@@ -229,7 +229,7 @@ def test_every_record_the_sdk_sent_is_in_the_store_after_a_signal(
         assert "received 1,300 spans in 3 batches" in said, said
         assert f", 7 log records, {total} metric data points" in said
         assert (
-            f"saved 1,300 spans, 7 log records, {total} data points in 5 batches "
+            f"saved 1,300 spans, 7 log records, {total} data points in 11 batches "
             f"to chdb:{tmp_path / 'store'} (table {traces})" in said
         ), said
         assert "could not save" not in said
@@ -334,6 +334,41 @@ def test_a_failing_insert_is_refused_never_acknowledged_and_exits_7(
         "refused so that senders retry: cannot save to" in said
     )
     assert PASSWORD not in said
+    assert "Traceback" not in said
+
+
+def test_over_grpc_log_records_are_inserted_before_ok_and_refused_unavailable(
+    session: Callable[..., Session],
+) -> None:
+    grpc = pytest.importorskip("grpc")
+    pytest.importorskip("clickhouse_connect")
+    from tests.clickhouse_server import fake_clickhouse
+
+    def rows() -> int:
+        with server.lock:
+            return int(server.session.query("SELECT count() FROM otel_logs", "CSV").bytes())
+
+    with fake_clickhouse() as (port, server):
+        url = f"clickhouse://127.0.0.1:{port}/default"
+        running = session(["tail", "--save", url, "-f", "ndjson"], grpc=True)
+        assert running.grpc_target is not None
+        channel = grpc.insecure_channel(running.grpc_target)
+        export = channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export")
+        try:
+            export(logs_request(4).SerializeToString(), timeout=30)
+            assert rows() == 4  # in the table before the OK
+            with server.lock:
+                server.session.query("DROP TABLE otel_logs")
+            with pytest.raises(grpc.RpcError) as refused:
+                export(logs_request(3).SerializeToString(), timeout=30)
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        finally:
+            channel.close()
+        assert running.stop(signal.SIGTERM) == 7
+    said = "".join(running.lines)
+    assert ", 7 log records" in said, said  # received = saved + not saved
+    assert "saved 0 spans, 4 log records, 0 data points in 1 batches" in said
+    assert "could not save 1 batches (0 spans, 3 log records, 0 data points)" in said
     assert "Traceback" not in said
 
 
