@@ -186,8 +186,8 @@ def main() -> None:
     if args.save:
         saved = [r.saved for r in (sdk_result, result) if r.saved is not None]
         kept = sum(s.file.spans for s in saved)
-        refused = sum(s.refused_spans for s in saved)
-        print(f"saved to {args.save}: {kept:,} spans, {refused:,} refused (senders retry)")
+        not_saved = sum(s.refused_spans for s in saved)
+        print(f"saved to {args.save}: {kept:,} spans, {not_saved:,} refused (senders retry)")
     print(f"{'':28}{'spans':>10}{'seconds':>10}{'spans/s':>12}")
     print(f"{'SDK export (peer)':28}{sdk['spans']:>10,}{sdk['seconds']:>10.2f}{sdk_rate:>12,.0f}")
     print(f"{'otelcli tail, live view':28}{result.spans:>10,}{ingest_seconds:>10.2f}{rate:>12,.0f}")

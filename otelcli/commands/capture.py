@@ -36,8 +36,9 @@ def capture(
             "-o",
             help="The capture file; the extension picks the format (.pb .jsonl .lp, + .gz). "
             "Written as batches arrive, each before it is acknowledged. Or a trace store, "
-            "chdb:DIR or clickhouse://[user[:password]@]host[:port]/database: spans are "
-            "inserted, each batch acknowledged once inserted (logs and metrics not kept yet).",
+            "chdb:DIR or clickhouse://[user[:password]@]host[:port]/database: spans, log "
+            "records and metric points are inserted in the tables `load` writes, each batch "
+            "acknowledged once inserted.",
         ),
     ] = "capture.pb",
     table: Annotated[
@@ -45,7 +46,7 @@ def capture(
         typer.Option(
             "--table",
             help="With -o STORE: the traces table (created with the Collector's DDL; "
-            "default otel_traces).",
+            "default otel_traces). Logs and metrics keep the exporter's table names.",
             show_default=False,
         ),
     ] = None,
@@ -132,7 +133,9 @@ def _view(result: dict[str, Any]) -> Any:
         rows.append(
             (
                 "refused (save failed)",
-                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans) "
+                f"{saved['refused_batches']:,} batches ({saved['refused_spans']:,} spans, "
+                f"{saved['refused_log_records']:,} log records, "
+                f"{saved['refused_data_points']:,} data points) "
                 f"refused for senders to retry: {saved.get('error')}",
             )
         )

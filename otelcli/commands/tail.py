@@ -78,9 +78,9 @@ def tail(
             "--save",
             "-o",
             help="Write every received batch to FILE (.pb .jsonl .lp, + .gz), each before it "
-            "is acknowledged; or insert the spans into a trace store, chdb:DIR or "
-            "clickhouse://[user[:password]@]host[:port]/database, each batch acknowledged "
-            "once inserted (logs and metrics are not kept in a store yet).",
+            "is acknowledged; or insert spans, log records and metric points into a trace "
+            "store, chdb:DIR or clickhouse://[user[:password]@]host[:port]/database, in the "
+            "tables `load` writes, each batch acknowledged once inserted.",
             rich_help_panel="Capture and tee",
         ),
     ] = None,
@@ -89,7 +89,7 @@ def tail(
         typer.Option(
             "--table",
             help="With --save STORE: the traces table (created with the Collector's DDL; "
-            "default otel_traces).",
+            "default otel_traces). Logs and metrics keep the exporter's table names.",
             rich_help_panel="Capture and tee",
             show_default=False,
         ),

@@ -1,10 +1,6 @@
 """`otelcli load`: captures into a ClickHouse trace store, as the Collector's exporter writes them.
 
-Each signal goes to the exporter's table for it: spans to the traces table (`--table`, default
-`otel_traces`), log records to `otel_logs`, metric points to `otel_metrics_gauge`, `_sum`,
-`_histogram`, `_exponential_histogram` or `_summary` by their kind (the exporter's default
-names). The traces table is created up front; the logs table, and the five metrics tables
-together, when the first record of that signal is stored.
+Each signal goes to the exporter's table for it, made on first use (store.tables).
 
 Rows are inserted in batches per table; a record counts as inserted only once its batch is
 stored. When a batch fails, its records are refused with the reason and the load stops there,
@@ -17,22 +13,17 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-)
-
 from otelcli.errors import OtelcliError
 from otelcli.otlp.reader import capture_readers
-from otelcli.otlp.signals import Batch, Signal, Unused
+from otelcli.otlp.signals import Signal, Unused, signal_of
 from otelcli.store.connection import Store, open_store
-from otelcli.store.rows import INSERT_ROWS, encode_rows, log_rows, metric_rows, span_rows
-from otelcli.store.schema import LOGS_TABLE, METRICS_TABLES, logs_ddl, metrics_ddl, traces_ddl
-from otelcli.store.url import DEFAULT_TABLE, check_identifier, parse_store_url
+from otelcli.store.rows import INSERT_ROWS, encode_rows
+from otelcli.store.tables import ExporterTables
+from otelcli.store.url import DEFAULT_TABLE, parse_store_url
 from otelcli.transport.delivery import Stop
 
 
@@ -108,12 +99,12 @@ def _total_bytes(paths: Sequence[str]) -> int | None:
 
 def load(request: LoadRequest) -> LoadResult:
     url = parse_store_url(request.into)
-    table = check_identifier(request.table)
-    result = LoadResult(url.display, table)
+    tables = ExporterTables(request.table)
+    result = LoadResult(url.display, tables.traces)
     with open_store(url, create=True) as store:
-        store.command(traces_ddl(table))
-        result.tables[table] = 0
-        _Loader(store, table, request, result).run()
+        for name in tables.make(store, Signal.TRACES):
+            result.tables[name] = 0
+        _Loader(store, tables, request, result).run()
     return result
 
 
@@ -124,32 +115,13 @@ class _Pending:
 
 
 class _Loader:
-    def __init__(self, store: Store, traces: str, request: LoadRequest, result: LoadResult):
+    def __init__(
+        self, store: Store, tables: ExporterTables, request: LoadRequest, result: LoadResult
+    ):
         self.store, self.request, self.result = store, request, result
-        self.traces = traces
+        self.tables = tables
         self.pending: dict[str, _Pending] = {}
         self.done_bytes = 0
-
-    def _rows(self, batch: Batch) -> Iterator[tuple[str, Signal, dict[str, Any]]]:
-        """(table, signal, row) for every record of a request."""
-        if isinstance(batch, ExportTraceServiceRequest):
-            for row in span_rows(batch):
-                yield self.traces, Signal.TRACES, row
-        elif isinstance(batch, ExportLogsServiceRequest):
-            for row in log_rows(batch):
-                yield LOGS_TABLE, Signal.LOGS, row
-        else:
-            for kind, row in metric_rows(batch):
-                yield METRICS_TABLES[kind], Signal.METRICS, row
-
-    def _create(self, signal: Signal) -> None:
-        if signal is Signal.LOGS and LOGS_TABLE not in self.result.tables:
-            self.store.command(logs_ddl())
-            self.result.tables[LOGS_TABLE] = 0
-        elif signal is Signal.METRICS and METRICS_TABLES["gauge"] not in self.result.tables:
-            for kind, name in METRICS_TABLES.items():  # the exporter creates all five
-                self.store.command(metrics_ddl(kind))
-                self.result.tables[name] = 0
 
     def flush(self, table: str) -> None:
         pending = self.pending.get(table)
@@ -157,7 +129,8 @@ class _Loader:
             return
         count = len(pending.rows)
         try:
-            self._create(pending.signal)
+            for name in self.tables.make(self.store, pending.signal):
+                self.result.tables[name] = 0
             self.store.insert(table, encode_rows(pending.rows))
         except OtelcliError as error:
             self.result.refuse(pending.signal, f"insert failed: {error.message}", count)
@@ -181,7 +154,8 @@ class _Loader:
                 for batch in reader:
                     if stop is not None and stop.requested:
                         break
-                    for table, signal, row in self._rows(batch):
+                    signal = signal_of(batch)
+                    for table, row in self.tables.rows(batch):
                         result.read[signal] += 1
                         pending = self.pending.setdefault(table, _Pending(signal))
                         pending.rows.append(row)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 TRACES = "traces"
 LOGS = "logs"
+METRICS = "metrics"
 
 
 @dataclass(frozen=True)
@@ -86,25 +88,35 @@ class ReceiveRequest:
 
 @dataclass
 class SaveReport:
-    """The save file: a FileReport, and what could not be written (refused for a retry)."""
+    """The save file or store: a FileReport (what was kept), and what could not be kept,
+    refused for a retry; per signal, what the receivers took = kept + refused."""
 
     file: Any  # transport.sink.FileReport
     refused_batches: int = 0
-    refused_spans: int = 0
+    refused: Counter[str] = field(default_factory=Counter)  # signal ("traces"...) -> records
     error: OutputError | None = None
-    # a store keeps spans only: the log records and data points received and not kept
-    not_kept: dict[str, int] | None = None
+
+    @property
+    def refused_spans(self) -> int:
+        return self.refused[TRACES]
+
+    @property
+    def refused_log_records(self) -> int:
+        return self.refused[LOGS]
+
+    @property
+    def refused_data_points(self) -> int:
+        return self.refused[METRICS]
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        return {
             **self.file.to_dict(),
             "refused_batches": self.refused_batches,
             "refused_spans": self.refused_spans,
+            "refused_log_records": self.refused_log_records,
+            "refused_data_points": self.refused_data_points,
             "error": self.error.message if self.error is not None else None,
         }
-        if self.not_kept is not None:
-            out["not_kept"] = self.not_kept
-        return out
 
 
 @dataclass
@@ -377,7 +389,7 @@ def run(request: ReceiveRequest) -> ReceiveResult:
         if grpc_receiver is not None:
             grpc_receiver.stop()
         if saver is not None:
-            result.saved = _save_report(saver.close(), result)  # every acknowledged batch is in it
+            result.saved = _save_report(saver.close())  # every acknowledged batch is in it
         if forwarder is not None:
             result.forward = forwarder.close(timeout_s=30)
             while not items.empty():  # failures met while finishing the backlog
@@ -465,7 +477,7 @@ class _Saver:
         self.spans = 0
         self.failure: OutputError | None = None
         self.refused_batches = 0
-        self.refused_spans = 0
+        self.refused: Counter[str] = Counter()  # signal -> records
         self._lock = threading.Lock()
         self._failing = False
 
@@ -498,15 +510,17 @@ class _Saver:
         with self._lock:
             try:
                 self._write(batch)
-            except OutputError as exc:
-                from otelcli.otlp.spans import count_spans
+            except (OutputError, ConsumerUnavailable) as exc:
+                from otelcli.otlp.signals import count_records, signal_of
 
+                self.refused_batches += 1
+                self.refused[signal_of(batch)] += count_records(batch)
+                if isinstance(exc, ConsumerUnavailable):  # not open yet, or any more
+                    raise
                 if not self._failing or self.failure is None or self.failure.message != exc.message:
                     self.items.put(_SaveFailed(exc))
                 self.failure = exc
                 self._failing = True
-                self.refused_batches += 1
-                self.refused_spans += count_spans(batch)
                 raise ConsumerUnavailable(f"{exc.message} (retry later)") from None
             if self._failing:
                 self._failing = False
@@ -527,7 +541,7 @@ class _Saver:
         return SaveReport(
             FileReport.of(writer, self.spans),
             self.refused_batches,
-            self.refused_spans,
+            self.refused,
             self.failure,
         )
 
@@ -558,17 +572,24 @@ def _make_saver(request: ReceiveRequest, items: Any) -> Any:
     )
 
 
-def _save_report(kept: Any, result: ReceiveResult) -> SaveReport | None:
-    """The save file's report as it is; a store's (store.saver.StoreReport) in the same form,
-    with the logs and metrics received, which a store does not keep yet."""
+def _save_report(kept: Any) -> SaveReport | None:
+    """The save file's report as it is; a store's (store.saver.StoreReport) in the same form."""
     if kept is None or isinstance(kept, SaveReport):
         return kept
+    from otelcli.otlp.signals import Signal
     from otelcli.transport.sink import FileReport
 
-    file = FileReport(kept.store, f"table {kept.table}", False, kept.batches, kept.spans)
-    report = SaveReport(file, kept.refused_batches, kept.refused_spans, kept.error)
-    report.not_kept = {"log_records": result.log_records, "data_points": result.data_points}
-    return report
+    saved = kept.saved
+    file = FileReport(
+        kept.store,
+        f"table {kept.table}",
+        False,
+        kept.batches,
+        saved[Signal.TRACES],
+        log_records=saved[Signal.LOGS],
+        data_points=saved[Signal.METRICS],
+    )
+    return SaveReport(file, kept.refused_batches, Counter(kept.refused), kept.error)
 
 
 def _same_file(one: str, other: str) -> bool:

@@ -19,7 +19,15 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from otelcli.flows.receive import LOGS, TRACES, Note, ReceiveResult, Receiving, Subscriber
+from otelcli.flows.receive import (
+    LOGS,
+    TRACES,
+    Note,
+    ReceiveResult,
+    Receiving,
+    SaveReport,
+    Subscriber,
+)
 from otelcli.otlp.traces import SpanFilter, TraceBoard, TraceEntry, span_record
 from otelcli.render.tree import BoardView, TreeStyle, render_trace
 
@@ -378,14 +386,29 @@ def _forwarding(text: Text, endpoint: str, forwarder: Any) -> None:
         text.append(f", FAILING: {lost:,} not delivered{reason}", style="bold red")
 
 
+def _refused_records(saved: SaveReport) -> str:
+    """The records of the refused batches: spans, and the other signals when there are any."""
+    text = f"{saved.refused_spans:,} spans"
+    if saved.refused_log_records or saved.refused_data_points:
+        text += (
+            f", {saved.refused_log_records:,} log records, "
+            f"{saved.refused_data_points:,} data points"
+        )
+    return text
+
+
 def summary_lines(result: ReceiveResult) -> list[str]:
     """The end-of-run report of a session, for stderr."""
     lines = []
     where = f" on {result.listen}" if result.listen else f" from {result.source}"
     if result.grpc_listen:
         where += f" and gRPC {result.grpc_listen}"
-    received = f"received {result.spans:,} spans in {result.batches:,} batches{where}"
     stats, grpc_stats = result.receiver, result.grpc_receiver
+    spans, batches = result.spans, result.batches
+    if stats or grpc_stats:  # the receivers' counts: batches refused for a retry are in them
+        spans = stats.get("spans", 0) + grpc_stats.get("spans", 0)
+        batches = stats.get("trace_requests", 0) + grpc_stats.get("trace_requests", 0)
+    received = f"received {spans:,} spans in {batches:,} batches{where}"
     log_records = stats.get("log_records", 0) + grpc_stats.get("log_records", 0)
     data_points = stats.get("data_points", 0) + grpc_stats.get("data_points", 0)
     if result.source:  # read from --file: no receiver counted them
@@ -418,19 +441,13 @@ def summary_lines(result: ReceiveResult) -> list[str]:
             )
         lines.append(line)
         if saved.refused_batches:
+            reason = f": {saved.error.message}" if saved.error else ""
             lines.append(
                 f"could not save {saved.refused_batches:,} batches "
-                f"({saved.refused_spans:,} spans), refused so that senders retry: "
-                f"{saved.error.message if saved.error else None}"
+                f"({_refused_records(saved)}), refused so that senders retry{reason}"
             )
         elif saved.error is not None:
             lines.append(f"the save file failed: {saved.error.message}")
-        not_kept = saved.not_kept or {}
-        if not_kept.get("log_records") or not_kept.get("data_points"):
-            lines.append(
-                f"not saved to a store yet: {not_kept['log_records']:,} log records, "
-                f"{not_kept['data_points']:,} data points (the store keeps spans only)"
-            )
     forward = result.forward
     if forward is not None:
         delivery = forward.delivery

@@ -208,7 +208,14 @@ class ChdbStore:
         except ImportError:
             raise StoreUnavailable("chDB is not installed", INSTALL_HINT) from None
         if create:
-            os.makedirs(url.path, exist_ok=True)
+            try:
+                os.makedirs(url.path, exist_ok=True)
+            except OSError as exc:  # a store being written is an output: exit 7
+                raise OutputError(
+                    f"{url.display}: {exc.strerror or exc}",
+                    "pick a directory you can write",
+                    path=url.display,
+                ) from None
         try:
             factory: Any = session.Session  # chdb ships no type hints
             self._session: Any = factory(url.path)

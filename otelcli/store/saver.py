@@ -1,28 +1,37 @@
 """A receiving session kept in a trace store (`tail --save chdb:DIR`, `capture -o URL`).
 
-Spans are inserted as the Collector's exporter writes them (store.rows, store.schema), in
-group commits: a receiver thread hands its batch over and waits; one flusher thread inserts
-everything waiting (up to `batch_rows` rows) in one INSERT, and only then are the senders
-answered. So no sender is told a batch is kept before it is in the table (an insert takes
-one batch as long as the receivers hand batches over one at a time, under their lock): a
-batch whose insert fails is refused (HTTP 503, gRPC UNAVAILABLE) for the sender to retry,
-and counted as not saved. Waiting rows are bounded (`max_pending_rows`): beyond, batches
-are refused until the store catches up. Reading a file (no sender to answer), rows are
-buffered and inserted every `batch_rows` and at the end.
+Spans, log records and metric points are inserted as `load` writes them, into the same
+tables, made on first use of a signal (store.tables), in group commits: a receiver thread
+hands its batch over and waits; one flusher thread inserts everything waiting (up to
+`batch_rows` rows) with one INSERT per table, and only then are the senders answered. So no
+sender is told a batch is kept before it is in its table. A batch whose insert fails is
+refused (HTTP 503, gRPC UNAVAILABLE) for the sender to retry, and counted as not saved (a
+metrics batch spread over several tables may be in some of them already: a retry repeats
+those rows, never loses any). Waiting rows are bounded (`max_pending_rows`): beyond, batches
+are refused until the store catches up. Reading a file (no sender to answer), batches are
+buffered and inserted every `batch_rows` rows and at the end.
 
-Logs and metrics are not kept in a store yet: they are counted (and still shown and
-forwarded), never inserted.
+The receivers hand batches over one at a time, under their delivery lock, and answer each
+before taking the next: so one INSERT holds one request's batch (two with HTTP and gRPC
+both busy). Coalescing more would mean answering senders outside that lock.
+
+Every batch the receivers hand over is counted once, as saved or as not saved (also those
+refused before the store is open or once it closes), so per signal the records received
+add up to saved + not saved.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from otelcli.errors import OtelcliError, OutputError
+from otelcli.otlp.signals import Batch, Signal, signal_of
 from otelcli.store.rows import INSERT_ROWS
+from otelcli.store.tables import ExporterTables, Row
 
 MAX_PENDING_ROWS = 100_000
 STORE_PREFIXES = ("chdb:", "clickhouse://", "clickhouses://")
@@ -35,20 +44,24 @@ def is_store_target(target: str) -> bool:
 
 @dataclass(frozen=True)
 class StoreReport:
-    """What a session kept in its store, and what it could not."""
+    """What a session kept in its store, and what it could not, per signal."""
 
     store: str  # display form, no credentials
-    table: str
+    table: str  # the traces table
     batches: int
-    spans: int
+    saved: Counter[Signal]
     refused_batches: int  # answered 503 / UNAVAILABLE: the senders keep them
-    refused_spans: int
+    refused: Counter[Signal]
     error: OutputError | None
 
 
 @dataclass
 class _Ticket:
-    rows: list[dict[str, Any]]
+    """One batch on its way into the store: its rows by table."""
+
+    signal: Signal
+    rows: dict[str, list[Row]]
+    records: int
     done: threading.Event = field(default_factory=threading.Event)
     error: OutputError | None = None
 
@@ -66,18 +79,18 @@ class StoreSaver:
         batch_rows: int = INSERT_ROWS,
         max_pending_rows: int = MAX_PENDING_ROWS,
     ) -> None:
-        from otelcli.store.url import check_identifier, parse_store_url
+        from otelcli.store.url import parse_store_url
 
         self.url = parse_store_url(target)
-        self.table = check_identifier(table)
+        self.tables = ExporterTables(table)
         self.hand_on = hand_on  # a kept batch goes on to the session (view, forwarder)
         self.on_failure = on_failure  # a new failure, or None: the store takes batches again
         self.batch_rows = batch_rows
         self.max_pending_rows = max_pending_rows
         self.batches = 0
-        self.spans = 0
+        self.saved: Counter[Signal] = Counter()
         self.refused_batches = 0
-        self.refused_spans = 0
+        self.refused: Counter[Signal] = Counter()
         self.failure: OutputError | None = None
         self._store: Any = None
         self._opened: Any = None  # the open_store context
@@ -85,8 +98,8 @@ class StoreSaver:
         self._failing = False
         self._pending: list[_Ticket] = []
         self._pending_rows = 0
-        self._buffer: list[dict[str, Any]] = []  # --file: rows not inserted yet
-        self._buffer_batches = 0
+        self._buffer: list[_Ticket] = []  # --file: batches not inserted yet
+        self._buffer_rows = 0
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._flusher: threading.Thread | None = None
@@ -94,26 +107,21 @@ class StoreSaver:
     # -- opening and closing --------------------------------------------------------------
 
     def open(self) -> None:
-        """Connect (a chDB directory is created), create the table with the exporter's DDL and
-        start the flusher. A store that cannot be opened is an OutputError (exit 7)."""
+        """Connect (a chDB directory is created), make the traces table with the exporter's
+        DDL and start the flusher. A store that cannot be opened fails as the --from
+        commands fail on it (a refused password is exit 4, an unreachable server 6); one
+        that cannot be written (a directory that cannot be made, a full disk) is exit 7."""
         from otelcli.store.connection import open_store
-        from otelcli.store.schema import traces_ddl
 
         opened = open_store(self.url, create=True)
         try:
             store = opened.__enter__()
-        except OtelcliError as exc:
-            raise self._output_error(exc) from None
-        except OSError as exc:  # a chDB directory that cannot be made
-            raise OutputError(
-                f"cannot save to {self.url.display}: {exc.strerror or exc}",
-                "pick a directory you can write",
-                path=self.url.display,
-            ) from None
-        try:
-            store.command(traces_ddl(self.table))
-        except OtelcliError as exc:
-            opened.__exit__(None, None, None)
+            try:
+                self.tables.make(store, Signal.TRACES)
+            except BaseException:
+                opened.__exit__(None, None, None)
+                raise
+        except OutputError as exc:
             raise self._output_error(exc) from None
         self._opened = opened
         with self._lock:
@@ -139,75 +147,85 @@ class StoreSaver:
         self._store = None
         return StoreReport(
             self.url.display,
-            self.table,
+            self.tables.traces,
             self.batches,
-            self.spans,
+            self.saved,
             self.refused_batches,
-            self.refused_spans,
+            self.refused,
             self.failure,
         )
 
     # -- receiving ------------------------------------------------------------------------
 
-    def keep(self, batch: Any) -> None:
-        """The receivers' callback: returns once the batch's spans are in the table; raises
-        ConsumerUnavailable (the sender retries) when they cannot be."""
-        from otelcli.store.rows import span_rows
+    def keep(self, batch: Batch) -> None:
+        """The receivers' callback: returns once the batch's records are in their tables;
+        raises ConsumerUnavailable (the sender retries) when they cannot be."""
         from otelcli.transport.receiver import ConsumerUnavailable
 
-        if not _is_spans(batch):  # logs and metrics: no table for them yet
-            self.hand_on(batch)
-            return
-        ticket = _Ticket(list(span_rows(batch)))
+        ticket = self._ticket(batch)
         with self._changed:
             if self._store is None or self._closing:
+                self._count_refused(ticket)
                 raise ConsumerUnavailable("the store is not open (yet, or any more)")
-            if self._pending_rows and self._pending_rows + len(ticket.rows) > self.max_pending_rows:
-                self.refused_batches += 1
-                self.refused_spans += len(ticket.rows)
+            if self._pending_rows and self._pending_rows + ticket.records > self.max_pending_rows:
+                self._count_refused(ticket)
                 raise ConsumerUnavailable(f"{self.url.display} is behind (retry later)")
             self._pending.append(ticket)
-            self._pending_rows += len(ticket.rows)
+            self._pending_rows += ticket.records
             self._changed.notify_all()
         ticket.done.wait()
         if ticket.error is not None:
             raise ConsumerUnavailable(f"{ticket.error.message} (retry later)")
         self.hand_on(batch)
 
-    def write(self, batch: Any) -> None:
-        """A batch read from a file: buffered, inserted every `batch_rows`; OutputError when
-        an insert fails (its spans are counted as not saved)."""
-        from otelcli.store.rows import span_rows
-
-        if not _is_spans(batch):
-            return
-        self._buffer.extend(span_rows(batch))
-        self._buffer_batches += 1
-        if len(self._buffer) >= self.batch_rows:
+    def write(self, batch: Batch) -> None:
+        """A batch read from a file: buffered, inserted every `batch_rows` rows; OutputError
+        when an insert fails (the batches buffered with it are counted as not saved)."""
+        ticket = self._ticket(batch)
+        self._buffer.append(ticket)
+        self._buffer_rows += ticket.records
+        if self._buffer_rows >= self.batch_rows:
             self._insert_buffer()
+
+    def _ticket(self, batch: Batch) -> _Ticket:
+        rows: dict[str, list[Row]] = {}
+        records = 0
+        for table, row in self.tables.rows(batch):
+            rows.setdefault(table, []).append(row)
+            records += 1
+        return _Ticket(signal_of(batch), rows, records)
 
     # -- inserting ------------------------------------------------------------------------
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, tickets: list[_Ticket]) -> None:
+        """One INSERT per table for all the tickets' rows; each ticket's error is that of
+        the first of its tables whose insert failed (None: all its rows are in)."""
         from otelcli.store.rows import encode_rows
 
-        try:
-            self._store.insert(self.table, encode_rows(rows))
-        except OtelcliError as exc:
-            raise self._output_error(exc) from None
+        rows: dict[str, list[Row]] = {}
+        signals: dict[str, Signal] = {}
+        for ticket in tickets:
+            for table, table_rows in ticket.rows.items():
+                rows.setdefault(table, []).extend(table_rows)
+                signals[table] = ticket.signal
+        failed: dict[str, OutputError] = {}
+        for table, table_rows in rows.items():
+            try:
+                self.tables.make(self._store, signals[table])
+                self._store.insert(table, encode_rows(table_rows))
+            except OtelcliError as exc:
+                failed[table] = self._output_error(exc)
+        for ticket in tickets:
+            ticket.error = next((failed[t] for t in ticket.rows if t in failed), None)
 
     def _insert_buffer(self) -> None:
-        rows, batches = self._buffer, self._buffer_batches
-        self._buffer, self._buffer_batches = [], 0
-        try:
-            self._insert(rows)
-        except OutputError as exc:
-            self.refused_batches += batches
-            self.refused_spans += len(rows)
-            self.failure = exc
-            raise
-        self.batches += batches
-        self.spans += len(rows)
+        tickets = self._buffer
+        self._buffer, self._buffer_rows = [], 0
+        self._insert(tickets)
+        self._settle(tickets, tell=False)
+        error = next((t.error for t in tickets if t.error is not None), None)
+        if error is not None:
+            raise error
 
     def _flush_loop(self) -> None:
         while True:
@@ -220,34 +238,38 @@ class StoreSaver:
                 while self._pending and (not taken or count < self.batch_rows):
                     ticket = self._pending.pop(0)
                     taken.append(ticket)
-                    count += len(ticket.rows)
+                    count += ticket.records
                 self._pending_rows -= count
-            error: OutputError | None = None
-            try:
-                self._insert([row for ticket in taken for row in ticket.rows])
-            except OutputError as exc:
-                error = exc
-            self._settle(taken, count, error)
+            self._insert(taken)
+            self._settle(taken, tell=True)
 
-    def _settle(self, taken: list[_Ticket], count: int, error: OutputError | None) -> None:
+    def _count_refused(self, ticket: _Ticket) -> None:
+        self.refused_batches += 1
+        self.refused[ticket.signal] += ticket.records
+
+    def _settle(self, taken: list[_Ticket], *, tell: bool) -> None:
+        """Count the tickets as saved or not, answer their senders, and tell the session
+        when the store starts failing (or failing differently) or takes batches again."""
+        error = next((t.error for t in taken if t.error is not None), None)
         with self._lock:
+            for ticket in taken:
+                if ticket.error is None:
+                    self.batches += 1
+                    self.saved[ticket.signal] += ticket.records
+                else:
+                    self._count_refused(ticket)
             if error is None:
-                self.batches += len(taken)
-                self.spans += count
                 told = self._failing
                 self._failing = False
             else:
-                self.refused_batches += len(taken)
-                self.refused_spans += count
                 told = not self._failing or (
                     self.failure is not None and self.failure.message != error.message
                 )
                 self.failure = error
                 self._failing = True
         for ticket in taken:
-            ticket.error = error
             ticket.done.set()
-        if told:
+        if told and tell:
             self.on_failure(error)
 
     def _output_error(self, exc: OtelcliError) -> OutputError:
@@ -255,9 +277,3 @@ class StoreSaver:
         if not message.startswith(self.url.display):
             message = f"{self.url.display}: {message}"
         return OutputError(f"cannot save to {message}", exc.hint, path=self.url.display)
-
-
-def _is_spans(batch: Any) -> bool:
-    from otelcli.otlp.signals import Signal, signal_of
-
-    return signal_of(batch) is Signal.TRACES
