@@ -533,8 +533,7 @@ GROUP BY {group}, reason"""
             spans += int(n)
             present.update(keys)
             if usage:
-                rules = dict(zip(self.rule_keys, rule_values, strict=True))
-                markers = {k: (rules[k] if k in rules else "") for k in mkeys} or None
+                markers = self._markers(mkeys, rule_values)
                 if self.calculator._classify(scope, name, markers)[1] is None:
                     self.counted_classes.append(int(cls))
         self.slot_keys = {
@@ -542,6 +541,12 @@ GROUP BY {group}, reason"""
         }
         self.marker_keys = [k for k in self.marker_keys if k in present]
         return spans
+
+    def _markers(self, mkeys: list[str], rule_values: list[Any]) -> dict[str, Any] | None:
+        """A span's dialect markers as CostCalculator reads them: detection reads which are
+        there; the operation rules read their values."""
+        rules = dict(zip(self.rule_keys, rule_values, strict=True))
+        return {k: (rules[k] if k in rules else "") for k in mkeys} or None
 
     def span_context(self, ctx: int, fields: list[Any]) -> None:
         """The context of one group's spans (scope, name, markers, rule values, the context
@@ -552,9 +557,7 @@ GROUP BY {group}, reason"""
         scope, name, mkeys = fields[0], fields[1], fields[2]
         rule_values = fields[3 : 3 + len(self.rule_keys)]
         slot_values = fields[3 + len(self.rule_keys) : -1]
-        rules = dict(zip(self.rule_keys, rule_values, strict=True))
-        # detection reads which markers are there; the operation rules read their values
-        markers = {k: (rules[k] if k in rules else "") for k in mkeys} or None
+        markers = self._markers(mkeys, rule_values)
         values: list[Any] = [None] * N_SLOTS
         for slot, value in zip(_CONTEXT_SLOTS, slot_values, strict=True):
             values[slot] = value
