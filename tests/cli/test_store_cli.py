@@ -539,3 +539,46 @@ def test_validate_from_a_store_summarises_keys_of_many_values(
     assert counts["undefined_enum_value"] == 75 and counts["deprecated_attribute"] == 60
     assert counts["error_type_missing"] == 60
     assert from_store["summary"]["llm_calls"] == from_file["summary"]["llm_calls"] == 300
+
+
+def test_a_census_past_its_group_limit_summarises_then_says_what_it_left(
+    cli: Callable[..., Any], corpus_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the group limit the census keeps fewer distinct values per key; where shapes
+    still do not fit (span names are never summarised), the rarest are left and said so."""
+    from otelcli.flows import store_validate
+    from otelcli.store.census import take_census
+    from otelcli.store.connection import open_store
+    from otelcli.store.query import StoreSource
+    from otelcli.store.url import parse_store_url
+
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add()
+    spans.scope.name = "opentelemetry.instrumentation.openai_v2"
+    for n in range(12):
+        span = spans.spans.add(trace_id=b"\1" * 16, span_id=(n + 1).to_bytes(8, "big"))
+        span.name = f"chat model-{n % 6}"  # 6 names, 2 spans each
+        span.attributes.extend(
+            make_attributes({"gen_ai.response.id": f"r-{n}", "gen_ai.usage.input_tokens": n})
+        )
+    capture = tmp_path / "names.pb"
+    capture.write_bytes(request.SerializeToString())
+    table = ("--table", "t_names")
+    loaded = cli("load", str(capture), "--into", f"chdb:{corpus_store}", *table, "-f", "json")
+    assert loaded.exit_code == 0, loaded.stderr
+    url = f"chdb:{corpus_store}"
+    with open_store(parse_store_url(url)) as store:
+        source = StoreSource.parse(url, "t_names")
+        roomy = take_census(store, source, limit=6)  # ids and counts summarised: 6 shapes
+        tight = take_census(store, source, limit=4)
+    assert len(roomy.groups) == 6 and sum(g.spans for g in roomy.groups) == 12
+    assert "gen_ai.response.id" in roomy.summarised
+    assert len(tight.groups) == 4 and sum(g.spans for g in tight.groups) == 8
+    assert tight.spans == 12
+
+    real = take_census
+    monkeypatch.setattr(store_validate, "take_census", lambda *a, **k: real(*a, **k, limit=4))
+    document = _json(cli, "validate", "--from", url, *table, "--fail-on", "none")
+    reasons = {item["rule"]: item["reason"] for item in document["store"]["not_checked"]}
+    assert reasons["*"] == "4 spans of rarer shapes past the census limit"
+    assert document["summary"]["spans"] == 12
