@@ -32,6 +32,18 @@ _ENV_PREFIXES = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """chDB keeps about a dozen descriptors per session opened and closed in a process (a
+    command opens one and exits; the in-process CLI tests open hundreds): raise the soft
+    limit so a machine whose default is 1,024 runs the suite as this one does."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's OTLP or backend settings."""
