@@ -28,8 +28,6 @@ from otelcli.genai.pricing.table import PriceTable, iter_rates, load_table
 from otelcli.genai.usage_metric import UsageMetricTally
 from otelcli.otlp.reader import RawBatch, as_batch, capture_readers
 from otelcli.otlp.signals import Unused
-from otelcli.transport.delivery import Outgoing
-from otelcli.transport.sink import SinkTarget, drain
 
 
 @dataclass(frozen=True)
@@ -160,6 +158,9 @@ def price_captures(request: CostRequest) -> CostResult:
     error = None
     if request.enrich_to is not None:
         spans = (_noting_traces(as_batch(item), span_traces) for item in traces())
+        from otelcli.transport.delivery import Outgoing  # the sink only when writing spans
+        from otelcli.transport.sink import SinkTarget, drain
+
         priced = (Outgoing.of(batch) for batch in enrich_batches(spans, calculator))
         error = drain(priced, SinkTarget(output=request.enrich_to)).error
     elif request.jobs > 1:
