@@ -1,9 +1,9 @@
 """The Collector clickhouseexporter's tables, column for column, so a table the Collector fills
-and one `load` fills are the same table: traces, logs and the five metrics tables of the
-exporter's `internal/sql_templates/*_table.sql` (the generation whose traces table this is:
-before the `sqltemplates` rename, which added `Delta(8)` / `T64` codecs, alias columns and a
-`Timestamp` sort column). No TTL: the exporter adds one only when configured. Default names
-are the exporter's: `otel_logs`, `otel_metrics_gauge`, `otel_metrics_sum`, ..."""
+and one `load` fills are the same table: traces (with its trace-id lookup table and view), logs
+and the five metrics tables of the exporter's `internal/sql_templates/*.sql` (the generation
+whose traces table this is: before the `sqltemplates` rename, which added `Delta(8)` / `T64`
+codecs, alias columns and a `Timestamp` sort column). No TTL: the exporter adds one only when
+configured. Default names are the exporter's: `otel_logs`, `otel_metrics_gauge`, ..."""
 
 from __future__ import annotations
 
@@ -74,8 +74,37 @@ TRACES_COLUMNS = (
 )
 
 
+# The exporter's trace-id lookup beside the traces table: when each trace starts and ends,
+# kept by a materialized view as spans are inserted (trace views look a trace up by id there).
+TRACE_ID_TS_DDL = """CREATE TABLE IF NOT EXISTS {table}_trace_id_ts (
+    TraceId String CODEC(ZSTD(1)),
+    Start DateTime CODEC(Delta, ZSTD(1)),
+    End DateTime CODEC(Delta, ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Start)
+ORDER BY (TraceId, Start)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"""
+
+TRACE_ID_TS_MV = """CREATE MATERIALIZED VIEW IF NOT EXISTS {table}_trace_id_ts_mv
+TO {table}_trace_id_ts
+AS SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+FROM {table}
+WHERE TraceId != ''
+GROUP BY TraceId"""
+
+
 def traces_ddl(table: str) -> str:
     return TRACES_DDL.format(table=check_identifier(table))
+
+
+def trace_lookup_ddl(table: str) -> list[tuple[str, str]]:
+    """(name, statement) of the traces table's trace-id lookup table and its view."""
+    name = check_identifier(table)
+    return [
+        (f"{name}_trace_id_ts", TRACE_ID_TS_DDL.format(table=name)),
+        (f"{name}_trace_id_ts_mv", TRACE_ID_TS_MV.format(table=name)),
+    ]
 
 
 # -- logs (`logs_table.sql`; TimestampTime is filled by its DEFAULT) ----------------------------

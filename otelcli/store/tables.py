@@ -3,7 +3,8 @@ for `load --into` and for a session saved to a store (`tail --save`, `capture -o
 
 Spans go to the traces table (`--table`, default `otel_traces`), log records to `otel_logs`,
 metric points to `otel_metrics_gauge`, `_sum`, `_histogram`, `_exponential_histogram` or
-`_summary` by their kind (the exporter's default names). The traces table is made up front;
+`_summary` by their kind (the exporter's default names). The traces table (with the
+exporter's trace-id lookup table and view beside it) is made up front;
 the logs table, and the five metrics tables together (as the exporter makes them), when the
 first record of that signal is stored.
 """
@@ -21,7 +22,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from otelcli.otlp.signals import Batch, Signal
 from otelcli.store.connection import Store
 from otelcli.store.rows import log_rows, metric_rows, span_rows
-from otelcli.store.schema import LOGS_TABLE, METRICS_TABLES, logs_ddl, metrics_ddl, traces_ddl
+from otelcli.store.schema import (
+    LOGS_TABLE,
+    METRICS_TABLES,
+    logs_ddl,
+    metrics_ddl,
+    trace_lookup_ddl,
+    traces_ddl,
+)
 from otelcli.store.url import check_identifier
 
 Row = dict[str, Any]
@@ -48,13 +56,17 @@ class ExporterTables:
 
     def make(self, store: Store, signal: Signal) -> list[str]:
         """CREATE TABLE IF NOT EXISTS the signal's tables, once per signal (again after a
-        failure); the names made by this call (none when they were made before)."""
+        failure); the names of the tables rows go to made by this call (none when they were
+        made before; the trace-id lookup is the engine's to fill)."""
         if signal in self._made:
             return []
         made = []
         for name, ddl in self._ddl(signal):
             store.command(ddl)
             made.append(name)
+        if signal is Signal.TRACES:
+            for _, ddl in trace_lookup_ddl(self.traces):
+                store.command(ddl)
         self._made.add(signal)
         return made
 

@@ -247,6 +247,23 @@ def test_load_creates_the_exporters_table(cli: Callable[..., Any], tmp_path: Pat
     assert partition == "toDate(Timestamp)"
     assert sorting == "ServiceName, SpanName, toDateTime(Timestamp)"
     assert count == 4  # IF NOT EXISTS: the second load appends
+    # the exporter's trace-id lookup, kept by its view: when each trace starts and ends
+    [[partition, sorting]] = _sql(
+        store,
+        "SELECT partition_key, sorting_key FROM system.tables WHERE name = 'spans_trace_id_ts'",
+    )
+    assert (partition, sorting) == ("toDate(Start)", "TraceId, Start")
+    lookup = _sql(
+        store,
+        "SELECT TraceId, min(Start), max(End) FROM spans_trace_id_ts GROUP BY TraceId"
+        " ORDER BY TraceId",
+    )
+    spans = _sql(
+        store,
+        "SELECT TraceId, min(toDateTime(Timestamp)), max(toDateTime(Timestamp)) FROM spans"
+        " WHERE TraceId != '' GROUP BY TraceId ORDER BY TraceId",
+    )
+    assert lookup == spans and lookup
     columns = _sql(store, "SELECT name, type FROM system.columns WHERE table = 'spans'")
     assert dict(map(tuple, columns)) == {
         "Timestamp": "DateTime64(9)",

@@ -186,7 +186,7 @@ def table_rows(path: Path) -> dict[str, int]:
         "def rows(sql):\n"
         "    return json.loads(s.query(sql, 'JSONCompact').bytes())['data']\n"
         "names = [r[0] for r in rows('SELECT name FROM system.tables"
-        " WHERE database = currentDatabase()')]\n"
+        " WHERE database = currentDatabase() AND NOT match(name, \\'_trace_id_ts(_mv)?$\\')')]\n"
         "print(json.dumps({n: int(rows(f'SELECT count() FROM {n}')[0][0]) for n in names}))\n"
     )
     done = subprocess.run(

@@ -1,5 +1,6 @@
 """store.tables: the exporter's tables are made once per signal, under the exporter's names
-(the traces table under --table), and made again after a failure."""
+(the traces table under --table, its trace-id lookup beside it), and made again after a
+failure."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ class RecordingStore:
         if self.fail:
             self.fail -= 1
             raise OtelcliError("Code: 243. not enough space")
-        assert sql.startswith("CREATE TABLE IF NOT EXISTS ")
-        self.made.append(sql.split()[5])
+        words = sql.split()
+        assert words[:2] == ["CREATE", "TABLE"] or words[:3] == ["CREATE", "MATERIALIZED", "VIEW"]
+        assert "IF NOT EXISTS" in sql
+        self.made.append(words[words.index("EXISTS") + 1])
 
     @property
     def store(self) -> Store:
@@ -37,12 +40,13 @@ class RecordingStore:
 def test_each_signal_makes_its_tables_once() -> None:
     tables, recording = ExporterTables("llm_spans"), RecordingStore()
     store = recording.store
-    assert tables.make(store, Signal.TRACES) == ["llm_spans"]
+    assert tables.make(store, Signal.TRACES) == ["llm_spans"]  # the tables rows go to
     assert tables.make(store, Signal.LOGS) == ["otel_logs"]
     assert tables.make(store, Signal.METRICS) == list(METRICS_TABLES.values())
     for signal in Signal:
         assert tables.make(store, signal) == []
-    assert recording.made == ["llm_spans", "otel_logs", *METRICS_TABLES.values()]
+    lookup = ["llm_spans_trace_id_ts", "llm_spans_trace_id_ts_mv"]  # the exporter's, beside
+    assert recording.made == ["llm_spans", *lookup, "otel_logs", *METRICS_TABLES.values()]
 
 
 def test_a_failed_make_is_tried_again() -> None:
