@@ -88,11 +88,13 @@ def shape_groups(
         if keys
         else "SpanAttributes"
     )
-    parents = f"SELECT TraceId, SpanId FROM {source.table} WHERE {where}"
+    # ids by a 64-bit hash: a set half the size and twice as fast; a missing parent passes
+    # for present only if its hash meets another span's (odds ~ spans / 2^64 per orphan)
+    parents = f"SELECT cityHash64(TraceId, SpanId) FROM {source.table} WHERE {where}"
     rows = store.query(
         f"SELECT ScopeName, ScopeVersion, SpanKind, StatusCode, SpanName, {shape} AS shape,"
         " count(),"
-        f" countIf(ParentSpanId != '' AND (TraceId, ParentSpanId) NOT IN ({parents})),"
+        f" countIf(ParentSpanId != '' AND cityHash64(TraceId, ParentSpanId) NOT IN ({parents})),"
         f" groupArray({max(1, int(examples))})((TraceId, SpanId))"
         f" FROM {source.table} WHERE {where}"
         " GROUP BY ScopeName, ScopeVersion, SpanKind, StatusCode, SpanName, shape"
