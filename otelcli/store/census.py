@@ -95,10 +95,12 @@ def shape_groups(
         f"SELECT ScopeName, ScopeVersion, SpanKind, StatusCode, SpanName, {shape} AS shape,"
         " count(),"
         f" countIf(ParentSpanId != '' AND cityHash64(TraceId, ParentSpanId) NOT IN ({parents})),"
-        f" groupArray({max(1, int(examples))})((TraceId, SpanId))"
+        f" groupArraySorted({max(1, int(examples))})((TraceId, SpanId))"
         f" FROM {source.table} WHERE {where}"
         " GROUP BY ScopeName, ScopeVersion, SpanKind, StatusCode, SpanName, shape"
-        f" ORDER BY count() DESC LIMIT {int(limit) + 1}"
+        # ties in a fixed order, and the smallest ids as examples: the same report each run
+        " ORDER BY count() DESC, ScopeName, ScopeVersion, SpanKind, StatusCode, SpanName,"
+        f" cityHash64(shape) LIMIT {int(limit) + 1}"
     )
     return [
         ShapeGroup(
@@ -120,7 +122,7 @@ def totals(store: Store, source: StoreSource, examples: int) -> tuple[int, int, 
     """(spans, traces, duplicate spans, example duplicate ids)."""
     [[spans, traces, duplicates, ids]] = store.query(
         "SELECT sum(n), uniqExact(TraceId), sum(n - 1),"
-        f" groupArrayIf({max(1, int(examples))})((TraceId, SpanId), n > 1) FROM"
+        f" groupArraySortedIf({max(1, int(examples))})((TraceId, SpanId), n > 1) FROM"
         f" (SELECT TraceId, SpanId, count() AS n FROM {source.table}"
         f" WHERE {source.predicate()} GROUP BY TraceId, SpanId)"
     )
@@ -163,7 +165,7 @@ def distinct_values(
     """(key, value, spans, example ids) of the given keys' distinct values, the commonest
     first (at most `limit` + 1 read back): values checked once each, counted by spans."""
     rows = store.query(
-        f"SELECT k, v, count(), groupArray({max(1, int(examples))})((TraceId, SpanId))"
+        f"SELECT k, v, count(), groupArraySorted({max(1, int(examples))})((TraceId, SpanId))"
         f" FROM {source.table} ARRAY JOIN mapKeys(SpanAttributes) AS k,"
         f" mapValues(SpanAttributes) AS v"
         f" WHERE ({source.predicate()}) AND k IN {string_set(sorted(keys))}"

@@ -325,7 +325,7 @@ GROUP BY usage, cls"""
         rid = f"ifNull(s{S_RESPONSE_ID}, '')"
         has_rid = f"{counted} AND {rid} != ''"
         return f"""SELECT {named}, {sums}, sum(conflicts), cityHash64({rate_keys}),
-  groupArrayIf({MAX_EXAMPLES})(tuple(tid, sid, name), NOT {counted}),
+  groupArraySortedIf({MAX_EXAMPLES})(tuple(tid, sid, name), NOT {counted}),
   {fields}, countIf(s{S_COST} IS NOT NULL),
   sumIf(length({usages}), {counted}) - uniqExactArrayIf({usages}, {counted}),
   uniqExactIf(({rid}, scope), {has_rid}) - uniqExactIf({rid}, {has_rid}),
@@ -351,7 +351,7 @@ GROUP BY GROUPING SETS (({group}), ())"""
         tolerance_usd = float(self.calculator.tolerance_usd)
         ratio = float(self.calculator.tolerance_ratio)
         return f"""SELECT countIf(agrees), countIf(NOT agrees),
-  groupArrayIf({MAX_EXAMPLES})(tuple(tid, sid, name, ctx, reported_text, t_in, t_out, t_cr,
+  groupArraySortedIf({MAX_EXAMPLES})(tuple(tid, sid, name, ctx, reported_text, t_in, t_out, t_cr,
     t_cw, t_w1h, t_r, rk, cost_key), NOT agrees)
 FROM (
   SELECT *, {named}, cityHash64({rate_keys}) AS rk, indexOf({hashes}, rk) AS g,
@@ -441,7 +441,7 @@ pairs AS (
     AND ({family} OR {overlap})
 )
 SELECT {named}, reason, {sums},
-  groupArray({MAX_EXAMPLES})(tuple(tid, sid, name, kept_sid, kept_name))
+  groupArraySorted({MAX_EXAMPLES})(tuple(tid, sid, name, kept_sid, kept_name))
 FROM calls
 INNER JOIN (SELECT * FROM pairs ORDER BY priority LIMIT 1 BY tid, sid) AS dropped
   ON calls.tid = dropped.tid AND calls.sid = dropped.sid
