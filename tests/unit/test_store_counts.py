@@ -1,0 +1,57 @@
+"""`cost --from` reads a token count from the table's text as the file path reads the same text
+(genai/dialects/normalize.token_count): the engine's digits-only shortcut and its pattern give
+what the file path gives, on the real engine."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, token_count
+
+pytest.importorskip("chdb")
+
+TEXTS = [
+    "0",
+    "7",
+    "05",
+    "+5",
+    " 5",
+    "5 ",
+    "5.0",
+    "5.9",
+    "-5",
+    "-0",
+    "1e3",
+    "0x10",
+    "12a",
+    "",
+    "inf",
+    "NaN",
+    str(MAX_TOKEN_COUNT),
+    str(MAX_TOKEN_COUNT + 1),
+    "18446744073709551616",  # past 64 bits
+    "99999999999999999999999",
+]
+
+
+def test_counts_read_in_the_engine_are_the_file_paths() -> None:
+    from chdb import session
+
+    from otelcli.store.cost import StoreCost
+
+    texts = ", ".join(f"'{t}'" for t in TEXTS)
+    column = f"arrayJoin(CAST([{texts}, NULL], 'Array(Nullable(String))'))"
+    sql = f"SELECT x, {StoreCost._count_sql('x')} FROM (SELECT {column} AS x)"
+    opened = session.Session()
+    try:
+        engine = {
+            row[0]: int(row[1])
+            for row in orjson.loads(opened.query(sql, "JSONCompact").bytes())["data"]
+        }
+    finally:
+        opened.close()
+    for text in TEXTS:
+        expected = token_count(text)
+        assert engine[text] == (-1 if expected is None else expected), text
+    assert engine[None] == 0  # an absent key counts 0, as on the file path
