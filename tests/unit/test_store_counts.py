@@ -4,7 +4,8 @@ what the file path gives, on the real engine."""
 
 from __future__ import annotations
 
-import orjson
+from pathlib import Path
+
 import pytest
 
 from otelcli.genai.dialects.normalize import MAX_TOKEN_COUNT, token_count
@@ -35,22 +36,16 @@ TEXTS = [
 ]
 
 
-def test_counts_read_in_the_engine_are_the_file_paths() -> None:
-    from chdb import session
-
+def test_counts_read_in_the_engine_are_the_file_paths(tmp_path: Path) -> None:
+    from otelcli.store.connection import open_store
     from otelcli.store.cost import StoreCost
+    from otelcli.store.url import parse_store_url
 
     texts = ", ".join(f"'{t}'" for t in TEXTS)
     column = f"arrayJoin(CAST([{texts}, NULL], 'Array(Nullable(String))'))"
     sql = f"SELECT x, {StoreCost._count_sql('x')} FROM (SELECT {column} AS x)"
-    opened = session.Session()
-    try:
-        engine = {
-            row[0]: int(row[1])
-            for row in orjson.loads(opened.query(sql, "JSONCompact").bytes())["data"]
-        }
-    finally:
-        opened.close()
+    with open_store(parse_store_url(f"chdb:{tmp_path / 'store'}"), create=True) as store:
+        engine = {row[0]: int(row[1]) for row in store.query(sql)}
     for text in TEXTS:
         expected = token_count(text)
         assert engine[text] == (-1 if expected is None else expected), text
