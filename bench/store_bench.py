@@ -201,8 +201,13 @@ def main() -> None:
     file_report = json.loads(files[-1][2])
     print(
         f"store: {n:,} spans ({report['total']['spans']:,} LLM calls, "
-        f"{report['set_aside']['count']:,} set aside) generated in {generated:.1f} s "
-        f"(seed loaded in {loaded:.1f} s); file: {SEED_SPANS:,} spans "
+        f"{report['set_aside']['count']:,} set aside) "
+        + (
+            f"generated in {generated:.1f} s (seed loaded in {loaded:.1f} s)"
+            if loaded
+            else f"reused from {store}"
+        )
+        + f"; file: {SEED_SPANS:,} spans "
         f"({file_report['total']['spans']:,} LLM calls); runs: {args.runs}"
     )
     print(f"{'':48}{'seconds':>9}{'spans/s':>12}{'peak RSS':>11}")
