@@ -31,8 +31,9 @@ _GEN0_THRESHOLD = 100_000
 
 
 def check_jobs(jobs: int | None) -> int:
-    # One process by default: measured on 2 cores, a second process gains nothing yet (the
-    # in-order accounting in the main process is the bottleneck) and costs memory.
+    # One process by default: workers cost memory, and on 2 cores validate's in-order merge
+    # in the main process still takes most of a second process's gain. cost's merge only
+    # applies call identity (its workers count their batches): --jobs 2 gains there.
     if jobs is None:
         return 1
     if jobs < 1:

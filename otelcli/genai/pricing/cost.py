@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from otelcli.choices import COST_DIMENSIONS
 from otelcli.errors import UsageError
@@ -535,6 +535,10 @@ Counted = tuple[
     str | None,
     CostDisagreement | bool | None,
 ]
+# positions in Counted
+C_SCOPE: Final = 6
+C_CACHE_COUNTS: Final = 7
+C_COMPARED: Final = 9
 
 
 class CostSlice(NamedTuple):
@@ -1566,9 +1570,11 @@ class CostCalculator:
                 self._subtract(records[i], whole=True)
             left_out = set(dropped)
             kept = [record for i, record in enumerate(records) if i not in left_out]
-            cache_scopes = {record[6] for record in kept if record[7]}
+            cache_scopes = {record[C_SCOPE] for record in kept if record[C_CACHE_COUNTS]}
             disagreements = [
-                record[9] for record in kept if isinstance(record[9], CostDisagreement)
+                compared
+                for record in kept
+                if isinstance(compared := record[C_COMPARED], CostDisagreement)
             ]
         report.cache_scopes.update(cache_scopes)
         room = self.max_examples - len(report.disagreements)
@@ -1582,7 +1588,7 @@ class CostCalculator:
         facts = [new(CallFacts, values) for values in calls]
         asides = dict(self._ledger.add_all(facts))
         remembered = self._counted
-        keys = [call.trace_id + call.span_id for call in facts]
+        keys = [values[0] + values[1] for values in calls]  # trace id + span id
         if not asides and len(keys) <= MAX_RESPONSE_IDS and remembered.keys().isdisjoint(keys):
             # no call is dropped and none was counted before: what the loop below would do,
             # at once (the batch's own keys are the newest, so only older ones are evicted)
