@@ -295,6 +295,28 @@ class CostTotals:
         self.output_cost += sign * output_cost
         self.reasoning_cost += sign * reasoning_cost
 
+    def add_all(self, counted: Sequence[Counted]) -> None:
+        """count() every call of a batch: its columns summed at once."""
+        if not counted:
+            return
+        units = [record[2] for record in counted if record[2] is not None]
+        self.spans += len(counted)
+        self.priced_spans += len(units)
+        self.unknown_spans += len(counted) - len(units)
+        tokens = [sum(column) for column in zip(*[record[1] for record in counted], strict=True)]
+        self.input_tokens += tokens[0]
+        self.output_tokens += tokens[1]
+        self.cache_read_tokens += tokens[2]
+        self.cache_write_tokens += tokens[3]
+        self.reasoning_tokens += tokens[5]
+        if units:
+            costs = [sum(column) for column in zip(*units, strict=True)]
+            self.input_cost += costs[0]
+            self.cache_read_cost += costs[1]
+            self.cache_write_cost += costs[2]
+            self.output_cost += costs[3]
+            self.reasoning_cost += costs[4]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "spans": self.spans,  # LLM calls: a call recorded by two spans counts once
@@ -1171,8 +1193,10 @@ class CostCalculator:
         usage: UsageValues,
         units: PartValues | None,
         notes: tuple[str, ...],
+        total: bool = True,
     ) -> Counted:
-        """Add a call to the report; returns what it added."""
+        """Add a call to the report; returns what it added. `total=False`: all but the
+        report's total (measure_batch sums a batch's calls at once)."""
         report = self.report
         scope = priced.facts.scope
         bounds = priced.bounds
@@ -1186,7 +1210,8 @@ class CostCalculator:
                 table[scope] = table.get(scope, 0) + 1
             else:
                 report.unknowable[bound] = report.unknowable.get(bound, 0) + 1
-        report.total.count(usage, units)
+        if total:
+            report.total.count(usage, units)
         group = priced.group
         if group is not None:
             totals = report.groups.get(group)
@@ -1527,10 +1552,12 @@ class CostCalculator:
                                 tuple(priced.usage),  # type: ignore[arg-type]
                                 None if units is None else tuple(units),  # type: ignore[arg-type]
                                 notes,
+                                False,
                             )
                         )
         finally:
             self.report = kept
+        report.total.add_all(counted)
         report.spans_seen = spans
         return CostSlice(report, calls, PickledCounts(counted))
 
