@@ -81,6 +81,10 @@ def _can_fork() -> bool:
 def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterator[R]:
     import multiprocessing
 
+    # What the workers inherit (price table, rules, caches) is left out of every collection:
+    # a collector walking it in a forked worker copies its pages (measured: ~10% of the
+    # workers' CPU on the 200,000-span capture).
+    gc.freeze()
     pool = ProcessPoolExecutor(
         jobs,
         mp_context=multiprocessing.get_context("fork"),
@@ -97,6 +101,7 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
             yield _result(pending.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 _work: Callable[[Any], Any] | None = None
