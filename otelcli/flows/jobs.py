@@ -82,8 +82,8 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
     import multiprocessing
 
     # What the workers inherit (price table, rules, caches) is left out of every collection:
-    # a collector walking it in a forked worker copies its pages (measured: ~10% of the
-    # workers' CPU on the 200,000-span capture).
+    # a collector walking it in a forked worker copies its pages (on the 200,000-span
+    # capture the workers' CPU went down by up to a tenth; the runs are noisy).
     gc.freeze()
     pool = ProcessPoolExecutor(
         jobs,
