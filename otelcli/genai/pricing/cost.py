@@ -12,13 +12,15 @@ usd("reasoning") is non-zero only where a model prices reasoning separately.
 
 from __future__ import annotations
 
+import itertools
 import math
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from otelcli.choices import COST_DIMENSIONS
 from otelcli.errors import UsageError
@@ -159,6 +161,11 @@ class Usage(NamedTuple):
     reasoning_tokens: int = 0
 
 
+# Usage and CostParts as plain tuples (what --jobs workers send: they pickle fastest).
+UsageValues = tuple[int, int, int, int, int, int]
+PartValues = tuple[int, int, int, int, int]
+
+
 @dataclass(frozen=True)
 class CostBreakdown:
     """The price of one call. `unknown` = no price found: the dollars are None, never 0."""
@@ -267,23 +274,48 @@ class CostTotals:
         for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def count(self, usage: Usage, parts: CostParts | None, sign: int = 1) -> None:
-        """Add one call (sign -1: take it back out)."""
+    def count(self, usage: UsageValues, parts: PartValues | None, sign: int = 1) -> None:
+        """Add one call (sign -1: take it back out). Plain tuples do as well as Usage and
+        CostParts (--jobs workers send plain ones)."""
+        input_tokens, output_tokens, cache_read, cache_write, _, reasoning = usage
         self.spans += sign
-        self.input_tokens += sign * usage.input_tokens
-        self.output_tokens += sign * usage.output_tokens
-        self.cache_read_tokens += sign * usage.cache_read_tokens
-        self.cache_write_tokens += sign * usage.cache_write_tokens
-        self.reasoning_tokens += sign * usage.reasoning_tokens
+        self.input_tokens += sign * input_tokens
+        self.output_tokens += sign * output_tokens
+        self.cache_read_tokens += sign * cache_read
+        self.cache_write_tokens += sign * cache_write
+        self.reasoning_tokens += sign * reasoning
         if parts is None:
             self.unknown_spans += sign
             return
+        input_cost, cache_read_cost, cache_write_cost, output_cost, reasoning_cost = parts
         self.priced_spans += sign
-        self.input_cost += sign * parts.input
-        self.cache_read_cost += sign * parts.cache_read
-        self.cache_write_cost += sign * parts.cache_write
-        self.output_cost += sign * parts.output
-        self.reasoning_cost += sign * parts.reasoning
+        self.input_cost += sign * input_cost
+        self.cache_read_cost += sign * cache_read_cost
+        self.cache_write_cost += sign * cache_write_cost
+        self.output_cost += sign * output_cost
+        self.reasoning_cost += sign * reasoning_cost
+
+    def add_all(self, counted: Sequence[Counted]) -> None:
+        """count() every call of a batch: its columns summed at once."""
+        if not counted:
+            return
+        units = [record[2] for record in counted if record[2] is not None]
+        self.spans += len(counted)
+        self.priced_spans += len(units)
+        self.unknown_spans += len(counted) - len(units)
+        tokens = [sum(column) for column in zip(*[record[1] for record in counted], strict=True)]
+        self.input_tokens += tokens[0]
+        self.output_tokens += tokens[1]
+        self.cache_read_tokens += tokens[2]
+        self.cache_write_tokens += tokens[3]
+        self.reasoning_tokens += tokens[5]
+        if units:
+            costs = [sum(column) for column in zip(*units, strict=True)]
+            self.input_cost += costs[0]
+            self.cache_read_cost += costs[1]
+            self.cache_write_cost += costs[2]
+            self.output_cost += costs[3]
+            self.reasoning_cost += costs[4]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -318,6 +350,7 @@ class SpanContext:
     resolution: Resolution | None
     service_tier: str | None
     fixed: tuple[PriceEntry, Rates] | None  # the rates when they cannot vary per span
+    models: frozenset[str] = frozenset()  # the request and response model names reported
 
 
 class PricedCall(NamedTuple):
@@ -347,17 +380,6 @@ class CallReading(NamedTuple):
     markers: dict[str, Any] | None
     usage: Usage
     notes: tuple[str, ...]
-
-
-class CostSlice(NamedTuple):
-    """What one batch comes to before call identity (CostCalculator.measure_batch)."""
-
-    spans: int
-    skipped: dict[str, int]
-    skipped_examples: list[SkippedSpan]
-    conflict_count: int
-    conflicts: list[UsageConflict]
-    calls: list[PricedCall]
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,6 +540,60 @@ class CostReport:
             "cannot_tell": self.cannot_tell(),
             "price_source": self.price_source,
         }
+
+
+# What one counted call added to a report, to take it back out when call identity drops it:
+# (group, usage, units, (model, provider) when unpriced, notes, bounds, scope, cache counts
+# reported, reported-cost note, reported-cost comparison).
+Counted = tuple[
+    tuple[str, ...] | None,
+    UsageValues,
+    PartValues | None,
+    tuple[str, str] | None,
+    tuple[str, ...],
+    tuple[str, ...],
+    str,
+    bool,
+    str | None,
+    CostDisagreement | bool | None,
+]
+# positions in Counted
+C_SCOPE: Final = 6
+C_CACHE_COUNTS: Final = 7
+C_COMPARED: Final = 9
+
+
+class CostSlice(NamedTuple):
+    """One batch measured in a --jobs worker (CostCalculator.measure_batch): its report with
+    every call counted, and per call, in order, what call identity needs (CallFacts as plain
+    tuples) and, pickled, what the call added (to take it back out when identity drops it)."""
+
+    report: CostReport
+    calls: list[tuple[Any, ...]]
+    counted: PickledCounts
+
+
+class PickledCounts:
+    """A batch's Counted records, pickled in the worker and unpickled only if call identity
+    takes one of its calls back out: the calling process never decodes the rest."""
+
+    __slots__ = ("_data", "_records")
+
+    def __init__(self, records: list[Counted]) -> None:
+        self._data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+        self._records: list[Counted] | None = None
+
+    def __getstate__(self) -> bytes:
+        return self._data
+
+    def __setstate__(self, data: bytes) -> None:
+        self._data = data
+        self._records = None
+
+    def records(self) -> list[Counted]:
+        if self._records is None:
+            self._records = pickle.loads(self._data)
+        return self._records
 
 
 # ---------------------------------------------------------------------------------------------
@@ -839,18 +915,7 @@ class CostCalculator:
         self.on_set_aside = on_set_aside
         self.on_conflict = on_conflict
         # what each counted call added, to take it back when a richer span of it arrives
-        self._counted: OrderedDict[
-            bytes,
-            tuple[
-                list[CostTotals],
-                Usage,
-                CostParts | None,
-                tuple[str, str],
-                tuple[str, ...],
-                tuple[str, ...],
-                str,
-            ],
-        ] = OrderedDict()
+        self._counted: OrderedDict[bytes, Counted | tuple[PickledCounts, int]] = OrderedDict()
 
     # -- one span ---------------------------------------------------------------------------
 
@@ -988,13 +1053,6 @@ class CostCalculator:
         )
         trace_id = span.trace_id
         span_id = span.span_id
-        request_model, response_model = values[S_REQUEST_MODEL], values[S_RESPONSE_MODEL]
-        if type(request_model) is str:
-            models = frozenset(
-                (request_model, response_model) if type(response_model) is str else (request_model,)
-            )
-        else:
-            models = frozenset((response_model,) if type(response_model) is str else ())
         response_id = values[S_RESPONSE_ID]
         call = CallFacts(
             trace_id,
@@ -1004,7 +1062,7 @@ class CostCalculator:
             name,
             span.start_time_unix_nano,
             span.end_time_unix_nano,
-            models,
+            context.models,
             (input_tokens, output_tokens),
             response_id if isinstance(response_id, str) and response_id else None,
             (values[S_CACHE_READ] is not None)
@@ -1020,10 +1078,14 @@ class CostCalculator:
         scope_message: InstrumentationScope,
         resource_attributes: Mapping[str, Any],
         attributes: Mapping[str, Any] | None = None,
+        scope_name: str | None = None,
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
-        it. Skips and usage conflicts go to the report; None unless it is a call to count."""
-        reading = self.read_call(span, scope_message.name, attributes)
+        it. Skips and usage conflicts go to the report; None unless it is a call to count.
+        `scope_name`: scope_message.name, if the caller read it already."""
+        if scope_name is None:
+            scope_name = scope_message.name
+        reading = self.read_call(span, scope_name, attributes)
         if reading is None:
             return None
         call, context, values, keys, markers, usage, notes = reading
@@ -1103,24 +1165,41 @@ class CostCalculator:
 
     def _account(self, priced: PricedCall) -> bool:
         """Count a priced call unless call identity says it was counted already."""
-        report = self.report
+        group = priced.group
+        if group is not None and group not in self.report.groups:
+            self.report.groups[group] = CostTotals()  # listed even when its calls are dropped
+        ledger = self._ledger
+        if ledger is None:
+            self._count(priced, priced.usage, priced.units, priced.notes)
+            return True
         call = priced.facts
-        targets = [report.total]
-        if priced.group is not None:
-            group = report.groups.get(priced.group)
-            if group is None:
-                group = report.groups[priced.group] = CostTotals()
-            targets.append(group)
-        unknown_key = (priced.model, priced.provider or UNKNOWN)
-        if self._ledger is not None:
-            aside = self._ledger.add(call)
-            if aside is not None:
-                self._set_aside(aside)
-                if aside.dropped is call:
-                    return False
-                self._take_back(aside.dropped)
-        usage, units, notes, bounds = priced.usage, priced.units, priced.notes, priced.bounds
-        scope = call.scope
+        aside = ledger.add(call)
+        if aside is not None:
+            self._set_aside(aside)
+            if aside.dropped is call:
+                return False
+            self._take_back(aside.dropped)
+        counted = self._counted
+        counted[call.trace_id + call.span_id] = self._count(
+            priced, priced.usage, priced.units, priced.notes
+        )
+        if len(counted) > MAX_RESPONSE_IDS:
+            counted.popitem(last=False)
+        return True
+
+    def _count(
+        self,
+        priced: PricedCall,
+        usage: UsageValues,
+        units: PartValues | None,
+        notes: tuple[str, ...],
+        total: bool = True,
+    ) -> Counted:
+        """Add a call to the report; returns what it added. `total=False`: all but the
+        report's total (measure_batch sums a batch's calls at once)."""
+        report = self.report
+        scope = priced.facts.scope
+        bounds = priced.bounds
         if priced.cache_counts:
             report.cache_scopes.add(scope)
         for note in notes:
@@ -1131,34 +1210,40 @@ class CostCalculator:
                 table[scope] = table.get(scope, 0) + 1
             else:
                 report.unknowable[bound] = report.unknowable.get(bound, 0) + 1
-        for t in targets:
-            t.count(usage, units)
+        if total:
+            report.total.count(usage, units)
+        group = priced.group
+        if group is not None:
+            totals = report.groups.get(group)
+            if totals is None:
+                totals = report.groups[group] = CostTotals()
+            totals.count(usage, units)
+        unknown_key = None
         if units is None:
+            unknown_key = (priced.model, priced.provider or UNKNOWN)
             report.unknown_models[unknown_key] = report.unknown_models.get(unknown_key, 0) + 1
-        if self._ledger is not None:
-            counted = self._counted
-            counted[call.trace_id + call.span_id] = (
-                targets,
-                usage,
-                units,
-                unknown_key,
-                notes,
-                bounds,
-                scope,
-            )
-            if len(counted) > MAX_RESPONSE_IDS:
-                counted.popitem(last=False)
-        compared = priced.compared
-        if priced.reported_note is not None:
+        compared, reported_note = priced.compared, priced.reported_note
+        if reported_note is not None:
             notes_of = report.reported_notes
-            notes_of[priced.reported_note] = notes_of.get(priced.reported_note, 0) + 1
+            notes_of[reported_note] = notes_of.get(reported_note, 0) + 1
         if compared is True:
             report.agreements += 1
         elif compared is not None and compared is not False:
             report.disagreement_count += 1
             if len(report.disagreements) < self.max_examples:
                 report.disagreements.append(compared)
-        return True
+        return (
+            group,
+            usage,
+            units,
+            unknown_key,
+            notes,
+            bounds,
+            scope,
+            priced.cache_counts,
+            reported_note,
+            compared,
+        )
 
     def _set_aside(self, aside: SetAside) -> None:
         report = self.report
@@ -1173,22 +1258,36 @@ class CostCalculator:
         counted = self._counted.pop(facts.trace_id + facts.span_id, None)
         if counted is None:
             return
-        targets, usage, units, unknown_key, notes, bounds, scope = counted
+        if isinstance(counted[0], PickledCounts):  # counted by merge(): (its batch's, position)
+            counted = counted[0].records()[counted[1]]
+        self._subtract(counted, whole=False)
+
+    def _subtract(self, counted: Counted, *, whole: bool) -> None:
+        """Take what a call added back out of the sums; `whole`: also its reported-cost
+        tallies (a call dropped on arrival, which a single process never counted). The
+        cache scopes and disagreement examples are merge()'s."""
+        group, usage, units, unknown_key, notes, bounds, scope, _, reported_note, compared = counted
         report = self.report
-        for t in targets:
-            t.count(usage, units, -1)
-        if units is None:
-            report.unknown_models[unknown_key] -= 1
-            if not report.unknown_models[unknown_key]:
-                del report.unknown_models[unknown_key]
+        report.total.count(usage, units, -1)
+        if group is not None:
+            report.groups[group].count(usage, units, -1)
+        if unknown_key is not None:
+            _decrement(report.unknown_models, unknown_key)
         if NO_CACHE_READS in bounds:
             report.no_cache_reads[scope] -= 1
             bounds = tuple(b for b in bounds if b != NO_CACHE_READS)
-        for table, names in ((report.heuristics, notes), (report.unknowable, bounds)):
-            for name in names:
-                table[name] -= 1
-                if not table[name]:
-                    del table[name]
+        for note in notes:
+            _decrement(report.heuristics, note)
+        for bound in bounds:
+            _decrement(report.unknowable, bound)
+        if not whole:
+            return
+        if reported_note is not None:
+            _decrement(report.reported_notes, reported_note)
+        if compared is True:
+            report.agreements -= 1
+        elif compared is not None and compared is not False:
+            report.disagreement_count -= 1
 
     def _conflicts(
         self,
@@ -1278,8 +1377,22 @@ class CostCalculator:
                 and not first.service_tiers
             ):  # rates_at would return these rates whatever the time or token count
                 fixed = (first, first.periods[0].rates)
+        names: tuple[str, ...]
+        if type(request_model) is str:
+            names = (
+                (request_model, response_model) if type(response_model) is str else (request_model,)
+            )
+        else:
+            names = (response_model,) if type(response_model) is str else ()
         context = SpanContext(
-            usage_counts, reason, provider, model or NO_MODEL, resolution, service_tier, fixed
+            usage_counts,
+            reason,
+            provider,
+            model or NO_MODEL,
+            resolution,
+            service_tier,
+            fixed,
+            frozenset(names),
         )
         if key:
             self._contexts[key] = context
@@ -1405,50 +1518,137 @@ class CostCalculator:
                     add(span, scope, resource_attributes, None, enrich, False)
 
     def measure_batch(self, batch: ExportTraceServiceRequest) -> CostSlice:
-        """add_batch's per-span work on one batch, which needs none of the spans before it
-        (a worker process can run it); merge() then counts the result, batches in order.
+        """add_batch's work on one batch with every call counted, before call identity (a
+        worker process can run it); merge() then applies identity, batches in order.
         Callbacks are not called."""
         kept = self.report
         report = self.report = CostReport(by=self.by, price_source=kept.price_source)
-        measure = self._measure
-        calls = []
+        measure, count = self._measure, self._count
+        calls: list[tuple[Any, ...]] = []
+        counted: list[Counted] = []
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one object per note set: pickled once
         spans = 0
         try:
             for resource_spans in batch.resource_spans:
                 resource_attributes = attributes_to_dict(resource_spans.resource.attributes)
                 for scope_spans in resource_spans.scope_spans:
                     scope = scope_spans.scope
+                    scope_name = scope.name  # one str for the scope's calls: pickled once
                     scope_spans_spans = scope_spans.spans
                     spans += len(scope_spans_spans)
                     for span in scope_spans_spans:
-                        measured = measure(span, scope, resource_attributes)
-                        if measured is not None:
-                            calls.append(measured[0])
+                        measured = measure(span, scope, resource_attributes, None, scope_name)
+                        if measured is None:
+                            continue
+                        priced = measured[0]
+                        notes = priced.notes
+                        if notes:
+                            notes = shared.setdefault(notes, notes)
+                        units = priced.units
+                        calls.append(tuple(priced.facts))
+                        counted.append(
+                            count(
+                                priced,
+                                tuple(priced.usage),  # type: ignore[arg-type]
+                                None if units is None else tuple(units),  # type: ignore[arg-type]
+                                notes,
+                                False,
+                            )
+                        )
         finally:
             self.report = kept
-        return CostSlice(
-            spans,
-            report.skipped,
-            report.skipped_examples,
-            report.conflict_count,
-            report.conflicts,
-            calls,
-        )
+        report.total.add_all(counted)
+        report.spans_seen = spans
+        return CostSlice(report, calls, PickledCounts(counted))
 
     def merge(self, part: CostSlice) -> None:
         """Count one measured batch: exactly what add_batch would have counted."""
+        batch, calls, counted = part
         report = self.report
-        report.spans_seen += part.spans
-        for reason, count in part.skipped.items():
-            report.skipped[reason] = report.skipped.get(reason, 0) + count
+        report.spans_seen += batch.spans_seen
+        _add_counts(report.skipped, batch.skipped)
         room = self.max_examples - len(report.skipped_examples)
-        report.skipped_examples.extend(part.skipped_examples[:room])
-        report.conflict_count += part.conflict_count
+        report.skipped_examples.extend(batch.skipped_examples[:room])
+        report.conflict_count += batch.conflict_count
         room = self.max_examples - len(report.conflicts)
-        report.conflicts.extend(part.conflicts[:room])
-        account = self._account
-        for priced in part.calls:
-            account(priced)
+        report.conflicts.extend(batch.conflicts[:room])
+        # the batch's sums with every call counted; the calls identity drops come back out
+        report.total.add(batch.total)
+        for key, totals in batch.groups.items():
+            group = report.groups.get(key)
+            if group is None:
+                group = report.groups[key] = CostTotals()
+            group.add(totals)
+        for table, counts in (
+            (report.unknown_models, batch.unknown_models),
+            (report.heuristics, batch.heuristics),
+            (report.unknowable, batch.unknowable),
+            (report.no_cache_reads, batch.no_cache_reads),
+            (report.reported_notes, batch.reported_notes),
+        ):
+            _add_counts(table, counts)
+        report.agreements += batch.agreements
+        report.disagreement_count += batch.disagreement_count
+        dropped = self._identify(calls, counted) if self._ledger is not None else []
+        cache_scopes, disagreements = batch.cache_scopes, batch.disagreements
+        if dropped:  # a single process never counted these: out of the sums and examples
+            records = counted.records()
+            for i in dropped:
+                self._subtract(records[i], whole=True)
+            left_out = set(dropped)
+            kept = [record for i, record in enumerate(records) if i not in left_out]
+            cache_scopes = {record[C_SCOPE] for record in kept if record[C_CACHE_COUNTS]}
+            disagreements = [
+                compared
+                for record in kept
+                if isinstance(compared := record[C_COMPARED], CostDisagreement)
+            ]
+        report.cache_scopes.update(cache_scopes)
+        room = self.max_examples - len(report.disagreements)
+        report.disagreements.extend(disagreements[:room])
+
+    def _identify(self, calls: list[tuple[Any, ...]], counted: PickledCounts) -> list[int]:
+        """Call identity over a batch's calls, in order (as _account): the calls it drops on
+        arrival, by position; the earlier calls it replaces are taken back out."""
+        assert self._ledger is not None
+        new = tuple.__new__  # CallFacts from a plain tuple without its Python __new__
+        facts = [new(CallFacts, values) for values in calls]
+        asides = dict(self._ledger.add_all(facts))
+        remembered = self._counted
+        keys = [values[0] + values[1] for values in calls]  # trace id + span id
+        if not asides and len(keys) <= MAX_RESPONSE_IDS and remembered.keys().isdisjoint(keys):
+            # no call is dropped and none was counted before: what the loop below would do,
+            # at once (the batch's own keys are the newest, so only older ones are evicted)
+            n = len(keys)
+            refs = zip(itertools.repeat(counted, n), range(n), strict=True)
+            remembered.update(zip(keys, refs, strict=True))
+            for _ in range(len(remembered) - MAX_RESPONSE_IDS):
+                remembered.popitem(last=False)
+            return []
+        dropped = []
+        for i, call in enumerate(facts):
+            aside = asides.get(i)
+            if aside is not None:
+                self._set_aside(aside)
+                if aside.dropped is call:
+                    dropped.append(i)
+                    continue
+                self._take_back(aside.dropped)
+            remembered[keys[i]] = (counted, i)
+            if len(remembered) > MAX_RESPONSE_IDS:
+                remembered.popitem(last=False)
+        return dropped
+
+
+def _add_counts(table: dict[Any, int], counts: Mapping[Any, int]) -> None:
+    for key, n in counts.items():
+        table[key] = table.get(key, 0) + n
+
+
+def _decrement(table: dict[Any, int], key: Any) -> None:
+    table[key] -= 1
+    if not table[key]:
+        del table[key]
 
 
 def _resolve(
@@ -1484,23 +1684,29 @@ def _resolve(
 
 def _bounds(values: list[Any], usage: Usage, rates: Rates) -> tuple[str, ...]:
     """What this span cannot tell about its own price (the bill is then a bound)."""
-    out = []
-    if (
+    no_reads = (
         values[S_CACHE_READ] is None
         and values[S_CACHE_WRITE] is None
         and usage.input_tokens
         and rates.cache_read is not None
         and rates.cache_read < rates.input
-    ):
-        out.append(NO_CACHE_READS)
-    if (
+    )
+    no_split = (
         usage.cache_write_tokens
         and values[S_CACHE_WRITE_1H] is None
         and rates.cache_write_1h is not None
         and rates.cache_write_1h != rates.cache_write
-    ):
-        out.append(NO_CACHE_WRITE_SPLIT)
-    return tuple(out)
+    )
+    return _BOUNDS[bool(no_reads), bool(no_split)]
+
+
+# one tuple object per combination: --jobs workers pickle it once per batch
+_BOUNDS = {
+    (False, False): (),
+    (True, False): (NO_CACHE_READS,),
+    (False, True): (NO_CACHE_WRITE_SPLIT,),
+    (True, True): (NO_CACHE_READS, NO_CACHE_WRITE_SPLIT),
+}
 
 
 def _finite(number: int | float) -> bool:
