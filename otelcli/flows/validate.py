@@ -20,7 +20,7 @@ from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
 from otelcli.genai.semconv.metrics import MetricChecker
 from otelcli.genai.semconv.policy import Policy, load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
-from otelcli.genai.semconv.validate import Options, Validator, iter_check
+from otelcli.genai.semconv.validate import Options, Validator
 from otelcli.otlp.signals import Unused
 
 FAIL_LEVELS = ("violation", "improvement", "information", "none")
@@ -194,8 +194,8 @@ def _check_signals(
                 metrics.span_tokens.update(span_tokens)
         else:
             for item in spans():
-                for view in iter_check(iter_spans(as_batch(item)), validator):
-                    metrics.add_span_usage(view.attributes)
+                for view in iter_spans(as_batch(item)):
+                    metrics.add_span_usage(validator.check_span(view))
 
 
 def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str, str]]]:
@@ -205,7 +205,7 @@ def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str,
 
     span_tokens: Counter[tuple[str, str]] = Counter()
     part = validator.inspect_batch(
-        as_batch(item), lambda view: tally_span_usage(view.attributes, span_tokens)
+        as_batch(item), lambda attributes: tally_span_usage(attributes, span_tokens)
     )
     return part, span_tokens
 
@@ -224,8 +224,8 @@ class _Checking(Subscriber):
         if signal == "traces":
             from otelcli.otlp.spans import iter_spans
 
-            for view in iter_check(iter_spans(request), self.validator):
-                self.metrics.add_span_usage(view.attributes)
+            for view in iter_spans(request):
+                self.metrics.add_span_usage(self.validator.check_span(view))
         elif signal == "logs":
             self.events.check_batch(request)
         elif signal == "metrics":

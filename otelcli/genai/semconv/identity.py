@@ -38,6 +38,8 @@ class CallIdentity:
         self._ledger = CallLedger()
         self._counted: OrderedDict[bytes, None] = OrderedDict()
         self.calls = 0
+        # every key whose value read_call may read (a span's other values it never looks at)
+        self.value_keys = frozenset(self._cost.key_slots)
 
     def measure(
         self, span: Any, scope: str, attributes: Mapping[str, Any], raws: list[Raw]
@@ -45,7 +47,7 @@ class CallIdentity:
         """The span's call facts, or None when cost would not count it; its usage conflicts
         go to raws."""
         self._raws = raws
-        reading = self._cost.read_call(span, scope, attributes)
+        reading = self._cost.read_call(span, scope, None)
         return None if reading is None else reading.call
 
     def _conflict(self, conflict: UsageConflict) -> None:

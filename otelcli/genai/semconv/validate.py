@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -38,6 +38,7 @@ from otelcli.otlp.spans import (
     iter_spans,
     status_name,
 )
+from otelcli.otlp.values import to_python
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     )
 
     from otelcli.genai.dialects.capture import CaptureNormalizer
-    from otelcli.genai.dialects.normalize import DialectTable
+    from otelcli.genai.dialects.normalize import Dialect, DialectTable
     from otelcli.genai.pricing.calls import CallFacts
     from otelcli.genai.semconv.identity import CallIdentity
 
@@ -117,6 +118,40 @@ class _Shape:
     usage: bool = False  # a token count cost reads (only such spans can be LLM calls)
 
 
+@dataclass(slots=True)
+class _Plan:
+    """A key sequence's checks by position, so a span's values are read only where a check
+    needs them (a value's type from the oneof's name, without converting it)."""
+
+    shape: _Shape
+    template: dict[str, Any]  # every key -> _UNREAD: the span's attributes before any read
+    reads: tuple[tuple[str, int], ...]  # keys whose values later checks read, and where
+    scalars: tuple[tuple[int, str, frozenset[str | None], frozenset[Any] | None], ...]
+    others: tuple[tuple[int, str, _KeyInfo], ...]  # arrays and content attributes
+
+
+class _Unread:
+    """The value of a key no check reads (shows in a report if one ever did)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unread>"
+
+
+_UNREAD = _Unread()
+# an AnyValue's oneof field -> the Python type to_python gives it
+_ONEOF_TYPES: dict[str | None, type] = {
+    "string_value": str,
+    "int_value": int,
+    "double_value": float,
+    "bool_value": bool,
+    "array_value": list,
+    "kvlist_value": dict,
+    "bytes_value": bytes,
+    None: type(None),
+}
+
 _MAX_SHAPES = 20_000
 # findings reported on the first span with the key in a run (a worker sees only its part)
 _ONCE_PER_KEY = frozenset(("not_stable", "content_not_checked"))
@@ -177,6 +212,8 @@ class Validator:
         self.options = options or Options()
         self._keys: dict[str, _KeyInfo] = {}
         self._shapes: dict[tuple[str, ...], _Shape] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._detected: dict[tuple[str, tuple[str, ...]], Dialect | None] = {}
         self.seen_spans: set[bytes] = set()  # trace_id + span_id of every span (events join them)
         self._traces: set[bytes] = set()
         self._waiting: dict[bytes, list[SpanRef]] = {}  # trace + parent id -> children
@@ -215,6 +252,7 @@ class Validator:
             # keys a dialect owns follow its naming (Vercel's camelCase ai.*), not Weaver's
             self._dialect_namespaces = tuple(p for d in others for p in d.namespaces)
             self._dialect_own_keys = frozenset().union(*(d.own_keys for d in others))
+        self._value_keys = self._span_value_keys()
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -245,14 +283,153 @@ class Validator:
 
     # -- one span ---------------------------------------------------------------------------
 
-    def check_span(self, view: SpanView) -> None:
-        self._settle(self._inspect(view))
+    def check_span(self, view: SpanView) -> Mapping[str, Any]:
+        """Check one span; returns its attributes as the checks read them (the values of
+        the keys in _span_value_keys, and every key)."""
+        seen, attributes = self._inspect(view)
+        self._settle(seen)
+        return attributes
 
-    def _inspect(self, view: SpanView) -> _Inspected:
+    def _inspect(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
         """Every check of one span that needs none of the spans before it."""
+        if self._normalizer is None:
+            done = self._inspect_planned(view)
+            if done is not None:
+                return done
+        return self._inspect_converted(view)
+
+    def _inspect_planned(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]] | None:
+        """_inspect by the span's key sequence (_Plan); None when it has no plan and gets
+        none (a key twice, or the cache full): the caller converts the span instead."""
+        span = view.span
+        kvs = span.attributes
+        keys = tuple([kv.key for kv in kvs])
+        plan = self._plans.get(keys)
+        if plan is None and (len(self._plans) >= _MAX_SHAPES or len(set(keys)) != len(keys)):
+            return None
+        report = self.report
+        report.spans += 1
+        name = span.name
+        scope = view.scope.name
+        raws: list[Raw] = []
+        if self._dialects is not None:
+            if self._prefixes and name.startswith(self._prefixes):
+                found = self._detect(scope, keys, name)
+            else:  # then the span name cannot change the dialect
+                cache_key = (scope, keys)
+                try:
+                    found = self._detected[cache_key]
+                except KeyError:
+                    found = self._detect(scope, keys, "")
+                    if len(self._detected) < _MAX_SHAPES:
+                        self._detected[cache_key] = found
+            if found is not None:
+                report.dialects[found.id] += 1
+                raws.append(self._dialect_finding(found.name, keys))
+        if plan is None:
+            plan = self._plan(keys, raws)
+        shape = plan.shape
+        if shape.static:
+            raws.extend(shape.static)
+        for i, key, kinds, members in plan.scalars:
+            value = kvs[i].value
+            if value.WhichOneof("value") not in kinds:
+                raws.append(_mismatch(key, to_python(value), self._keys[key]))
+            elif members is not None:
+                read = to_python(value)
+                if read not in members:
+                    raws.append(("undefined_enum_value", key, f"{read!r}", None))
+        attributes = plan.template.copy()
+        for key, i in plan.reads:
+            attributes[key] = to_python(kvs[i].value)
+        for i, key, info in plan.others:
+            self._check_other(key, to_python(kvs[i].value), info, raws)
+        if shape.tokens:
+            _check_tokens(attributes, shape.tokens, raws)
+        return self._inspect_span(
+            span, name, scope, attributes, raws, shape.owned, shape.templates, shape.usage
+        ), attributes
+
+    def _detect(self, scope: str, keys: tuple[str, ...], name: str) -> Dialect | None:
+        """The span's dialect unless semconv (most spans: ruled out by one set operation)."""
+        dialects = self._dialects
+        assert dialects is not None
+        if (
+            self._markers.isdisjoint(keys)
+            and not (self._prefixes and name.startswith(self._prefixes))
+            and dialects.dialect_for_scope(scope) is None
+        ):
+            return None
+        found = dialects.detect(scope, keys, name)
+        return None if found.id == "semconv" else found
+
+    def _plan(self, keys: tuple[str, ...], raws: list[Raw]) -> _Plan:
+        """The checks of a key sequence by position (its run-wide findings go to raws)."""
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = self._shape(keys, raws)
+        wanted = self._value_keys
+        scalars = []
+        others = []
+        reads = []
+        for i, key in enumerate(keys):
+            info = self._keys[key]
+            if key in wanted or info.token:
+                reads.append((key, i))
+            if info.accept is not None:
+                kinds = frozenset(k for k, t in _ONEOF_TYPES.items() if t in info.accept)
+                scalars.append((i, key, kinds, info.members))
+            if info.element is not None or info.schema is not None:
+                others.append((i, key, info))
+        plan = _Plan(
+            shape,
+            dict.fromkeys(keys, _UNREAD),
+            tuple(reads),
+            tuple(scalars),
+            tuple(others),
+        )
+        if len(self._plans) < _MAX_SHAPES:
+            self._plans[keys] = plan
+        return plan
+
+    def _span_value_keys(self) -> frozenset[str]:
+        """Every key whose value a span check after the attribute checks reads (its type,
+        operation, provider, name, status, conditions, hints) or the usage tally does; the
+        others are only type-checked by position."""
+        rules = self.rules
+        conditions = self._conditions
+        keys = {
+            "gen_ai.operation.name",
+            "gen_ai.provider.name",
+            "mcp.method.name",
+            "error.type",
+            "gen_ai.tool.name",
+            "gen_ai.prompt.name",
+            REQUEST_MODEL,
+            RESPONSE_MODEL,
+            INPUT,
+            OUTPUT,
+            CACHE_READ,
+            CACHE_WRITE,
+            CACHE_WRITE_NEW,
+            REASONING,
+            *self._hints.discouraged,
+            *conditions.streaming_flags,
+            *conditions.streaming_evidence,
+            *conditions.request_sources,
+            *conditions.referenced,
+        }
+        for span_type in (*rules.spans.values(), *rules.refinements.values()):
+            keys.update(text for text, is_key in span_type.name_parts if is_key)
+        return frozenset(keys)
+
+    def _inspect_converted(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
+        """_inspect on the span's attributes converted to a dict (and with --normalized, on
+        the span as normalize rewrites it)."""
         report = self.report
         report.spans += 1
         dialects = self._dialects
+        original = view  # the usage tally reads the span as sent
         mapped_from = None
         if self._normalizer is not None:
             # exactly what `normalize --replace` writes, checked as a file of it would be
@@ -279,6 +456,23 @@ class Validator:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
         owned, templates, usage = self.check_attributes(attributes, raws)
+        return self._inspect_span(
+            span, name, view.scope.name, attributes, raws, owned, templates, usage
+        ), original.attributes
+
+    def _inspect_span(
+        self,
+        span: Any,
+        name: str,
+        scope: str,
+        attributes: Mapping[str, Any],
+        raws: list[Raw],
+        owned: bool,
+        templates: frozenset[str],
+        usage: bool,
+    ) -> _Inspected:
+        """_inspect after the attribute checks: the span's type and its span-level checks."""
+        report = self.report
         span_type = None
         if owned:
             report.genai_spans += 1
@@ -289,7 +483,7 @@ class Validator:
         if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
             # usage conflicts now, whether it is a call already counted when it is settled)
             calls = self._calls or self._calculator()
-            call = calls.measure(span, view.scope.name, attributes, raws)
+            call = calls.measure(span, scope, attributes, raws)
         after: list[Raw] = []
         if not attributes and span.status.code == STATUS_ERROR:
             after.append(("error_span_without_attributes", None, None, None))
@@ -339,23 +533,22 @@ class Validator:
     def inspect_batch(
         self,
         batch: ExportTraceServiceRequest,
-        each: Callable[[SpanView], None] | None = None,
+        each: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> ValidateSlice:
         """_inspect on every span of one batch (a worker process can run it); merge() then
         settles them, batches in order: the report is the one check_batch would fill.
-        `each`: called with every span checked (its attributes already converted)."""
+        `each`: called with every span's attributes as check_span returns them."""
         kept = self.report
         self.report = report = ValidationReport(level_for=kept.level_for)
         keys = self._keys
         known = len(keys)
         try:
-            if each is None:
-                spans = [self._inspect(view) for view in iter_spans(batch)]
-            else:
-                spans = []
-                for view in iter_spans(batch):
-                    spans.append(self._inspect(view))
-                    each(view)
+            spans = []
+            for view in iter_spans(batch):
+                seen, attributes = self._inspect(view)
+                spans.append(seen)
+                if each is not None:
+                    each(attributes)
         finally:
             self.report = kept
         return ValidateSlice(
@@ -402,18 +595,21 @@ class Validator:
             elif members is not None and value not in members:
                 raws.append(("undefined_enum_value", key, f"{value!r}", None))
         for key, info in shape.others:
-            value = attributes[key]
-            if info.element is not None and not (
-                type(value) is list and all(type(v) in info.element for v in value)
-            ):
-                raws.append(_mismatch(key, value, info))
-            if info.schema is not None and self._content is not None:
-                problem = self._content.check(info.schema, value)
-                if problem is not None:
-                    raws.append(problem)
+            self._check_other(key, attributes[key], info, raws)
         if shape.tokens:
             _check_tokens(attributes, shape.tokens, raws)
         return shape.owned, shape.templates, shape.usage
+
+    def _check_other(self, key: str, value: Any, info: _KeyInfo, raws: list[Raw]) -> None:
+        """An array's element types; a content attribute against its JSON schema."""
+        if info.element is not None and not (
+            type(value) is list and all(type(v) in info.element for v in value)
+        ):
+            raws.append(_mismatch(key, value, info))
+        if info.schema is not None and self._content is not None:
+            problem = self._content.check(info.schema, value)
+            if problem is not None:
+                raws.append(problem)
 
     def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
         """What a set of keys needs checked (cached: spans of one kind share their keys)."""
@@ -555,7 +751,7 @@ class Validator:
                 break
         return out
 
-    def _dialect_finding(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+    def _dialect_finding(self, name: str, attributes: Iterable[str]) -> Raw:
         """Cached per dialect and key sequence: spans of one library repeat theirs."""
         cache_key = (name, *attributes)
         found = self._dialect_raws.get(cache_key)
@@ -565,7 +761,7 @@ class Validator:
                 self._dialect_raws[cache_key] = found
         return found
 
-    def _dialect_raw(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+    def _dialect_raw(self, name: str, attributes: Iterable[str]) -> Raw:
         mapped = []
         for key in attributes:
             target = self._dialect_keys.get(key)
@@ -921,10 +1117,3 @@ def validate(
 ) -> ValidationReport:
     """Check every span of every batch; returns the filled report."""
     return Validator(rules, report, options).check_batches(batches)
-
-
-def iter_check(views: Iterable[SpanView], validator: Validator) -> Iterator[SpanView]:
-    """Check spans while passing them on (for commands that also do something else)."""
-    for view in views:
-        validator.check_span(view)
-        yield view
