@@ -128,6 +128,15 @@ class _Plan:
     reads: tuple[tuple[str, int], ...]  # keys whose values later checks read, and where
     scalars: tuple[tuple[int, str, frozenset[str | None], frozenset[Any] | None], ...]
     others: tuple[tuple[int, str, _KeyInfo], ...]  # arrays and content attributes
+    typed: tuple[int, ...]  # positions of the scalars
+    enums: tuple[str, ...]  # scalars with members (their values are read)
+    span_reads: tuple[str, ...]  # the values the span-level checks read (not token counts)
+    # (value types, enum values) -> the scalars' findings
+    checked: dict[tuple[Any, ...], tuple[Raw, ...]] = field(default_factory=dict)
+    # (kind, status, name, values, their types) -> (span type, findings, not evaluated)
+    spans: dict[tuple[Any, ...], tuple[SpanType | None, tuple[Raw, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
 
 
 class _Unread:
@@ -153,6 +162,8 @@ _ONEOF_TYPES: dict[str | None, type] = {
 }
 
 _MAX_SHAPES = 20_000
+_MAX_VALUES = 4096  # per key sequence: distinct value combinations whose findings are kept
+_UNHASHABLE = frozenset(("array_value", "kvlist_value"))
 # findings reported on the first span with the key in a run (a worker sees only its part)
 _ONCE_PER_KEY = frozenset(("not_stable", "content_not_checked"))
 ONCE_PER_KEY = _ONCE_PER_KEY  # public: a store's census reports them once too
@@ -331,6 +342,37 @@ class Validator:
         shape = plan.shape
         if shape.static:
             raws.extend(shape.static)
+        attributes = plan.template.copy()
+        for key, i in plan.reads:
+            value = kvs[i].value
+            kind = value.WhichOneof("value")
+            if kind == "string_value":
+                attributes[key] = value.string_value
+            elif kind == "int_value":
+                attributes[key] = value.int_value
+            else:
+                attributes[key] = to_python(value)
+        kinds = tuple([kvs[i].value.WhichOneof("value") for i in plan.typed])
+        if _UNHASHABLE.isdisjoint(kinds):  # then the findings are those of the types and enums
+            cache_key = (kinds, *[attributes[key] for key in plan.enums])
+            scalar_raws = plan.checked.get(cache_key)
+            if scalar_raws is None:
+                scalar_raws = tuple(self._check_scalars(plan, kvs, []))
+                if len(plan.checked) < _MAX_VALUES:
+                    plan.checked[cache_key] = scalar_raws
+            raws.extend(scalar_raws)
+        else:
+            self._check_scalars(plan, kvs, raws)
+        for i, key, info in plan.others:
+            self._check_other(key, to_python(kvs[i].value), info, raws)
+        if shape.tokens:
+            _check_tokens(attributes, shape.tokens, raws)
+        return self._inspect_span(
+            span, name, scope, attributes, raws, shape.owned, shape.templates, shape.usage, plan
+        ), attributes
+
+    def _check_scalars(self, plan: _Plan, kvs: Any, raws: list[Raw]) -> list[Raw]:
+        """Types and enum values of the scalars, by position."""
         for i, key, kinds, members in plan.scalars:
             value = kvs[i].value
             if value.WhichOneof("value") not in kinds:
@@ -339,16 +381,7 @@ class Validator:
                 read = to_python(value)
                 if read not in members:
                     raws.append(("undefined_enum_value", key, f"{read!r}", None))
-        attributes = plan.template.copy()
-        for key, i in plan.reads:
-            attributes[key] = to_python(kvs[i].value)
-        for i, key, info in plan.others:
-            self._check_other(key, to_python(kvs[i].value), info, raws)
-        if shape.tokens:
-            _check_tokens(attributes, shape.tokens, raws)
-        return self._inspect_span(
-            span, name, scope, attributes, raws, shape.owned, shape.templates, shape.usage
-        ), attributes
+        return raws
 
     def _detect(self, scope: str, keys: tuple[str, ...], name: str) -> Dialect | None:
         """The span's dialect unless semconv (most spans: ruled out by one set operation)."""
@@ -374,7 +407,7 @@ class Validator:
         reads = []
         for i, key in enumerate(keys):
             info = self._keys[key]
-            if key in wanted or info.token:
+            if key in wanted or info.token or (info.accept is not None and info.members):
                 reads.append((key, i))
             if info.accept is not None:
                 kinds = frozenset(k for k, t in _ONEOF_TYPES.items() if t in info.accept)
@@ -387,6 +420,9 @@ class Validator:
             tuple(reads),
             tuple(scalars),
             tuple(others),
+            tuple(i for i, _, _, _ in scalars),
+            tuple(key for _, key, _, members in scalars if members is not None),
+            tuple(key for key, _ in reads if key in wanted and not key.startswith(_USAGE)),
         )
         if len(self._plans) < _MAX_SHAPES:
             self._plans[keys] = plan
@@ -470,13 +506,20 @@ class Validator:
         owned: bool,
         templates: frozenset[str],
         usage: bool,
+        plan: _Plan | None = None,
     ) -> _Inspected:
         """_inspect after the attribute checks: the span's type and its span-level checks."""
         report = self.report
         span_type = None
         if owned:
             report.genai_spans += 1
-            span_type = self._check_genai_span(span, name, attributes, templates, raws)
+            if plan is None:
+                unknown: list[str] = []
+                span_type = self._check_genai_span(span, name, attributes, templates, raws, unknown)
+                for key in unknown:
+                    report.not_evaluated[key] += 1
+            else:
+                span_type = self._genai_planned(plan, span, name, attributes, templates, raws)
             if span_type is not None:
                 report.span_types[span_type.name] += 1
         call = None
@@ -792,6 +835,45 @@ class Validator:
                 span_type = rules.refinements.get((span_type.name, provider), span_type)
         return span_type
 
+    def _genai_planned(
+        self,
+        plan: _Plan,
+        span: Any,
+        name: str,
+        attributes: Mapping[str, Any],
+        templates: frozenset[str],
+        raws: list[Raw],
+    ) -> SpanType | None:
+        """_check_genai_span once per kind, status, name and the values it reads (with their
+        types: 1, 1.0 and True are one dict key), for spans of one key sequence."""
+        values = [attributes[key] for key in plan.span_reads]
+        cache_key = (
+            span.kind,
+            span.status.code,
+            name,
+            *values,
+            *map(type, values),
+        )
+        cacheable = True
+        try:
+            found = plan.spans.get(cache_key)
+        except TypeError:  # an unhashable value (an array): no cache
+            cacheable = False
+            found = None
+        if found is None:
+            checked: list[Raw] = []
+            unknown: list[str] = []
+            span_type = self._check_genai_span(span, name, attributes, templates, checked, unknown)
+            found = (span_type, tuple(checked), tuple(unknown))
+            if cacheable and len(plan.spans) < _MAX_VALUES:
+                plan.spans[cache_key] = found
+        span_type, checked_raws, not_evaluated = found
+        raws.extend(checked_raws)
+        counts = self.report.not_evaluated
+        for key in not_evaluated:
+            counts[key] += 1
+        return span_type
+
     def _check_genai_span(
         self,
         span: Any,
@@ -799,7 +881,10 @@ class Validator:
         attributes: Mapping[str, Any],
         templates: frozenset[str],
         raws: list[Raw],
+        unknown: list[str],
     ) -> SpanType | None:
+        """The span-level checks of a GenAI span; the keys whose condition it cannot tell
+        go to unknown (counted as not evaluated)."""
         kind_number = span.kind
         kind = _KIND_NAMES[kind_number] if 0 <= kind_number < len(_KIND_NAMES) else "internal"
         span_type = self.classify(kind, attributes)
@@ -824,7 +909,9 @@ class Validator:
                 found = self._missing[cache_key] = _missing_raws(span_type, missing)
             raws.extend(found)
             if conditional:
-                self._conditional(span_type, conditional, attributes, span.status.code, raws)
+                self._conditional(
+                    span_type, conditional, attributes, span.status.code, raws, unknown
+                )
         if self.options.require:
             extra = self._required_extra.get((name, operation))
             if extra is None:
@@ -880,6 +967,7 @@ class Validator:
         attributes: Mapping[str, Any],
         status: int,
         raws: list[Raw],
+        uncounted: list[str],
     ) -> None:
         """Missing attributes whose requirement holds only under a condition: a finding when
         it holds, nothing when it does not, counted apart (listed with --explain) when the
@@ -895,7 +983,7 @@ class Validator:
         missing, unknown = found
         raws.extend(missing)
         for key, what in unknown:
-            self.report.not_evaluated[key] += 1
+            uncounted.append(key)
             if self.options.explain:
                 raws.append(("condition_not_evaluated", key, what, None))
 
