@@ -10,7 +10,6 @@ reports as calls (tests compare the two on the corpus).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.pricing.calls import MAX_RESPONSE_IDS, CallFacts, CallLedger, SetAside
@@ -38,16 +37,13 @@ class CallIdentity:
         self._ledger = CallLedger()
         self._counted: OrderedDict[bytes, None] = OrderedDict()
         self.calls = 0
-        # every key whose value read_call may read (a span's other values it never looks at)
-        self.value_keys = frozenset(self._cost.key_slots)
 
-    def measure(
-        self, span: Any, scope: str, attributes: Mapping[str, Any], raws: list[Raw]
-    ) -> CallFacts | None:
+    def measure(self, span: Any, scope: str, raws: list[Raw]) -> CallFacts | None:
         """The span's call facts, or None when cost would not count it; its usage conflicts
-        go to raws."""
+        go to raws. read_call reads the values it needs from the span (its plan per key
+        sequence), as cost does: validate converts only the values its own checks read."""
         self._raws = raws
-        reading = self._cost.read_call(span, scope, None)
+        reading = self._cost.read_call(span, scope)
         return None if reading is None else reading.call
 
     def _conflict(self, conflict: UsageConflict) -> None:

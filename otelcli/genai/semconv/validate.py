@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -125,10 +125,10 @@ class _Plan:
 
     shape: _Shape
     template: dict[str, Any]  # every key -> _UNREAD: the span's attributes before any read
-    reads: tuple[tuple[str, int], ...]  # keys whose values later checks read, and where
+    touched: tuple[int, ...]  # positions of the values read or type-checked
+    reads: tuple[tuple[str, int], ...]  # keys whose values later checks read (in touched)
     scalars: tuple[tuple[int, str, frozenset[str | None], frozenset[Any] | None], ...]
     others: tuple[tuple[int, str, _KeyInfo], ...]  # arrays and content attributes
-    typed: tuple[int, ...]  # positions of the scalars
     enums: tuple[str, ...]  # scalars with members (their values are read)
     span_reads: tuple[str, ...]  # the values the span-level checks read (not token counts)
     # (value types, enum values) -> the scalars' findings
@@ -174,7 +174,7 @@ class _Inspected(NamedTuple):
 
     raws: list[Raw]
     call: CallFacts | None  # its LLM call, for call identity
-    after: list[Raw]  # findings that follow the call's
+    after: Sequence[Raw]  # findings that follow the call's
     trace_id: bytes
     span_id: bytes
     parent_id: bytes
@@ -342,17 +342,18 @@ class Validator:
         shape = plan.shape
         if shape.static:
             raws.extend(shape.static)
+        values = [kvs[i].value for i in plan.touched]
+        kinds = tuple([value.WhichOneof("value") for value in values])
         attributes = plan.template.copy()
-        for key, i in plan.reads:
-            value = kvs[i].value
-            kind = value.WhichOneof("value")
+        for key, j in plan.reads:
+            kind = kinds[j]
+            value = values[j]
             if kind == "string_value":
                 attributes[key] = value.string_value
             elif kind == "int_value":
                 attributes[key] = value.int_value
             else:
                 attributes[key] = to_python(value)
-        kinds = tuple([kvs[i].value.WhichOneof("value") for i in plan.typed])
         if _UNHASHABLE.isdisjoint(kinds):  # then the findings are those of the types and enums
             cache_key = (kinds, *[attributes[key] for key in plan.enums])
             scalar_raws = plan.checked.get(cache_key)
@@ -404,11 +405,19 @@ class Validator:
         wanted = self._value_keys
         scalars = []
         others = []
+        touched = []
         reads = []
         for i, key in enumerate(keys):
             info = self._keys[key]
-            if key in wanted or info.token or (info.accept is not None and info.members):
-                reads.append((key, i))
+            read = (
+                key in wanted
+                or info.token
+                or (info.accept is not None and info.members is not None)
+            )
+            if read or info.accept is not None:
+                touched.append(i)
+            if read:
+                reads.append((key, len(touched) - 1))
             if info.accept is not None:
                 kinds = frozenset(k for k, t in _ONEOF_TYPES.items() if t in info.accept)
                 scalars.append((i, key, kinds, info.members))
@@ -417,10 +426,10 @@ class Validator:
         plan = _Plan(
             shape,
             dict.fromkeys(keys, _UNREAD),
+            tuple(touched),
             tuple(reads),
             tuple(scalars),
             tuple(others),
-            tuple(i for i, _, _, _ in scalars),
             tuple(key for _, key, _, members in scalars if members is not None),
             tuple(key for key, _ in reads if key in wanted and not key.startswith(_USAGE)),
         )
@@ -511,6 +520,7 @@ class Validator:
         """_inspect after the attribute checks: the span's type and its span-level checks."""
         report = self.report
         span_type = None
+        status = span.status.code
         if owned:
             report.genai_spans += 1
             if plan is None:
@@ -519,22 +529,20 @@ class Validator:
                 for key in unknown:
                     report.not_evaluated[key] += 1
             else:
-                span_type = self._genai_planned(plan, span, name, attributes, templates, raws)
+                span_type = self._genai_planned(
+                    plan, span, status, name, attributes, templates, raws
+                )
             if span_type is not None:
                 report.span_types[span_type.name] += 1
         call = None
         if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
             # usage conflicts now, whether it is a call already counted when it is settled)
             calls = self._calls or self._calculator()
-            call = calls.measure(span, scope, attributes, raws)
-        after: list[Raw] = []
-        if not attributes and span.status.code == STATUS_ERROR:
-            after.append(("error_span_without_attributes", None, None, None))
-        if span.end_time_unix_nano < span.start_time_unix_nano:
-            after.append(("end_before_start", None, None, None))
-        status = span.status.code
-        if not STATUS_UNSET <= status <= STATUS_ERROR:
-            after.append(("invalid_status_code", None, f"{status}", None))
+            call = calls.measure(span, scope, raws)
+        after: Sequence[Raw] = ()
+        end_before_start = span.end_time_unix_nano < span.start_time_unix_nano
+        if end_before_start or status != STATUS_UNSET:
+            after = self._after(attributes, status, end_before_start)
         return _Inspected(
             raws,
             call,
@@ -545,6 +553,18 @@ class Validator:
             name,
             span_type.name if span_type else None,
         )
+
+    @staticmethod
+    def _after(attributes: Mapping[str, Any], status: int, end_before_start: bool) -> list[Raw]:
+        """A span's findings that follow its call's: status and timing."""
+        after: list[Raw] = []
+        if not attributes and status == STATUS_ERROR:
+            after.append(("error_span_without_attributes", None, None, None))
+        if end_before_start:
+            after.append(("end_before_start", None, None, None))
+        if not STATUS_UNSET <= status <= STATUS_ERROR:
+            after.append(("invalid_status_code", None, f"{status}", None))
+        return after
 
     def _settle(self, seen: _Inspected) -> None:
         """The checks that need the spans before this one: call identity, ids."""
@@ -839,6 +859,7 @@ class Validator:
         self,
         plan: _Plan,
         span: Any,
+        status: int,
         name: str,
         attributes: Mapping[str, Any],
         templates: frozenset[str],
@@ -849,7 +870,7 @@ class Validator:
         values = [attributes[key] for key in plan.span_reads]
         cache_key = (
             span.kind,
-            span.status.code,
+            status,
             name,
             *values,
             *map(type, values),
