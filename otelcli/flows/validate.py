@@ -174,7 +174,6 @@ def _check_signals(
 
     from otelcli.flows.jobs import fewer_collections, map_ordered
     from otelcli.otlp.reader import RawBatch, as_batch, capture_readers
-    from otelcli.otlp.spans import iter_spans
 
     def spans() -> Iterator[ExportTraceServiceRequest | RawBatch]:
         for reader in capture_readers(inputs, unused=unused):
@@ -194,8 +193,7 @@ def _check_signals(
                 metrics.span_tokens.update(span_tokens)
         else:
             for item in spans():
-                for view in iter_spans(as_batch(item)):
-                    metrics.add_span_usage(validator.check_span(view))
+                validator.check_batch(as_batch(item), metrics.add_span_usage)
 
 
 def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str, str]]]:
@@ -222,10 +220,7 @@ class _Checking(Subscriber):
 
     def batch(self, signal: str, request: Any) -> None:
         if signal == "traces":
-            from otelcli.otlp.spans import iter_spans
-
-            for view in iter_spans(request):
-                self.metrics.add_span_usage(self.validator.check_span(view))
+            self.validator.check_batch(request, self.metrics.add_span_usage)
         elif signal == "logs":
             self.events.check_batch(request)
         elif signal == "metrics":

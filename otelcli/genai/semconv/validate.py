@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,10 +35,9 @@ from otelcli.otlp.spans import (
     STATUS_OK,
     STATUS_UNSET,
     SpanView,
-    iter_spans,
     status_name,
 )
-from otelcli.otlp.values import to_python
+from otelcli.otlp.values import attributes_to_dict, to_python
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -272,9 +271,35 @@ class Validator:
             self.check_batch(batch)
         return self.finish()
 
-    def check_batch(self, batch: ExportTraceServiceRequest) -> None:
-        for view in iter_spans(batch):
-            self.check_span(view)
+    def check_batch(
+        self,
+        batch: ExportTraceServiceRequest,
+        each: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> None:
+        """Check every span of a batch; `each`: called with every span's attributes as
+        check_span returns them."""
+        for seen, attributes in self._inspect_batch(batch):
+            self._settle(seen)
+            if each is not None:
+                each(attributes)
+
+    def _inspect_batch(
+        self, batch: ExportTraceServiceRequest
+    ) -> Iterator[tuple[_Inspected, Mapping[str, Any]]]:
+        """_inspect on every span, read from the batch without a SpanView per span."""
+        planned = self._normalizer is None
+        for resource_spans in getattr(batch, "resource_spans", ()):
+            resource: dict[str, Any] | None = None  # converted only for the per-span path
+            for scope_spans in resource_spans.scope_spans:
+                scope = scope_spans.scope
+                scope_name = scope.name
+                for span in scope_spans.spans:
+                    done = self._inspect_planned(span, scope_name) if planned else None
+                    if done is None:
+                        if resource is None:
+                            resource = attributes_to_dict(resource_spans.resource.attributes)
+                        done = self._inspect_converted(SpanView(resource, scope, span))
+                    yield done
 
     def _calculator(self) -> CallIdentity:
         """The cost path's call identity: same spans set aside, same usage precedence."""
@@ -304,15 +329,16 @@ class Validator:
     def _inspect(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
         """Every check of one span that needs none of the spans before it."""
         if self._normalizer is None:
-            done = self._inspect_planned(view)
+            done = self._inspect_planned(view.span, view.scope.name)
             if done is not None:
                 return done
         return self._inspect_converted(view)
 
-    def _inspect_planned(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]] | None:
+    def _inspect_planned(
+        self, span: Any, scope: str
+    ) -> tuple[_Inspected, Mapping[str, Any]] | None:
         """_inspect by the span's key sequence (_Plan); None when it has no plan and gets
         none (a key twice, or the cache full): the caller converts the span instead."""
-        span = view.span
         kvs = span.attributes
         keys = tuple([kv.key for kv in kvs])
         plan = self._plans.get(keys)
@@ -321,7 +347,6 @@ class Validator:
         report = self.report
         report.spans += 1
         name = span.name
-        scope = view.scope.name
         raws: list[Raw] = []
         if self._dialects is not None:
             if self._prefixes and name.startswith(self._prefixes):
@@ -568,28 +593,28 @@ class Validator:
 
     def _settle(self, seen: _Inspected) -> None:
         """The checks that need the spans before this one: call identity, ids."""
-        raws = seen.raws
-        if seen.call is not None:
+        raws, call, after, trace_id, span_id, parent, name, span_type = seen
+        if call is not None:
             assert self._calls is not None
-            self._calls.count(seen.call, raws)
-        raws.extend(seen.after)
+            self._calls.count(call, raws)
+        if after:
+            raws.extend(after)
         # ids: duplicates now, orphans once the whole capture has been seen
-        trace_id = seen.trace_id
-        span_id = seen.span_id
         key = trace_id + span_id
+        seen_spans = self.seen_spans
         ref = None
-        if key in self.seen_spans:
+        if key in seen_spans:
             raws.append(("duplicate_span_id", None, None, None))
         else:
-            self.seen_spans.add(key)
+            seen_spans.add(key)
             self._traces.add(trace_id)
-            self._waiting.pop(key, None)  # children that arrived before this parent
-        parent = seen.parent_id
-        if parent and trace_id + parent not in self.seen_spans:
-            ref = SpanRef(trace_id, span_id, seen.name, seen.span_type)
+            if self._waiting:
+                self._waiting.pop(key, None)  # children that arrived before this parent
+        if parent and trace_id + parent not in seen_spans:
+            ref = SpanRef(trace_id, span_id, name, span_type)
             self._waiting.setdefault(trace_id + parent, []).append(ref)
         if raws:
-            self.report.add(raws, ref or SpanRef(trace_id, span_id, seen.name, seen.span_type))
+            self.report.add(raws, ref or SpanRef(trace_id, span_id, name, span_type))
 
     # -- --jobs -----------------------------------------------------------------------------
 
@@ -607,8 +632,7 @@ class Validator:
         known = len(keys)
         try:
             spans = []
-            for view in iter_spans(batch):
-                seen, attributes = self._inspect(view)
+            for seen, attributes in self._inspect_batch(batch):
                 spans.append(seen)
                 if each is not None:
                     each(attributes)
