@@ -12,8 +12,13 @@ go through cost's call identity: LLM calls counted once, double instrumentation 
 conflicting counts reported. Per capture: duplicate span ids and orphans.
 
 Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
-in rules.py, verdicts of conditions cached per what they read of a span, and findings are
-counted by set (findings.py), so a span costs little beyond reading its attributes.
+in rules.py, and findings are counted by set (findings.py). A span is checked by its key
+sequence (_Plan): its attributes are not converted; the types come from the oneof of the values
+a check reads or type-checks, only the values later checks read are converted, and what depends
+only on the keys, the value types and those few values (type and enum findings, the span type
+and its span-level checks) is worked out once per distinct combination. Per span remain the
+value checks (token counts, content), call identity and ids. A span with a key twice, or any
+span once the caches are full, is checked on its converted attributes (the same findings).
 """
 
 from __future__ import annotations
