@@ -5,6 +5,8 @@ Run in a fresh process (the benches do), each timing the best of N, the file rea
 - parse: `ExportTraceServiceRequest.FromString` of the whole file (the peer of DESIGN.md);
 - parse + every key: the parse, then `kv.key` of every attribute of every span, the least any
   per-attribute Python check does;
+- parse + every key and value type: the parse, then every key and its value's oneof field
+  (`WhichOneof`), the least a check of every value's type (validate's) does;
 - parse + usage lookup: the parse, then every key looked up in the set of token-usage keys and
   the value of each hit read, the least a cost pass that finds usage by key does;
 - parse + located usage: the parse, then only the usage values of LLM spans, at positions found
@@ -67,6 +69,12 @@ def measure(path: str, repeat: int = 3) -> dict[str, float | int]:
             for kv in span.attributes:
                 kv.key  # noqa: B018 - the access is what is timed
 
+    def every_type() -> None:
+        for span in spans(parse(data)):
+            for kv in span.attributes:
+                kv.key  # noqa: B018 - the access is what is timed
+                kv.value.WhichOneof("value")
+
     def usage_lookup() -> None:
         for span in spans(parse(data)):
             for kv in span.attributes:
@@ -94,6 +102,7 @@ def measure(path: str, repeat: int = 3) -> dict[str, float | int]:
         "attributes": attributes,
         "parse": _best(repeat, lambda: parse(data)),
         "every_key": _best(repeat, every_key),
+        "every_type": _best(repeat, every_type),
         "usage_lookup": _best(repeat, usage_lookup),
         "located_usage": _best(repeat, located_usage),
     }
@@ -180,6 +189,7 @@ def side_by_side(kind: str, path: str, repeat: int, jobs: list[int], floor: str)
     rows = [
         ("protobuf FromString, whole file (the peer)", parse),
         ("parse + kv.key of every attribute", floors["every_key"]),
+        ("parse + every key and its value's type", floors["every_type"]),
         ("parse + usage keys looked up, values read", floors["usage_lookup"]),
         ("parse + usage values of LLM spans, located", floors["located_usage"]),
     ]

@@ -20,7 +20,7 @@ from otelcli.genai.semconv.findings import RULES, Finding, ValidationReport
 from otelcli.genai.semconv.metrics import MetricChecker
 from otelcli.genai.semconv.policy import Policy, load_policy
 from otelcli.genai.semconv.rules import DEFAULT_TABLE, RuleTable, load_rules, load_rules_dir
-from otelcli.genai.semconv.validate import Options, Validator, iter_check
+from otelcli.genai.semconv.validate import Options, Validator
 from otelcli.otlp.signals import Unused
 
 FAIL_LEVELS = ("violation", "improvement", "information", "none")
@@ -174,7 +174,6 @@ def _check_signals(
 
     from otelcli.flows.jobs import fewer_collections, map_ordered
     from otelcli.otlp.reader import RawBatch, as_batch, capture_readers
-    from otelcli.otlp.spans import iter_spans
 
     def spans() -> Iterator[ExportTraceServiceRequest | RawBatch]:
         for reader in capture_readers(inputs, unused=unused):
@@ -194,8 +193,7 @@ def _check_signals(
                 metrics.span_tokens.update(span_tokens)
         else:
             for item in spans():
-                for view in iter_check(iter_spans(as_batch(item)), validator):
-                    metrics.add_span_usage(view.attributes)
+                validator.check_batch(as_batch(item), metrics.add_span_usage)
 
 
 def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str, str]]]:
@@ -205,7 +203,7 @@ def _inspected(validator: Validator, item: Any) -> tuple[Any, Counter[tuple[str,
 
     span_tokens: Counter[tuple[str, str]] = Counter()
     part = validator.inspect_batch(
-        as_batch(item), lambda view: tally_span_usage(view.attributes, span_tokens)
+        as_batch(item), lambda attributes: tally_span_usage(attributes, span_tokens)
     )
     return part, span_tokens
 
@@ -222,10 +220,7 @@ class _Checking(Subscriber):
 
     def batch(self, signal: str, request: Any) -> None:
         if signal == "traces":
-            from otelcli.otlp.spans import iter_spans
-
-            for view in iter_check(iter_spans(request), self.validator):
-                self.metrics.add_span_usage(view.attributes)
+            self.validator.check_batch(request, self.metrics.add_span_usage)
         elif signal == "logs":
             self.events.check_batch(request)
         elif signal == "metrics":

@@ -10,7 +10,6 @@ reports as calls (tests compare the two on the corpus).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from otelcli.genai.pricing.calls import MAX_RESPONSE_IDS, CallFacts, CallLedger, SetAside
@@ -39,13 +38,12 @@ class CallIdentity:
         self._counted: OrderedDict[bytes, None] = OrderedDict()
         self.calls = 0
 
-    def measure(
-        self, span: Any, scope: str, attributes: Mapping[str, Any], raws: list[Raw]
-    ) -> CallFacts | None:
+    def measure(self, span: Any, scope: str, raws: list[Raw]) -> CallFacts | None:
         """The span's call facts, or None when cost would not count it; its usage conflicts
-        go to raws."""
+        go to raws. read_call reads the values it needs from the span (its plan per key
+        sequence), as cost does: validate converts only the values its own checks read."""
         self._raws = raws
-        reading = self._cost.read_call(span, scope, attributes)
+        reading = self._cost.read_call(span, scope)
         return None if reading is None else reading.call
 
     def _conflict(self, conflict: UsageConflict) -> None:

@@ -12,8 +12,13 @@ go through cost's call identity: LLM calls counted once, double instrumentation 
 conflicting counts reported. Per capture: duplicate span ids and orphans.
 
 Work per key is cached (a capture repeats the same few dozen keys), per span type precomputed
-in rules.py, verdicts of conditions cached per what they read of a span, and findings are
-counted by set (findings.py), so a span costs little beyond reading its attributes.
+in rules.py, and findings are counted by set (findings.py). A span is checked by its key
+sequence (_Plan): its attributes are not converted; the types come from the oneof of the values
+a check reads or type-checks, only the values later checks read are converted, and what depends
+only on the keys, the value types and those few values (type and enum findings, the span type
+and its span-level checks) is worked out once per distinct combination. Per span remain the
+value checks (token counts, content), call identity and ids. A span with a key twice, or any
+span once the caches are full, is checked on its converted attributes (the same findings).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,9 +40,9 @@ from otelcli.otlp.spans import (
     STATUS_OK,
     STATUS_UNSET,
     SpanView,
-    iter_spans,
     status_name,
 )
+from otelcli.otlp.values import attributes_to_dict, to_python
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -45,7 +50,7 @@ if TYPE_CHECKING:
     )
 
     from otelcli.genai.dialects.capture import CaptureNormalizer
-    from otelcli.genai.dialects.normalize import DialectTable
+    from otelcli.genai.dialects.normalize import Dialect, DialectTable
     from otelcli.genai.pricing.calls import CallFacts
     from otelcli.genai.semconv.identity import CallIdentity
 
@@ -117,7 +122,52 @@ class _Shape:
     usage: bool = False  # a token count cost reads (only such spans can be LLM calls)
 
 
+@dataclass(slots=True)
+class _Plan:
+    """A key sequence's checks by position, so a span's values are read only where a check
+    needs them (a value's type from the oneof's name, without converting it)."""
+
+    shape: _Shape
+    template: dict[str, Any]  # every key -> _UNREAD: the span's attributes before any read
+    touched: tuple[int, ...]  # positions of the values read or type-checked
+    reads: tuple[tuple[str, int], ...]  # keys whose values later checks read (in touched)
+    scalars: tuple[tuple[int, str, frozenset[str | None], frozenset[Any] | None], ...]
+    others: tuple[tuple[int, str, _KeyInfo], ...]  # arrays and content attributes
+    enums: tuple[str, ...]  # scalars with members (their values are read)
+    span_reads: tuple[str, ...]  # the values the span-level checks read (not token counts)
+    # (value types, enum values) -> the scalars' findings
+    checked: dict[tuple[Any, ...], tuple[Raw, ...]] = field(default_factory=dict)
+    # (kind, status, name, values, their types) -> (span type, findings, not evaluated)
+    spans: dict[tuple[Any, ...], tuple[SpanType | None, tuple[Raw, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+
+
+class _Unread:
+    """The value of a key no check reads (shows in a report if one ever did)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unread>"
+
+
+_UNREAD = _Unread()
+# an AnyValue's oneof field -> the Python type to_python gives it
+_ONEOF_TYPES: dict[str | None, type] = {
+    "string_value": str,
+    "int_value": int,
+    "double_value": float,
+    "bool_value": bool,
+    "array_value": list,
+    "kvlist_value": dict,
+    "bytes_value": bytes,
+    None: type(None),
+}
+
 _MAX_SHAPES = 20_000
+_MAX_VALUES = 4096  # per key sequence: distinct value combinations whose findings are kept
+_UNHASHABLE = frozenset(("array_value", "kvlist_value"))
 # findings reported on the first span with the key in a run (a worker sees only its part)
 _ONCE_PER_KEY = frozenset(("not_stable", "content_not_checked"))
 ONCE_PER_KEY = _ONCE_PER_KEY  # public: a store's census reports them once too
@@ -128,7 +178,7 @@ class _Inspected(NamedTuple):
 
     raws: list[Raw]
     call: CallFacts | None  # its LLM call, for call identity
-    after: list[Raw]  # findings that follow the call's
+    after: Sequence[Raw]  # findings that follow the call's
     trace_id: bytes
     span_id: bytes
     parent_id: bytes
@@ -177,6 +227,8 @@ class Validator:
         self.options = options or Options()
         self._keys: dict[str, _KeyInfo] = {}
         self._shapes: dict[tuple[str, ...], _Shape] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._detected: dict[tuple[str, tuple[str, ...]], Dialect | None] = {}
         self.seen_spans: set[bytes] = set()  # trace_id + span_id of every span (events join them)
         self._traces: set[bytes] = set()
         self._waiting: dict[bytes, list[SpanRef]] = {}  # trace + parent id -> children
@@ -215,6 +267,7 @@ class Validator:
             # keys a dialect owns follow its naming (Vercel's camelCase ai.*), not Weaver's
             self._dialect_namespaces = tuple(p for d in others for p in d.namespaces)
             self._dialect_own_keys = frozenset().union(*(d.own_keys for d in others))
+        self._value_keys = self._span_value_keys()
 
     # -- stream -----------------------------------------------------------------------------
 
@@ -223,9 +276,35 @@ class Validator:
             self.check_batch(batch)
         return self.finish()
 
-    def check_batch(self, batch: ExportTraceServiceRequest) -> None:
-        for view in iter_spans(batch):
-            self.check_span(view)
+    def check_batch(
+        self,
+        batch: ExportTraceServiceRequest,
+        each: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> None:
+        """Check every span of a batch; `each`: called with every span's attributes as
+        check_span returns them."""
+        for seen, attributes in self._inspect_batch(batch):
+            self._settle(seen)
+            if each is not None:
+                each(attributes)
+
+    def _inspect_batch(
+        self, batch: ExportTraceServiceRequest
+    ) -> Iterator[tuple[_Inspected, Mapping[str, Any]]]:
+        """_inspect on every span, read from the batch without a SpanView per span."""
+        planned = self._normalizer is None
+        for resource_spans in getattr(batch, "resource_spans", ()):
+            resource: dict[str, Any] | None = None  # converted only for the per-span path
+            for scope_spans in resource_spans.scope_spans:
+                scope = scope_spans.scope
+                scope_name = scope.name
+                for span in scope_spans.spans:
+                    done = self._inspect_planned(span, scope_name) if planned else None
+                    if done is None:
+                        if resource is None:
+                            resource = attributes_to_dict(resource_spans.resource.attributes)
+                        done = self._inspect_converted(SpanView(resource, scope, span))
+                    yield done
 
     def _calculator(self) -> CallIdentity:
         """The cost path's call identity: same spans set aside, same usage precedence."""
@@ -245,14 +324,187 @@ class Validator:
 
     # -- one span ---------------------------------------------------------------------------
 
-    def check_span(self, view: SpanView) -> None:
-        self._settle(self._inspect(view))
+    def check_span(self, view: SpanView) -> Mapping[str, Any]:
+        """Check one span; returns its attributes as the checks read them (the values of
+        the keys in _span_value_keys, and every key)."""
+        seen, attributes = self._inspect(view)
+        self._settle(seen)
+        return attributes
 
-    def _inspect(self, view: SpanView) -> _Inspected:
+    def _inspect(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
         """Every check of one span that needs none of the spans before it."""
+        if self._normalizer is None:
+            done = self._inspect_planned(view.span, view.scope.name)
+            if done is not None:
+                return done
+        return self._inspect_converted(view)
+
+    def _inspect_planned(
+        self, span: Any, scope: str
+    ) -> tuple[_Inspected, Mapping[str, Any]] | None:
+        """_inspect by the span's key sequence (_Plan); None when it has no plan and gets
+        none (a key twice, or the cache full): the caller converts the span instead."""
+        kvs = span.attributes
+        keys = tuple([kv.key for kv in kvs])
+        plan = self._plans.get(keys)
+        if plan is None and (len(self._plans) >= _MAX_SHAPES or len(set(keys)) != len(keys)):
+            return None
+        report = self.report
+        report.spans += 1
+        name = span.name
+        raws: list[Raw] = []
+        if self._dialects is not None:
+            if self._prefixes and name.startswith(self._prefixes):
+                found = self._detect(scope, keys, name)
+            else:  # then the span name cannot change the dialect
+                cache_key = (scope, keys)
+                try:
+                    found = self._detected[cache_key]
+                except KeyError:
+                    found = self._detect(scope, keys, "")
+                    if len(self._detected) < _MAX_SHAPES:
+                        self._detected[cache_key] = found
+            if found is not None:
+                report.dialects[found.id] += 1
+                raws.append(self._dialect_finding(found.name, keys))
+        if plan is None:
+            plan = self._plan(keys, raws)
+        shape = plan.shape
+        if shape.static:
+            raws.extend(shape.static)
+        values = [kvs[i].value for i in plan.touched]
+        kinds = tuple([value.WhichOneof("value") for value in values])
+        attributes = plan.template.copy()
+        for key, j in plan.reads:
+            kind = kinds[j]
+            value = values[j]
+            if kind == "string_value":
+                attributes[key] = value.string_value
+            elif kind == "int_value":
+                attributes[key] = value.int_value
+            else:
+                attributes[key] = to_python(value)
+        if _UNHASHABLE.isdisjoint(kinds):  # then the findings are those of the types and enums
+            cache_key = (kinds, *[attributes[key] for key in plan.enums])
+            scalar_raws = plan.checked.get(cache_key)
+            if scalar_raws is None:
+                scalar_raws = tuple(self._check_scalars(plan, kvs, []))
+                if len(plan.checked) < _MAX_VALUES:
+                    plan.checked[cache_key] = scalar_raws
+            raws.extend(scalar_raws)
+        else:
+            self._check_scalars(plan, kvs, raws)
+        for i, key, info in plan.others:
+            self._check_other(key, to_python(kvs[i].value), info, raws)
+        if shape.tokens:
+            _check_tokens(attributes, shape.tokens, raws)
+        return self._inspect_span(
+            span, name, scope, attributes, raws, shape.owned, shape.templates, shape.usage, plan
+        ), attributes
+
+    def _check_scalars(self, plan: _Plan, kvs: Any, raws: list[Raw]) -> list[Raw]:
+        """Types and enum values of the scalars, by position."""
+        for i, key, kinds, members in plan.scalars:
+            value = kvs[i].value
+            if value.WhichOneof("value") not in kinds:
+                raws.append(_mismatch(key, to_python(value), self._keys[key]))
+            elif members is not None:
+                read = to_python(value)
+                if read not in members:
+                    raws.append(("undefined_enum_value", key, f"{read!r}", None))
+        return raws
+
+    def _detect(self, scope: str, keys: tuple[str, ...], name: str) -> Dialect | None:
+        """The span's dialect unless semconv (most spans: ruled out by one set operation)."""
+        dialects = self._dialects
+        assert dialects is not None
+        if (
+            self._markers.isdisjoint(keys)
+            and not (self._prefixes and name.startswith(self._prefixes))
+            and dialects.dialect_for_scope(scope) is None
+        ):
+            return None
+        found = dialects.detect(scope, keys, name)
+        return None if found.id == "semconv" else found
+
+    def _plan(self, keys: tuple[str, ...], raws: list[Raw]) -> _Plan:
+        """The checks of a key sequence by position (its run-wide findings go to raws)."""
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = self._shape(keys, raws)
+        wanted = self._value_keys
+        scalars = []
+        others = []
+        touched = []
+        reads = []
+        for i, key in enumerate(keys):
+            info = self._keys[key]
+            read = (
+                key in wanted
+                or info.token
+                or (info.accept is not None and info.members is not None)
+            )
+            if read or info.accept is not None:
+                touched.append(i)
+            if read:
+                reads.append((key, len(touched) - 1))
+            if info.accept is not None:
+                kinds = frozenset(k for k, t in _ONEOF_TYPES.items() if t in info.accept)
+                scalars.append((i, key, kinds, info.members))
+            if info.element is not None or info.schema is not None:
+                others.append((i, key, info))
+        plan = _Plan(
+            shape,
+            dict.fromkeys(keys, _UNREAD),
+            tuple(touched),
+            tuple(reads),
+            tuple(scalars),
+            tuple(others),
+            tuple(key for _, key, _, members in scalars if members is not None),
+            tuple(key for key, _ in reads if key in wanted and not key.startswith(_USAGE)),
+        )
+        if len(self._plans) < _MAX_SHAPES:
+            self._plans[keys] = plan
+        return plan
+
+    def _span_value_keys(self) -> frozenset[str]:
+        """Every key whose value a span check after the attribute checks reads (its type,
+        operation, provider, name, status, conditions, hints) or the usage tally does; the
+        others are only type-checked by position."""
+        rules = self.rules
+        conditions = self._conditions
+        keys = {
+            "gen_ai.operation.name",
+            "gen_ai.provider.name",
+            "mcp.method.name",
+            "error.type",
+            "gen_ai.tool.name",
+            "gen_ai.prompt.name",
+            REQUEST_MODEL,
+            RESPONSE_MODEL,
+            INPUT,
+            OUTPUT,
+            CACHE_READ,
+            CACHE_WRITE,
+            CACHE_WRITE_NEW,
+            REASONING,
+            *self._hints.discouraged,
+            *conditions.streaming_flags,
+            *conditions.streaming_evidence,
+            *conditions.request_sources,
+            *conditions.referenced,
+        }
+        for span_type in (*rules.spans.values(), *rules.refinements.values()):
+            keys.update(text for text, is_key in span_type.name_parts if is_key)
+        return frozenset(keys)
+
+    def _inspect_converted(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
+        """_inspect on the span's attributes converted to a dict (and with --normalized, on
+        the span as normalize rewrites it)."""
         report = self.report
         report.spans += 1
         dialects = self._dialects
+        original = view  # the usage tally reads the span as sent
         mapped_from = None
         if self._normalizer is not None:
             # exactly what `normalize --replace` writes, checked as a file of it would be
@@ -279,25 +531,48 @@ class Validator:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
         owned, templates, usage = self.check_attributes(attributes, raws)
+        return self._inspect_span(
+            span, name, view.scope.name, attributes, raws, owned, templates, usage
+        ), original.attributes
+
+    def _inspect_span(
+        self,
+        span: Any,
+        name: str,
+        scope: str,
+        attributes: Mapping[str, Any],
+        raws: list[Raw],
+        owned: bool,
+        templates: frozenset[str],
+        usage: bool,
+        plan: _Plan | None = None,
+    ) -> _Inspected:
+        """_inspect after the attribute checks: the span's type and its span-level checks."""
+        report = self.report
         span_type = None
+        status = span.status.code
         if owned:
             report.genai_spans += 1
-            span_type = self._check_genai_span(span, name, attributes, templates, raws)
+            if plan is None:
+                unknown: list[str] = []
+                span_type = self._check_genai_span(span, name, attributes, templates, raws, unknown)
+                for key in unknown:
+                    report.not_evaluated[key] += 1
+            else:
+                span_type = self._genai_planned(
+                    plan, span, status, name, attributes, templates, raws
+                )
             if span_type is not None:
                 report.span_types[span_type.name] += 1
         call = None
         if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
             # usage conflicts now, whether it is a call already counted when it is settled)
             calls = self._calls or self._calculator()
-            call = calls.measure(span, view.scope.name, attributes, raws)
-        after: list[Raw] = []
-        if not attributes and span.status.code == STATUS_ERROR:
-            after.append(("error_span_without_attributes", None, None, None))
-        if span.end_time_unix_nano < span.start_time_unix_nano:
-            after.append(("end_before_start", None, None, None))
-        status = span.status.code
-        if not STATUS_UNSET <= status <= STATUS_ERROR:
-            after.append(("invalid_status_code", None, f"{status}", None))
+            call = calls.measure(span, scope, raws)
+        after: Sequence[Raw] = ()
+        end_before_start = span.end_time_unix_nano < span.start_time_unix_nano
+        if end_before_start or status != STATUS_UNSET:
+            after = self._after(attributes, status, end_before_start)
         return _Inspected(
             raws,
             call,
@@ -309,53 +584,63 @@ class Validator:
             span_type.name if span_type else None,
         )
 
+    @staticmethod
+    def _after(attributes: Mapping[str, Any], status: int, end_before_start: bool) -> list[Raw]:
+        """A span's findings that follow its call's: status and timing."""
+        after: list[Raw] = []
+        if not attributes and status == STATUS_ERROR:
+            after.append(("error_span_without_attributes", None, None, None))
+        if end_before_start:
+            after.append(("end_before_start", None, None, None))
+        if not STATUS_UNSET <= status <= STATUS_ERROR:
+            after.append(("invalid_status_code", None, f"{status}", None))
+        return after
+
     def _settle(self, seen: _Inspected) -> None:
         """The checks that need the spans before this one: call identity, ids."""
-        raws = seen.raws
-        if seen.call is not None:
+        raws, call, after, trace_id, span_id, parent, name, span_type = seen
+        if call is not None:
             assert self._calls is not None
-            self._calls.count(seen.call, raws)
-        raws.extend(seen.after)
+            self._calls.count(call, raws)
+        if after:
+            raws.extend(after)
         # ids: duplicates now, orphans once the whole capture has been seen
-        trace_id = seen.trace_id
-        span_id = seen.span_id
         key = trace_id + span_id
+        seen_spans = self.seen_spans
         ref = None
-        if key in self.seen_spans:
+        if key in seen_spans:
             raws.append(("duplicate_span_id", None, None, None))
         else:
-            self.seen_spans.add(key)
+            seen_spans.add(key)
             self._traces.add(trace_id)
-            self._waiting.pop(key, None)  # children that arrived before this parent
-        parent = seen.parent_id
-        if parent and trace_id + parent not in self.seen_spans:
-            ref = SpanRef(trace_id, span_id, seen.name, seen.span_type)
+            if self._waiting:
+                self._waiting.pop(key, None)  # children that arrived before this parent
+        if parent and trace_id + parent not in seen_spans:
+            ref = SpanRef(trace_id, span_id, name, span_type)
             self._waiting.setdefault(trace_id + parent, []).append(ref)
         if raws:
-            self.report.add(raws, ref or SpanRef(trace_id, span_id, seen.name, seen.span_type))
+            self.report.add(raws, ref or SpanRef(trace_id, span_id, name, span_type))
 
     # -- --jobs -----------------------------------------------------------------------------
 
     def inspect_batch(
         self,
         batch: ExportTraceServiceRequest,
-        each: Callable[[SpanView], None] | None = None,
+        each: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> ValidateSlice:
         """_inspect on every span of one batch (a worker process can run it); merge() then
         settles them, batches in order: the report is the one check_batch would fill.
-        `each`: called with every span checked (its attributes already converted)."""
+        `each`: called with every span's attributes as check_span returns them."""
         kept = self.report
         self.report = report = ValidationReport(level_for=kept.level_for)
         keys = self._keys
         known = len(keys)
         try:
-            if each is None:
-                spans = [self._inspect(view) for view in iter_spans(batch)]
-            else:
-                spans = []
-                for view in iter_spans(batch):
-                    spans.append(self._inspect(view))
-                    each(view)
+            spans = []
+            for seen, attributes in self._inspect_batch(batch):
+                spans.append(seen)
+                if each is not None:
+                    each(attributes)
         finally:
             self.report = kept
         return ValidateSlice(
@@ -402,18 +687,21 @@ class Validator:
             elif members is not None and value not in members:
                 raws.append(("undefined_enum_value", key, f"{value!r}", None))
         for key, info in shape.others:
-            value = attributes[key]
-            if info.element is not None and not (
-                type(value) is list and all(type(v) in info.element for v in value)
-            ):
-                raws.append(_mismatch(key, value, info))
-            if info.schema is not None and self._content is not None:
-                problem = self._content.check(info.schema, value)
-                if problem is not None:
-                    raws.append(problem)
+            self._check_other(key, attributes[key], info, raws)
         if shape.tokens:
             _check_tokens(attributes, shape.tokens, raws)
         return shape.owned, shape.templates, shape.usage
+
+    def _check_other(self, key: str, value: Any, info: _KeyInfo, raws: list[Raw]) -> None:
+        """An array's element types; a content attribute against its JSON schema."""
+        if info.element is not None and not (
+            type(value) is list and all(type(v) in info.element for v in value)
+        ):
+            raws.append(_mismatch(key, value, info))
+        if info.schema is not None and self._content is not None:
+            problem = self._content.check(info.schema, value)
+            if problem is not None:
+                raws.append(problem)
 
     def _shape(self, names: tuple[str, ...], raws: list[Raw]) -> _Shape:
         """What a set of keys needs checked (cached: spans of one kind share their keys)."""
@@ -555,7 +843,7 @@ class Validator:
                 break
         return out
 
-    def _dialect_finding(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+    def _dialect_finding(self, name: str, attributes: Iterable[str]) -> Raw:
         """Cached per dialect and key sequence: spans of one library repeat theirs."""
         cache_key = (name, *attributes)
         found = self._dialect_raws.get(cache_key)
@@ -565,7 +853,7 @@ class Validator:
                 self._dialect_raws[cache_key] = found
         return found
 
-    def _dialect_raw(self, name: str, attributes: Mapping[str, Any]) -> Raw:
+    def _dialect_raw(self, name: str, attributes: Iterable[str]) -> Raw:
         mapped = []
         for key in attributes:
             target = self._dialect_keys.get(key)
@@ -596,6 +884,46 @@ class Validator:
                 span_type = rules.refinements.get((span_type.name, provider), span_type)
         return span_type
 
+    def _genai_planned(
+        self,
+        plan: _Plan,
+        span: Any,
+        status: int,
+        name: str,
+        attributes: Mapping[str, Any],
+        templates: frozenset[str],
+        raws: list[Raw],
+    ) -> SpanType | None:
+        """_check_genai_span once per kind, status, name and the values it reads (with their
+        types: 1, 1.0 and True are one dict key), for spans of one key sequence."""
+        values = [attributes[key] for key in plan.span_reads]
+        cache_key = (
+            span.kind,
+            status,
+            name,
+            *values,
+            *map(type, values),
+        )
+        cacheable = True
+        try:
+            found = plan.spans.get(cache_key)
+        except TypeError:  # an unhashable value (an array): no cache
+            cacheable = False
+            found = None
+        if found is None:
+            checked: list[Raw] = []
+            unknown: list[str] = []
+            span_type = self._check_genai_span(span, name, attributes, templates, checked, unknown)
+            found = (span_type, tuple(checked), tuple(unknown))
+            if cacheable and len(plan.spans) < _MAX_VALUES:
+                plan.spans[cache_key] = found
+        span_type, checked_raws, not_evaluated = found
+        raws.extend(checked_raws)
+        counts = self.report.not_evaluated
+        for key in not_evaluated:
+            counts[key] += 1
+        return span_type
+
     def _check_genai_span(
         self,
         span: Any,
@@ -603,7 +931,10 @@ class Validator:
         attributes: Mapping[str, Any],
         templates: frozenset[str],
         raws: list[Raw],
+        unknown: list[str],
     ) -> SpanType | None:
+        """The span-level checks of a GenAI span; the keys whose condition it cannot tell
+        go to unknown (counted as not evaluated)."""
         kind_number = span.kind
         kind = _KIND_NAMES[kind_number] if 0 <= kind_number < len(_KIND_NAMES) else "internal"
         span_type = self.classify(kind, attributes)
@@ -628,7 +959,9 @@ class Validator:
                 found = self._missing[cache_key] = _missing_raws(span_type, missing)
             raws.extend(found)
             if conditional:
-                self._conditional(span_type, conditional, attributes, span.status.code, raws)
+                self._conditional(
+                    span_type, conditional, attributes, span.status.code, raws, unknown
+                )
         if self.options.require:
             extra = self._required_extra.get((name, operation))
             if extra is None:
@@ -684,6 +1017,7 @@ class Validator:
         attributes: Mapping[str, Any],
         status: int,
         raws: list[Raw],
+        uncounted: list[str],
     ) -> None:
         """Missing attributes whose requirement holds only under a condition: a finding when
         it holds, nothing when it does not, counted apart (listed with --explain) when the
@@ -699,7 +1033,7 @@ class Validator:
         missing, unknown = found
         raws.extend(missing)
         for key, what in unknown:
-            self.report.not_evaluated[key] += 1
+            uncounted.append(key)
             if self.options.explain:
                 raws.append(("condition_not_evaluated", key, what, None))
 
@@ -921,10 +1255,3 @@ def validate(
 ) -> ValidationReport:
     """Check every span of every batch; returns the filled report."""
     return Validator(rules, report, options).check_batches(batches)
-
-
-def iter_check(views: Iterable[SpanView], validator: Validator) -> Iterator[SpanView]:
-    """Check spans while passing them on (for commands that also do something else)."""
-    for view in views:
-        validator.check_span(view)
-        yield view
