@@ -959,47 +959,44 @@ class CostCalculator:
         return breakdown
 
     def read_call(
-        self, span: Span, scope: str, attributes: Mapping[str, Any] | None = None
+        self, span: Span, scope: str, shape: tuple[str, ...] | None = None
     ) -> CallReading | None:
         """Read and classify one span, unpriced: its call facts and usage, or None unless it
-        is a call to count (skips and usage conflicts go to the report). `attributes`: the
-        span's attributes already converted, if the caller has them."""
+        is a call to count (skips and usage conflicts go to the report). `shape`: the span's
+        attribute keys in order, if the caller read them already (validate has)."""
         keys: list[str]
         conflicts: list[tuple[int, str, Any, str, Any]] | None
         marker_values: list[tuple[str, Any]] | None
-        if attributes is not None and len(attributes) == len(span.attributes):
-            # the span's attributes already converted (validate has them); no key repeats
-            index_get = self.key_slots.get
-            hits = [(hit, v) for k, v in attributes.items() if (hit := index_get(k)) is not None]
+        # one pass over the keys; what they mean is worked out once per key sequence
+        if shape is None:
+            kvs: Any = list(span.attributes)
+            shape = tuple([kv.key for kv in kvs])
+        else:
+            kvs = span.attributes  # only the values read are indexed
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plan(shape)
+        if plan is False:
+            return None  # no usage key: nothing to convert
+        found, fast = plan
+        if fast is None:  # a count under two keys: the values decide, in order
+            hits = []
+            for i, hit in found:
+                v = kvs[i].value
+                hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
             values, keys, conflicts, marker_values = _resolve(hits)
         else:
-            # one pass over the keys; what they mean is worked out once per key sequence
-            kvs = list(span.attributes)
-            shape = tuple([kv.key for kv in kvs])
-            plan = self._plans.get(shape)
-            if plan is None:
-                plan = self._plan(shape)
-            if plan is False:
-                return None  # no usage key: nothing to convert
-            found, fast = plan
-            if fast is None:  # a count under two keys: the values decide, in order
-                hits = []
-                for i, hit in found:
-                    v = kvs[i].value
-                    hits.append((hit, (v.int_value if hit[4] else v.string_value) or to_python(v)))
-                values, keys, conflicts, marker_values = _resolve(hits)
-            else:
-                reads, assign, marker_reads, keys = fast
-                # a non-default int (or text) can only be the oneof's value; else ask
-                got = []
-                for i, is_count in reads:
-                    v = kvs[i].value
-                    got.append((v.int_value if is_count else v.string_value) or to_python(v))
-                values = [None] * N_SLOTS
-                for slot, r in assign:
-                    values[slot] = got[r]
-                conflicts = None
-                marker_values = [(k, got[r]) for k, r in marker_reads] if marker_reads else None
+            reads, assign, marker_reads, keys = fast
+            # a non-default int (or text) can only be the oneof's value; else ask
+            got = []
+            for i, is_count in reads:
+                v = kvs[i].value
+                got.append((v.int_value if is_count else v.string_value) or to_python(v))
+            values = [None] * N_SLOTS
+            for slot, r in assign:
+                values[slot] = got[r]
+            conflicts = None
+            marker_values = [(k, got[r]) for k, r in marker_reads] if marker_reads else None
         raw_input, raw_output = values[S_INPUT], values[S_OUTPUT]
         cache_read = values[S_CACHE_READ]
         if raw_input is None and raw_output is None and cache_read is None:
@@ -1077,7 +1074,6 @@ class CostCalculator:
         span: Span,
         scope_message: InstrumentationScope,
         resource_attributes: Mapping[str, Any],
-        attributes: Mapping[str, Any] | None = None,
         scope_name: str | None = None,
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
@@ -1085,7 +1081,7 @@ class CostCalculator:
         `scope_name`: scope_message.name, if the caller read it already."""
         if scope_name is None:
             scope_name = scope_message.name
-        reading = self.read_call(span, scope_name, attributes)
+        reading = self.read_call(span, scope_name)
         if reading is None:
             return None
         call, context, values, keys, markers, usage, notes = reading
@@ -1537,7 +1533,7 @@ class CostCalculator:
                     scope_spans_spans = scope_spans.spans
                     spans += len(scope_spans_spans)
                     for span in scope_spans_spans:
-                        measured = measure(span, scope, resource_attributes, None, scope_name)
+                        measured = measure(span, scope, resource_attributes, scope_name)
                         if measured is None:
                             continue
                         priced = measured[0]

@@ -127,6 +127,7 @@ class _Plan:
     """A key sequence's checks by position, so a span's values are read only where a check
     needs them (a value's type from the oneof's name, without converting it)."""
 
+    keys: tuple[str, ...]  # the key sequence
     shape: _Shape
     template: dict[str, Any]  # every key -> _UNREAD: the span's attributes before any read
     touched: tuple[int, ...]  # positions of the values read or type-checked
@@ -454,6 +455,7 @@ class Validator:
             if info.element is not None or info.schema is not None:
                 others.append((i, key, info))
         plan = _Plan(
+            keys,
             shape,
             dict.fromkeys(keys, _UNREAD),
             tuple(touched),
@@ -568,7 +570,7 @@ class Validator:
         if usage:  # one LLM call, two spans; two counts on one span: as cost sees them (the
             # usage conflicts now, whether it is a call already counted when it is settled)
             calls = self._calls or self._calculator()
-            call = calls.measure(span, scope, raws)
+            call = calls.measure(span, scope, raws, plan.keys if plan is not None else None)
         after: Sequence[Raw] = ()
         end_before_start = span.end_time_unix_nano < span.start_time_unix_nano
         if end_before_start or status != STATUS_UNSET:
