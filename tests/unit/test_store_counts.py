@@ -25,6 +25,8 @@ TEXTS = [
     "-0",
     "1e3",
     "0x10",
+    "\u0663",  # an Arabic-Indic three: no ASCII digit
+    "\uff15",  # a fullwidth five
     "12a",
     "",
     "inf",

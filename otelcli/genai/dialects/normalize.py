@@ -430,7 +430,9 @@ def in_usd(currency: Any) -> bool:
     return currency is None or str(currency).strip().upper() == "USD"
 
 
-_NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
+# ASCII digits and spaces only, as exporters write numbers (and as a store's engine reads
+# them): "٣" is no token count on either path
+_NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?\s*$", re.ASCII)
 
 
 def to_number(value: Any) -> int | float | None:
