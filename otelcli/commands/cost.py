@@ -122,7 +122,7 @@ def cost(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes that read and price the capture (default 1; "
+            help="Processes that read and price the capture (default: the cores, up to 8; "
             "the report is the same with any number). --enrich uses one.",
             show_default=False,
         ),

@@ -130,7 +130,7 @@ def validate(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes that read and check capture files (default 1; "
+            help="Processes that read and check capture files (default: the cores, up to 8; "
             "the report is the same with any number).",
             show_default=False,
         ),
