@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from otelcli.errors import ExitCode, OtelcliError, OutputError, UsageError
+from otelcli.otlp.signals import Signal, count_records, signal_of
 
 if TYPE_CHECKING:
     from otelcli.transport.config import ExporterConfig
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 TRACES = "traces"
 LOGS = "logs"
-METRICS = "metrics"
 
 
 @dataclass(frozen=True)
@@ -93,20 +93,20 @@ class SaveReport:
 
     file: Any  # transport.sink.FileReport
     refused_batches: int = 0
-    refused: Counter[str] = field(default_factory=Counter)  # signal ("traces"...) -> records
+    refused: Counter[Signal] = field(default_factory=Counter)  # signal -> records
     error: OutputError | None = None
 
     @property
     def refused_spans(self) -> int:
-        return self.refused[TRACES]
+        return self.refused[Signal.TRACES]
 
     @property
     def refused_log_records(self) -> int:
-        return self.refused[LOGS]
+        return self.refused[Signal.LOGS]
 
     @property
     def refused_data_points(self) -> int:
-        return self.refused[METRICS]
+        return self.refused[Signal.METRICS]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -280,8 +280,6 @@ def run(request: ReceiveRequest) -> ReceiveResult:
 
         def handle_other(item: Any) -> None:
             """A logs or metrics batch: counted, kept (--file), forwarded, shown."""
-            from otelcli.otlp.signals import Signal, count_records, signal_of
-
             signal = signal_of(item)
             if signal is Signal.LOGS:
                 result.log_records += count_records(item)
@@ -477,7 +475,7 @@ class _Saver:
         self.spans = 0
         self.failure: OutputError | None = None
         self.refused_batches = 0
-        self.refused: Counter[str] = Counter()  # signal -> records
+        self.refused: Counter[Signal] = Counter()  # signal -> records
         self._lock = threading.Lock()
         self._failing = False
 
@@ -511,8 +509,6 @@ class _Saver:
             try:
                 self._write(batch)
             except (OutputError, ConsumerUnavailable) as exc:
-                from otelcli.otlp.signals import count_records, signal_of
-
                 self.refused_batches += 1
                 self.refused[signal_of(batch)] += count_records(batch)
                 if isinstance(exc, ConsumerUnavailable):  # not open yet, or any more
@@ -576,7 +572,6 @@ def _save_report(kept: Any) -> SaveReport | None:
     """The save file's report as it is; a store's (store.saver.StoreReport) in the same form."""
     if kept is None or isinstance(kept, SaveReport):
         return kept
-    from otelcli.otlp.signals import Signal
     from otelcli.transport.sink import FileReport
 
     saved = kept.saved
@@ -589,7 +584,7 @@ def _save_report(kept: Any) -> SaveReport | None:
         log_records=saved[Signal.LOGS],
         data_points=saved[Signal.METRICS],
     )
-    return SaveReport(file, kept.refused_batches, Counter(kept.refused), kept.error)
+    return SaveReport(file, kept.refused_batches, kept.refused, kept.error)
 
 
 def _same_file(one: str, other: str) -> bool:

@@ -80,6 +80,7 @@ from otelcli.store.query import (
     any_key,
     keys_among,
     quote,
+    u64_set,
 )
 
 NULL = "\\0"  # stands for an absent attribute in hashes (an attribute may be "")
@@ -246,7 +247,7 @@ WHERE ({self.source.predicate()})
   AND {any_key("mapKeys(SpanAttributes)", usage_keys)}"""
 
     def _class_sql(self) -> str:
-        """What decides a span's dialect and skip reason (CostCalculator._classify): scope,
+        """What decides a span's dialect and skip reason (CostCalculator.classify): scope,
         span name, the dialect markers present and the values the operation rules read."""
         rules = ", ".join(f"ifNull(r{i}, '{NULL}')" for i in range(len(self.rule_keys)))
         return f"cityHash64(ScopeName, SpanName, mkeys, {rules})"
@@ -316,7 +317,7 @@ GROUP BY usage, cls"""
                 *(f"any(s{s})" for s in _CONTEXT_SLOTS),
             ]
         )
-        counted = f"(NOT nac AND cls IN {_u64_set(self.counted_classes)})"
+        counted = f"(NOT nac AND cls IN {u64_set(self.counted_classes)})"
         usages = (
             "if(t_c = 0 AND t_r = 0, [cityHash64(tid, t_in, t_out)],"
             " arrayDistinct([cityHash64(tid, t_in, t_out), cityHash64(tid, t_in + t_c, t_out),"
@@ -375,10 +376,10 @@ FROM (
         excl_cache = [h for h in counted if _excludes(self.contexts[h], "cache")]
         excl_reasoning = [h for h in counted if _excludes(self.contexts[h], "reasoning")]
         if self.includes is None:
-            add_cache = f"(t_c > t_in OR (t_c > 0 AND ctx IN {_u64_set(excl_cache)}))"
+            add_cache = f"(t_c > t_in OR (t_c > 0 AND ctx IN {u64_set(excl_cache)}))"
         else:
             add_cache = "0" if self.includes else "1"
-        add_reasoning = f"(t_r > t_out OR (t_r > 0 AND ctx IN {_u64_set(excl_reasoning)}))"
+        add_reasoning = f"(t_r > t_out OR (t_r > 0 AND ctx IN {u64_set(excl_reasoning)}))"
         calls = f"""SELECT *,
   t_in + if({add_cache}, t_c, 0) AS u_in,
   t_out + if({add_reasoning}, t_r, 0) AS u_out,
@@ -389,7 +390,7 @@ FROM (
   (s{S_CACHE_READ} IS NOT NULL) + (s{S_CACHE_WRITE} IS NOT NULL)
     + (s{S_CACHE_WRITE_1H} IS NOT NULL) + (s{S_REASONING} IS NOT NULL) AS richness
 FROM ({self.spans_sql()})
-WHERE NOT nac AND ctx IN {_u64_set(counted)}"""
+WHERE NOT nac AND ctx IN {u64_set(counted)}"""
         return calls
 
     def identity_sql(self, buckets: tuple[list[int], list[int], list[int]]) -> str:
@@ -534,7 +535,7 @@ GROUP BY {group}, reason"""
             present.update(keys)
             if usage:
                 markers = self._markers(mkeys, rule_values)
-                if self.calculator._classify(scope, name, markers)[1] is None:
+                if self.calculator.classify(scope, name, markers)[1] is None:
                     self.counted_classes.append(int(cls))
         self.slot_keys = {
             s: [k for k in keys if k in present] for s, keys in self.slot_keys.items()
@@ -754,11 +755,6 @@ def _rates(values: list[int]) -> Rates:
 
 def _u64(values: list[int]) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]::Array(UInt64)"
-
-
-def _u64_set(values: list[int]) -> str:
-    """Hashes for `x IN ...` (a set the engine builds once)."""
-    return "(" + ", ".join(str(int(v)) for v in values) + ")" if values else "(SELECT 0 WHERE 0)"
 
 
 def _facts(tid: str, sid: str, name: str) -> CallFacts:

@@ -98,13 +98,10 @@ def traces_ddl(table: str) -> str:
     return TRACES_DDL.format(table=check_identifier(table))
 
 
-def trace_lookup_ddl(table: str) -> list[tuple[str, str]]:
-    """(name, statement) of the traces table's trace-id lookup table and its view."""
+def trace_lookup_ddl(table: str) -> list[str]:
+    """The traces table's trace-id lookup table and its view."""
     name = check_identifier(table)
-    return [
-        (f"{name}_trace_id_ts", TRACE_ID_TS_DDL.format(table=name)),
-        (f"{name}_trace_id_ts_mv", TRACE_ID_TS_MV.format(table=name)),
-    ]
+    return [TRACE_ID_TS_DDL.format(table=name), TRACE_ID_TS_MV.format(table=name)]
 
 
 # -- logs (`logs_table.sql`; TimestampTime is filled by its DEFAULT) ----------------------------

@@ -63,16 +63,16 @@ class ExporterTables:
         made = []
         for name, ddl in self._ddl(signal):
             store.command(ddl)
-            made.append(name)
-        if signal is Signal.TRACES:
-            for _, ddl in trace_lookup_ddl(self.traces):
-                store.command(ddl)
+            if name is not None:
+                made.append(name)
         self._made.add(signal)
         return made
 
-    def _ddl(self, signal: Signal) -> list[tuple[str, str]]:
+    def _ddl(self, signal: Signal) -> list[tuple[str | None, str]]:
+        """(the table rows go to, or None, its statement) for each table of the signal."""
         if signal is Signal.TRACES:
-            return [(self.traces, traces_ddl(self.traces))]
+            lookup = [(None, ddl) for ddl in trace_lookup_ddl(self.traces)]
+            return [(self.traces, traces_ddl(self.traces)), *lookup]
         if signal is Signal.LOGS:
             return [(LOGS_TABLE, logs_ddl())]
         return [(name, metrics_ddl(kind)) for kind, name in METRICS_TABLES.items()]

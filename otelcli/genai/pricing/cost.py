@@ -1355,7 +1355,7 @@ class CostCalculator:
                 key = ()
             except KeyError:
                 pass
-        usage_counts, reason = self._classify(scope, name, markers)
+        usage_counts, reason = self.classify(scope, name, markers)
         provider = self._provider(raw_provider, server)
         model = str(response_model or request_model or "")
         table = self.table
@@ -1394,7 +1394,7 @@ class CostCalculator:
             self._contexts[key] = context
         return context
 
-    def _classify(
+    def classify(
         self, scope: str, name: str, markers: Mapping[str, Any] | None
     ) -> tuple[str, str | None]:
         """(usage_counts, aggregate reason) of a span with usage; cached per marker set."""
