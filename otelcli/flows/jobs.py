@@ -103,7 +103,7 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
         jobs,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(work,),  # inherited through fork, never pickled
+        initargs=(work, os.getpid()),  # inherited through fork, never pickled
     )
     pending: deque[Future[Any]] = deque()
     try:
@@ -121,12 +121,30 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
 _work: Callable[[Any], Any] | None = None
 
 
-def _start_worker(work: Callable[[Any], Any]) -> None:
+def _start_worker(work: Callable[[Any], Any], parent: int) -> None:
     global _work
     _work = work
     # Ctrl-C reaches the whole process group: the calling process stops the pool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     gc.set_threshold(max(gc.get_threshold()[0], _GEN0_THRESHOLD), *gc.get_threshold()[1:])
+
+
+def _die_with(parent: int) -> None:
+    """A worker ends when the calling process does: one ended by SIGTERM or SIGKILL shuts no
+    pool down, and its workers would wait for work forever, holding its output pipes."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class _Failed:

@@ -9,7 +9,11 @@ capture's first slices are compared the same way.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -132,3 +136,47 @@ def test_jobs_must_be_positive(cli: Cli) -> None:
     result = cli("cost", str(RUNS[0]), "--jobs", "0")
     assert result.exit_code == 2
     assert "--jobs 0 is not a positive number" in result.stdout + result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(child) for child in listing.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_run_leaves_no_worker_behind(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C reaches the whole process group; a supervisor's SIGTERM only the calling process,
+    which then runs no clean-up: the workers end with it either way, and release its pipes."""
+    from bench.capture import write_pb
+
+    capture = tmp_path / "slices.pb"
+    write_pb(str(capture), 60_000)  # several 4 MiB slices: the work goes to the workers
+    process = subprocess.Popen(
+        [sys.executable, "-m", "otelcli", "validate", str(capture), "-j", "2", "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(workers := _children(process.pid)) < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.02)
+    assert len(workers) == 2, "the run ended before its workers were seen"
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)  # returns once no process holds the pipes
+    while any(Path(f"/proc/{worker}").exists() for worker in workers):
+        assert time.monotonic() < deadline + 120, "a worker outlived the run"
+        time.sleep(0.02)
+    if signum == signal.SIGINT:
+        assert process.returncode == 130 and stderr.strip() == "interrupted", stderr
+    else:
+        assert process.returncode == -signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
