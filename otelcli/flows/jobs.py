@@ -52,7 +52,7 @@ def default_jobs() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_JOBS))
+    return min(cores, MAX_DEFAULT_JOBS)
 
 
 @contextmanager

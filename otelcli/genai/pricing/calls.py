@@ -86,31 +86,11 @@ class CallLedger:
         return SetAside(facts, earlier, reason)
 
     def add_all(self, calls: Iterable[CallFacts]) -> list[tuple[int, SetAside]]:
-        """add() each call, in order: the SetAsides by position. A call that has neither a
-        call of its trace nor its response id to compare with is remembered without add()'s
-        matching (most calls: a --jobs merge feeds whole batches)."""
-        traces, responses = self._traces, self._responses
-        found = []
-        for i, facts in enumerate(calls):
-            response_id = facts.response_id
-            others = traces.get(facts.trace_id)
-            if others or (response_id and response_id in responses):
-                match = self._match(facts)
-                if match is not None:
-                    found.append((i, self._settle(facts, match)))
-                    continue
-            # as _remember
-            if others is None:
-                traces[facts.trace_id] = [facts]
-                if len(traces) > MAX_TRACES:
-                    traces.popitem(last=False)
-            else:
-                others.append(facts)
-            if response_id:
-                responses[response_id] = facts
-                if len(responses) > MAX_RESPONSE_IDS:
-                    responses.popitem(last=False)
-        return found
+        """add() each call, in order: the SetAsides by position (a --jobs merge feeds whole
+        batches)."""
+        return [
+            (i, aside) for i, facts in enumerate(calls) if (aside := self.add(facts)) is not None
+        ]
 
     def _match(self, facts: CallFacts) -> tuple[CallFacts, str] | None:
         if facts.response_id:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -350,7 +349,7 @@ class SpanContext:
     resolution: Resolution | None
     service_tier: str | None
     fixed: tuple[PriceEntry, Rates] | None  # the rates when they cannot vary per span
-    models: frozenset[str] = frozenset()  # the request and response model names reported
+    models: frozenset[str]  # the request and response model names reported
 
 
 class PricedCall(NamedTuple):
@@ -580,6 +579,8 @@ class PickledCounts:
     __slots__ = ("_data", "_records")
 
     def __init__(self, records: list[Counted]) -> None:
+        import pickle  # only --jobs workers send these
+
         self._data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
         self._records: list[Counted] | None = None
 
@@ -592,6 +593,8 @@ class PickledCounts:
 
     def records(self) -> list[Counted]:
         if self._records is None:
+            import pickle
+
             self._records = pickle.loads(self._data)
         return self._records
 
@@ -933,7 +936,7 @@ class CostCalculator:
         want: bool,
     ) -> CostBreakdown | None:
         self.report.spans_seen += 1
-        measured = self._measure(span, scope, resource_attributes)
+        measured = self._measure(span, scope, resource_attributes, scope.name)
         if measured is None:
             return None
         priced, resolution, entry, above = measured
@@ -1074,13 +1077,11 @@ class CostCalculator:
         span: Span,
         scope_message: InstrumentationScope,
         resource_attributes: Mapping[str, Any],
-        scope_name: str | None = None,
+        scope_name: str,
     ) -> tuple[PricedCall, Resolution | None, PriceEntry | None, int | None] | None:
         """Read, classify and price one span: all that does not depend on the spans before
         it. Skips and usage conflicts go to the report; None unless it is a call to count.
-        `scope_name`: scope_message.name, if the caller read it already."""
-        if scope_name is None:
-            scope_name = scope_message.name
+        `scope_name`: scope_message.name (read once per scope by the caller)."""
         reading = self.read_call(span, scope_name)
         if reading is None:
             return None
@@ -1224,7 +1225,7 @@ class CostCalculator:
             notes_of[reported_note] = notes_of.get(reported_note, 0) + 1
         if compared is True:
             report.agreements += 1
-        elif compared is not None and compared is not False:
+        elif isinstance(compared, CostDisagreement):
             report.disagreement_count += 1
             if len(report.disagreements) < self.max_examples:
                 report.disagreements.append(compared)
@@ -1270,7 +1271,7 @@ class CostCalculator:
         if unknown_key is not None:
             _decrement(report.unknown_models, unknown_key)
         if NO_CACHE_READS in bounds:
-            report.no_cache_reads[scope] -= 1
+            _decrement(report.no_cache_reads, scope)
             bounds = tuple(b for b in bounds if b != NO_CACHE_READS)
         for note in notes:
             _decrement(report.heuristics, note)
@@ -1282,7 +1283,7 @@ class CostCalculator:
             _decrement(report.reported_notes, reported_note)
         if compared is True:
             report.agreements -= 1
-        elif compared is not None and compared is not False:
+        elif isinstance(compared, CostDisagreement):
             report.disagreement_count -= 1
 
     def _conflicts(
