@@ -108,7 +108,14 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
     pending: deque[Future[Any]] = deque()
     try:
         for item in items:
-            pending.append(pool.submit(_run, item))
+            if pending:
+                pending.append(pool.submit(_run, item))
+            else:
+                # the first submit starts the workers and the thread that stops them: a Ctrl-C
+                # or SIGTERM in between would leave workers no one stops (the exit then waits
+                # for them forever); the signal comes once they are up
+                with _signals_held():
+                    pending.append(pool.submit(_run, item))
             if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
                 yield _result(pending.popleft())
         while pending:
@@ -116,6 +123,17 @@ def _in_workers(items: Iterator[T], work: Callable[[T], R], jobs: int) -> Iterat
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait while inside (threads started inside keep them blocked, so the
+    main thread takes them)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 _work: Callable[[Any], Any] | None = None
