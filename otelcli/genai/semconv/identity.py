@@ -39,14 +39,14 @@ class CallIdentity:
         self.calls = 0
 
     def measure(
-        self, span: Any, scope: str, raws: list[Raw], keys: tuple[str, ...] | None = None
+        self, span: Any, scope: str, raws: list[Raw], shape: tuple[str, ...] | None = None
     ) -> CallFacts | None:
         """The span's call facts, or None when cost would not count it; its usage conflicts
         go to raws. read_call reads the values it needs from the span (its plan per key
         sequence), as cost does: validate converts only the values its own checks read.
-        `keys`: the span's attribute keys in order, if validate read them already."""
+        `shape`: the span's attribute keys in order, if validate read them already."""
         self._raws = raws
-        reading = self._cost.read_call(span, scope, keys)
+        reading = self._cost.read_call(span, scope, shape)
         return None if reading is None else reading.call
 
     def _conflict(self, conflict: UsageConflict) -> None:

@@ -325,12 +325,9 @@ class Validator:
 
     # -- one span ---------------------------------------------------------------------------
 
-    def check_span(self, view: SpanView) -> Mapping[str, Any]:
-        """Check one span; returns its attributes as the checks read them (the values of
-        the keys in _span_value_keys, and every key)."""
-        seen, attributes = self._inspect(view)
-        self._settle(seen)
-        return attributes
+    def check_span(self, view: SpanView) -> None:
+        """Check one span."""
+        self._settle(self._inspect(view)[0])
 
     def _inspect(self, view: SpanView) -> tuple[_Inspected, Mapping[str, Any]]:
         """Every check of one span that needs none of the spans before it."""
@@ -355,16 +352,7 @@ class Validator:
         name = span.name
         raws: list[Raw] = []
         if self._dialects is not None:
-            if self._prefixes and name.startswith(self._prefixes):
-                found = self._detect(scope, keys, name)
-            else:  # then the span name cannot change the dialect
-                cache_key = (scope, keys)
-                try:
-                    found = self._detected[cache_key]
-                except KeyError:
-                    found = self._detect(scope, keys, "")
-                    if len(self._detected) < _MAX_SHAPES:
-                        self._detected[cache_key] = found
+            found = self._detect(scope, keys, name)
             if found is not None:
                 report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, keys))
@@ -416,17 +404,27 @@ class Validator:
         return raws
 
     def _detect(self, scope: str, keys: tuple[str, ...], name: str) -> Dialect | None:
-        """The span's dialect unless semconv (most spans: ruled out by one set operation)."""
+        """The span's dialect unless semconv (most spans: ruled out by one set operation);
+        cached per scope and keys where the span name cannot change it."""
         dialects = self._dialects
         assert dialects is not None
-        if (
+        named = bool(self._prefixes) and name.startswith(self._prefixes)
+        if not named:
+            try:
+                return self._detected[scope, keys]
+            except KeyError:
+                pass
+        found: Dialect | None = None
+        if not (
             self._markers.isdisjoint(keys)
-            and not (self._prefixes and name.startswith(self._prefixes))
+            and not named
             and dialects.dialect_for_scope(scope) is None
         ):
-            return None
-        found = dialects.detect(scope, keys, name)
-        return None if found.id == "semconv" else found
+            detected = dialects.detect(scope, keys, name)
+            found = None if detected.id == "semconv" else detected
+        if not named and len(self._detected) < _MAX_SHAPES:
+            self._detected[scope, keys] = found
+        return found
 
     def _plan(self, keys: tuple[str, ...], raws: list[Raw]) -> _Plan:
         """The checks of a key sequence by position (its run-wide findings go to raws)."""
@@ -522,13 +520,9 @@ class Validator:
         raws: list[Raw] = []
         if mapped_from is not None and mapped_from != "semconv":
             report.dialects[mapped_from] += 1
-        if dialects is not None and not (
-            self._markers.isdisjoint(attributes)
-            and not (self._prefixes and name.startswith(self._prefixes))
-            and dialects.dialect_for_scope(view.scope.name) is None
-        ):
-            found = dialects.detect(view.scope.name, attributes, name)
-            if found.id != "semconv":
+        if dialects is not None:
+            found = self._detect(view.scope.name, tuple(attributes), name)
+            if found is not None:
                 if mapped_from is None:
                     report.dialects[found.id] += 1
                 raws.append(self._dialect_finding(found.name, attributes))
