@@ -6,7 +6,8 @@ Run in a fresh process (the benches do), each timing the best of N, the file rea
 - parse + every key: the parse, then `kv.key` of every attribute of every span, the least any
   per-attribute Python check does;
 - parse + every key and value type: the parse, then every key and its value's oneof field
-  (`WhichOneof`), the least a check of every value's type (validate's) does;
+  (`WhichOneof`), what a type check of every value would cost (validate reads the oneof only
+  of the keys it checks: a reference, not its floor);
 - parse + usage lookup: the parse, then every key looked up in the set of token-usage keys and
   the value of each hit read, the least a cost pass that finds usage by key does;
 - parse + located usage: the parse, then only the usage values of LLM spans, at positions found
